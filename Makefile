@@ -1,0 +1,36 @@
+# make run: create .venv if missing, install calibrax, run the default suite.
+# make test: create .venv if missing, install with the dev extra, run every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ARGS   ?=
+
+.PHONY: run test lint typecheck clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/calibrax-run $(ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/lint-imports --no-cache
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/python -m mypy
+
+test: $(VENV)/.installed-dev
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache outputs multirun

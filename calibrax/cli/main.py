@@ -1,0 +1,313 @@
+"""``calibrax``: commands over the store. Each parses, calls one library function, renders.
+
+JAX is never imported here: the store commands and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from calibrax.core.errors import CalibraxError, ConfigError
+from calibrax.core.models import RunInfo
+from calibrax.core.result import RunRecord, verdict_to_dict
+
+__all__ = ["cli", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Group(click.Group):
+    """A group that turns library errors into ``Error: ...`` and their exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CalibraxError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def db_option(fn: F) -> F:
+    """``--db PATH``, defaulting to ``$CALIBRAX_DB`` or ``calibrax.db``."""
+    return click.option(
+        "--db",
+        envvar="CALIBRAX_DB",
+        default="calibrax.db",
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The SQLite store (default: $CALIBRAX_DB, else ./calibrax.db).",
+    )(fn)
+
+
+def json_option(fn: F) -> F:
+    """``--json``: print data for programs instead of text for people."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+
+
+def _open(db: Path) -> Any:
+    from calibrax.storage import Store
+
+    if not db.exists():
+        raise ConfigError(
+            f"No store at {db}: run calibrax-run first, or point --db (or $CALIBRAX_DB) at an "
+            "existing calibrax.db."
+        )
+    return Store.open(db, create=False)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _si(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _params(params: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in params.items()) or "-"
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="calibrax")
+def cli() -> None:
+    """calibrax: query, compare and report benchmark runs stored by calibrax-run.
+
+    Example: calibrax show latest
+    """
+
+
+@cli.command()
+@db_option
+@json_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show only the newest N runs.")
+def runs(db: Path, as_json: bool, limit: int | None) -> None:
+    """List stored runs, newest first.
+
+    Example: calibrax runs --limit 5
+    """
+    from calibrax.core.result import run_info_to_dict
+
+    with _open(db) as store:
+        found: list[RunInfo] = store.list_runs(limit=limit)
+    if as_json:
+        _echo_json([{k: v for k, v in run_info_to_dict(r).items() if k != "config"} for r in found])
+        return
+    rows = [[r.id, r.status.value, r.started_at[:19], (r.git.commit or "-")[:10], r.sweep_id or "-"] for r in found]
+    _table(rows, ["id", "status", "started (UTC)", "commit", "sweep"])
+
+
+@cli.command()
+@click.argument("run", default="latest")
+@db_option
+@json_option
+@click.option("--no-samples", is_flag=True, help="Leave the raw samples out of --json.")
+def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
+    """Show one run (an id, a unique id prefix, or 'latest') with its cases.
+
+    Example: calibrax show latest --json
+    """
+    with _open(db) as store:
+        record: RunRecord = store.load_run(run)
+    if as_json:
+        _echo_json(record.to_dict(samples=not no_samples))
+        return
+    r = record.run
+    click.echo(f"Run {r.id}  {r.status.value}  started {r.started_at[:19]}  commit {(r.git.commit or '-')[:10]}")
+    if r.hardware is not None:
+        click.echo(f"Hardware {r.hardware.backend}/{r.hardware.device_kind} x{r.hardware.device_count}, "
+                   f"{r.hardware.cpu_model}, {r.hardware.cpu_count} cores ({r.hardware.fingerprint})")
+    rows = []
+    for c in record.cases:
+        t = c.measures.get("time")
+        s = t.summary if t is not None else None
+        ci = f"[{_si(s.ci_low)}, {_si(s.ci_high)}]" if s else "-"
+        comp = c.measures.get("compile_time")
+        rows.append([c.benchmark, _params(c.params), c.status.value, _si(s.median if s else None), ci,
+                     str(s.n if s else 0), _si(comp.samples[0] if comp and comp.samples else None)])
+    _table(rows, ["benchmark", "params", "status", "time", "95% CI", "n", "compile"])
+
+
+@cli.group(cls=_Group)
+def baseline() -> None:
+    """Name runs as baselines for `calibrax check` and `ci=stored`.
+
+    Example: calibrax baseline set main
+    """
+
+
+@baseline.command("set")
+@click.argument("name")
+@click.argument("run", default="latest")
+@db_option
+def baseline_set(name: str, run: str, db: Path) -> None:
+    """Make RUN (default: latest) the baseline called NAME.
+
+    Example: calibrax baseline set main latest
+    """
+    with _open(db) as store:
+        b = store.set_baseline(name, run)
+    click.echo(f"Baseline {b.name!r} is run {b.run_id}.")
+
+
+@baseline.command("list")
+@db_option
+@json_option
+def baseline_list(db: Path, as_json: bool) -> None:
+    """List the named baselines.
+
+    Example: calibrax baseline list --json
+    """
+    with _open(db) as store:
+        found = store.list_baselines()
+    if as_json:
+        _echo_json([{"name": b.name, "run_id": b.run_id, "created_at": b.created_at} for b in found])
+        return
+    _table([[b.name, b.run_id, b.created_at[:19]] for b in found], ["name", "run", "set at (UTC)"])
+
+
+@baseline.command("rm")
+@click.argument("name")
+@db_option
+def baseline_rm(name: str, db: Path) -> None:
+    """Remove the baseline NAME (the run itself stays).
+
+    Example: calibrax baseline rm main
+    """
+    with _open(db) as store:
+        store.remove_baseline(name)
+    click.echo(f"Baseline {name!r} removed.")
+
+
+def _margins(values: Sequence[str]) -> dict[str, float]:
+    out = {}
+    for item in values:
+        measure, sep, fraction = item.partition("=")
+        try:
+            out[measure] = float(fraction)
+        except ValueError:
+            sep = ""
+        if not sep or not measure:
+            raise ConfigError(f"--margin takes MEASURE=FRACTION (e.g. time=0.1), got {item!r}.")
+    return out
+
+
+@cli.command()
+@click.argument("run", default="latest")
+@click.option("--baseline", "baseline_name", required=True, help="The named baseline to compare with.")
+@click.option("--margin", "margins", multiple=True, metavar="MEASURE=FRACTION",
+              help="Override a margin, e.g. --margin time=0.1 (default: the run's thresholds config).")
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")
+@db_option
+@json_option
+def check(run: str, baseline_name: str, margins: Sequence[str], summary: Path | None, db: Path, as_json: bool) -> None:
+    """Compare RUN (default: latest) with a baseline; exit 1 on a regression.
+
+    Example: calibrax check --baseline main
+    """
+    from dataclasses import replace
+
+    from calibrax.ci.guard import Thresholds, check_run, summary_lines
+    from calibrax.exporters import get_exporter
+
+    with _open(db) as store:
+        thresholds = None
+        if margins:
+            stored = store.get_run(run).config.get("thresholds") or {}
+            merged = {**stored, "margins": {**(stored.get("margins") or {}), **_margins(margins)}}
+            thresholds = Thresholds.from_config(merged)
+        result = check_run(store, run, baseline_name, thresholds)
+        record = store.load_run(result.run_id)
+    if summary is not None:
+        record = replace(record, verdicts=result.verdicts,
+                         baseline={"name": result.baseline_name, "run_id": result.baseline_run_id})
+        summary.write_text(get_exporter("markdown").render(record, {}), encoding="utf-8")
+    if as_json:
+        _echo_json({"run_id": result.run_id, "baseline": result.baseline_name,
+                    "baseline_run_id": result.baseline_run_id, "counts": result.counts,
+                    "verdicts": [verdict_to_dict(v) for v in result.verdicts]})
+    else:
+        for line in summary_lines(result):
+            click.echo(line)
+    sys.exit(1 if result.regressions else 0)
+
+
+@cli.command()
+@click.argument("run", default="latest")
+@click.option("--format", "fmt", default="html", show_default=True, help="An exporter: html, markdown, json.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file (default: reports/<run-id>/<exporter's file name>).")
+@db_option
+def report(run: str, fmt: str, out: Path | None, db: Path) -> None:
+    """Render a stored run with one exporter.
+
+    Example: calibrax report latest --format markdown --out summary.md
+    """
+    from calibrax.exporters import get_exporter
+
+    exporter = get_exporter(fmt)
+    with _open(db) as store:
+        record = store.load_run(run)
+        verdicts = store.load_verdicts(record.run.id)
+    if verdicts:
+        from dataclasses import replace
+
+        record = replace(record, verdicts=tuple(verdicts))
+    path = out or Path("reports") / record.run.id / exporter.filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(exporter.render(record, {}), encoding="utf-8")
+    click.echo(str(path))
+
+
+@cli.group(cls=_Group)
+def benchmarks() -> None:
+    """The benchmarks calibrax-run can run here.
+
+    Example: calibrax benchmarks list
+    """
+
+
+@benchmarks.command("list")
+@json_option
+def benchmarks_list(as_json: bool) -> None:
+    """List benchmarks from conf/benchmark/ (yours in ./conf first) and plugins.
+
+    Example: calibrax benchmarks list --json
+    """
+    from calibrax.core.benchmark import BENCHMARKS
+    from calibrax.runner.catalog import discover_benchmarks
+
+    catalog = discover_benchmarks()
+    rows = [{"name": e.name, "source": e.source, "params": dict(e.params), "description": e.description,
+             "config": str(e.config_file)} for e in catalog.values()]
+    for name, spec in BENCHMARKS.items():
+        if name not in catalog:
+            rows.append({"name": name, "source": spec.definition_key, "description": spec.description,
+                         "params": {k: list(v) for k, v in spec.params.items()}, "config": None})
+    rows.sort(key=lambda r: r["name"])
+    if as_json:
+        _echo_json(rows)
+        return
+    _table([[r["name"], _params(r["params"]), r["description"]] for r in rows], ["name", "params", "description"])
+
+
+def main() -> None:
+    """Entry point of the ``calibrax`` script."""
+    cli(prog_name="calibrax")

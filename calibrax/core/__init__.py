@@ -1,0 +1,87 @@
+"""core: the foundation layer of calibrax.
+
+Data records, the registry, workload adapters, the benchmark decorator and the error
+hierarchy. Imports no other calibrax module and never imports JAX at import time.
+"""
+
+from calibrax.core.adapters import (
+    Workload,
+    as_workload,
+    from_callable,
+    from_jitted,
+    from_nnx_module,
+    from_train_step,
+)
+from calibrax.core.benchmark import BENCHMARKS, BenchmarkSpec, benchmark, expand_grid
+from calibrax.core.errors import (
+    BenchmarkError,
+    CalibraxError,
+    ConfigError,
+    ExporterError,
+    HardwareUnavailableError,
+    NotFoundError,
+    StoreError,
+)
+from calibrax.core.models import (
+    STANDARD_MEASURES,
+    CaseResult,
+    CaseStatus,
+    Direction,
+    GitInfo,
+    HardwareInfo,
+    Measure,
+    MeasureResult,
+    RunInfo,
+    RunStatus,
+    Summary,
+    Verdict,
+    VerdictKind,
+    canonical_params,
+    measure_for,
+)
+from calibrax.core.registry import Registry, close_matches, unknown_name_message
+from calibrax.core.result import RunRecord, case_from_dict, case_to_dict, measure_to_dict, run_info_to_dict, verdict_to_dict
+
+__all__ = [
+    "BENCHMARKS",
+    "BenchmarkError",
+    "BenchmarkSpec",
+    "CalibraxError",
+    "CaseResult",
+    "CaseStatus",
+    "ConfigError",
+    "Direction",
+    "ExporterError",
+    "GitInfo",
+    "HardwareInfo",
+    "HardwareUnavailableError",
+    "Measure",
+    "MeasureResult",
+    "NotFoundError",
+    "Registry",
+    "RunInfo",
+    "RunRecord",
+    "RunStatus",
+    "STANDARD_MEASURES",
+    "StoreError",
+    "Summary",
+    "Verdict",
+    "VerdictKind",
+    "Workload",
+    "as_workload",
+    "benchmark",
+    "canonical_params",
+    "case_from_dict",
+    "case_to_dict",
+    "close_matches",
+    "expand_grid",
+    "from_callable",
+    "from_jitted",
+    "from_nnx_module",
+    "from_train_step",
+    "measure_for",
+    "measure_to_dict",
+    "run_info_to_dict",
+    "unknown_name_message",
+    "verdict_to_dict",
+]

@@ -1,0 +1,282 @@
+"""Frozen records that cross the layers of calibrax.
+
+Profiling fills them, storage persists them, analysis compares them and exporters render them.
+Nothing here imports JAX or any other calibrax module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "CaseResult",
+    "CaseStatus",
+    "Direction",
+    "GitInfo",
+    "HardwareInfo",
+    "Measure",
+    "MeasureResult",
+    "RunInfo",
+    "RunStatus",
+    "STANDARD_MEASURES",
+    "Summary",
+    "Verdict",
+    "VerdictKind",
+    "canonical_params",
+    "measure_for",
+]
+
+
+class Direction(str, Enum):
+    """Which way is better for a measure."""
+
+    LOWER = "lower"
+    HIGHER = "higher"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """What is measured: a name with its unit and the direction that counts as better.
+
+    Example:
+        >>> Measure("time", "s", Direction.LOWER).name
+        'time'
+    """
+
+    name: str
+    unit: str
+    direction: Direction
+    description: str = ""
+
+
+_STANDARD = [
+    Measure("time", "s", Direction.LOWER, "wall time per call"),
+    Measure("trace_time", "s", Direction.LOWER, "time to trace the function to a jaxpr"),
+    Measure("lower_time", "s", Direction.LOWER, "time to lower the jaxpr to StableHLO"),
+    Measure("compile_time", "s", Direction.LOWER, "time for XLA to compile the lowered module"),
+    Measure("throughput", "items/s", Direction.HIGHER, "items processed per second"),
+    Measure("flops", "FLOP", Direction.INFO, "floating-point operations per call (XLA)"),
+    Measure("transcendentals", "1", Direction.INFO, "transcendental operations per call (XLA)"),
+    Measure("bytes_accessed", "B", Direction.INFO, "bytes read and written per call (XLA)"),
+    Measure("compiled_peak_memory", "B", Direction.LOWER, "peak memory estimate of the executable"),
+    Measure("peak_rss", "B", Direction.LOWER, "peak resident set size of the process"),
+    Measure("device_peak_memory", "B", Direction.LOWER, "peak device memory in use"),
+    Measure("energy", "J", Direction.LOWER, "energy consumed"),
+    Measure("carbon", "gCO2e", Direction.LOWER, "emissions for the energy consumed"),
+    Measure("achieved_flops", "FLOP/s", Direction.HIGHER, "floating-point rate achieved"),
+    Measure("arithmetic_intensity", "FLOP/B", Direction.INFO, "flops per byte accessed"),
+    Measure("roofline_efficiency", "1", Direction.HIGHER, "achieved over attainable rate"),
+]
+
+STANDARD_MEASURES: Mapping[str, Measure] = {m.name: m for m in _STANDARD}
+"""The measure names of the DESIGN contract, with their units and directions."""
+
+
+def measure_for(name: str, unit: str = "1", direction: Direction = Direction.INFO) -> Measure:
+    """Return the standard measure called ``name``, or a new one with the given unit.
+
+    Example:
+        >>> measure_for("time").unit
+        's'
+    """
+    return STANDARD_MEASURES.get(name) or Measure(name, unit, direction)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Summary statistics of one measure's samples.
+
+    ``ci_low``/``ci_high`` bound the median (a distribution-free confidence interval).
+    """
+
+    n: int
+    median: float
+    mean: float
+    min: float
+    max: float
+    std: float
+    iqr: float
+    mad: float
+    ci_low: float
+    ci_high: float
+    ci_level: float = 0.95
+
+    @property
+    def cv(self) -> float:
+        """Robust coefficient of variation: normal-scaled MAD over the median."""
+        return self.mad / self.median if self.median else math.inf
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    """The samples of one measure of one case, with their summary.
+
+    Attributes:
+        measure: name, unit and direction.
+        samples: every sample, in the order measured (for ``time``: seconds per call, one per
+            round).
+        summary: statistics of ``samples``; None when there are none.
+        meta: how the samples were taken (for ``time``: mode, calls_per_round, rounds).
+    """
+
+    measure: Measure
+    samples: tuple[float, ...]
+    summary: Summary | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+class CaseStatus(str, Enum):
+    """How a case ended."""
+
+    OK = "ok"
+    ERROR = "error"  # the benchmark raised; its traceback is stored
+    CRASHED = "crashed"  # the worker process died (signal, out-of-memory kill)
+    TIMEOUT = "timeout"  # the case passed profile.case_timeout and was killed
+    SKIPPED = "skipped"
+
+
+def canonical_params(params: Mapping[str, Any]) -> str:
+    """Return the params as canonical JSON (sorted keys), the key that identifies a case.
+
+    Example:
+        >>> canonical_params({"n": 2, "dtype": "f32"})
+        '{"dtype": "f32", "n": 2}'
+    """
+    return json.dumps(dict(params), sort_keys=True, default=str)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One benchmark at one point of its params grid, as measured.
+
+    Attributes:
+        benchmark: the registered benchmark name.
+        params: the grid point, as keyword arguments of the factory.
+        status: how the case ended.
+        measures: measure name -> result.
+        error: the traceback or reason when status is not ok.
+        started_at: ISO-8601 UTC time the case started.
+        duration: wall seconds the whole case took (setup, compile, timing).
+        meta: facts about how it ran (timing mode, donation, worker pid).
+    """
+
+    benchmark: str
+    params: Mapping[str, Any]
+    status: CaseStatus
+    measures: Mapping[str, MeasureResult] = field(default_factory=dict)
+    error: str | None = None
+    started_at: str = ""
+    duration: float = 0.0
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """``benchmark`` plus canonical params: equal for the same case across runs."""
+        return f"{self.benchmark}{canonical_params(self.params)}"
+
+
+class RunStatus(str, Enum):
+    """How a run ended; ``running`` left by a dead process reads as ``interrupted``."""
+
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"  # finished, but at least one case did not end ok
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class GitInfo:
+    """The state of the git checkout a run was started in (all None outside git)."""
+
+    commit: str | None = None
+    branch: str | None = None
+    dirty: bool | None = None
+
+
+@dataclass(frozen=True)
+class HardwareInfo:
+    """What the run was measured on.
+
+    ``fingerprint`` hashes only the fields that decide whether two runs are comparable.
+    """
+
+    backend: str
+    device_kind: str
+    device_count: int
+    cpu_model: str
+    cpu_count: int
+    memory_bytes: int
+    platform: str
+    python: str
+    versions: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable hash of backend, devices, CPU model, core count and platform."""
+        parts = [
+            self.backend,
+            self.device_kind,
+            str(self.device_count),
+            self.cpu_model,
+            str(self.cpu_count),
+            self.platform,
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One invocation of ``calibrax-run`` (one job of a sweep)."""
+
+    id: str
+    started_at: str
+    status: RunStatus
+    git: GitInfo = field(default_factory=GitInfo)
+    hardware: HardwareInfo | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+    overrides: tuple[str, ...] = ()
+    sweep_id: str | None = None
+    finished_at: str | None = None
+
+
+class VerdictKind(str, Enum):
+    """The outcome of comparing one case and measure with its baseline."""
+
+    PASS = "pass"
+    IMPROVED = "improved"
+    REGRESSED = "regressed"
+    INCONCLUSIVE = "inconclusive"
+    UNSTABLE = "unstable"
+    INCOMPARABLE = "incomparable"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict for one case and measure against a baseline.
+
+    ``ratio`` is candidate over baseline median (None when either is missing).
+    """
+
+    benchmark: str
+    params: Mapping[str, Any]
+    measure: str
+    kind: VerdictKind
+    ratio: float | None
+    baseline: float | None
+    candidate: float | None
+    margin: float
+    message: str
+
+    @property
+    def failed(self) -> bool:
+        """True when this verdict fails the gate."""
+        return self.kind is VerdictKind.REGRESSED

@@ -1,0 +1,69 @@
+"""The worker process: ``python -m calibrax.runner._worker FD`` runs one benchmark's cases.
+
+It reads a job (JSON) on stdin and writes events, one JSON object per line, to file
+descriptor FD, so that a benchmark printing to stdout cannot corrupt them:
+
+- ``{"event": "hello", "device": {...}}`` once JAX has started its backend;
+- ``{"event": "start", "index": i}`` before case i, ``{"event": "case", ...}`` after it;
+- ``{"event": "fatal", "kind": "hardware"|"benchmark", "error": ...}`` when nothing can run;
+- ``{"event": "done"}`` at the end.
+
+With ``{"probe": true}`` it only reports the device and exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from typing import Any, TextIO
+
+from calibrax.core.errors import HardwareUnavailableError
+from calibrax.core.result import case_to_dict
+from calibrax.profiling.hardware import apply_platform, device_info
+from calibrax.profiling.timing import TimingProtocol
+from calibrax.runner.execute import load_benchmark, run_case
+
+
+def _emit(channel: TextIO, **event: Any) -> None:
+    channel.write(json.dumps(event, default=str) + "\n")
+    channel.flush()
+
+
+def serve(job: dict[str, Any], channel: TextIO) -> None:
+    """Run ``job`` and report on ``channel``."""
+    for entry in reversed(job.get("sys_path", [])):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    try:
+        apply_platform(job.get("platform"))
+        device = device_info(job.get("platform"))
+    except HardwareUnavailableError as exc:
+        _emit(channel, event="fatal", kind="hardware", error=str(exc))
+        return
+    _emit(channel, event="hello", pid=os.getpid(), device=device)
+    if job.get("probe"):
+        return
+    try:
+        spec = load_benchmark(job["benchmark"], job.get("source"))
+    except Exception:
+        _emit(channel, event="fatal", kind="benchmark", error=traceback.format_exc())
+        return
+    protocol = TimingProtocol(**job["protocol"])
+    for index, params in job["cases"]:
+        _emit(channel, event="start", index=index)
+        case = run_case(spec, params, protocol)
+        _emit(channel, event="case", index=index, case=case_to_dict(case))
+    _emit(channel, event="done")
+
+
+def main(argv: list[str]) -> int:
+    fd = int(argv[1])
+    with os.fdopen(fd, "w", buffering=1, encoding="utf-8") as channel:
+        serve(json.load(sys.stdin), channel)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

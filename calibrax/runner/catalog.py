@@ -1,0 +1,130 @@
+"""Where configs live, and the benchmarks that ``conf/benchmark/*.yaml`` declare.
+
+Two config folders are searched, the first one winning for a name both define:
+
+1. ``./conf`` in the folder ``calibrax-run`` is started from (a user project), when it exists;
+2. the ``conf/`` shipped with calibrax.
+
+A benchmark file ``conf/benchmark/NAME.yaml`` declares ``source`` (a module name, or a ``.py``
+path relative to the folder that holds that ``conf/``), ``params`` (name -> list of values),
+and optionally ``description``, ``metrics`` and ``thresholds``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from calibrax.core.errors import ConfigError
+
+__all__ = [
+    "BenchmarkEntry",
+    "config_dirs",
+    "discover_benchmarks",
+    "package_conf_dir",
+    "user_conf_dir",
+]
+
+_ALLOWED_KEYS = {"source", "params", "description", "metrics", "thresholds"}
+
+
+def package_conf_dir() -> Path:
+    """The ``conf/`` folder shipped with calibrax (inside the wheel, or the source checkout)."""
+    here = Path(__file__).resolve().parent.parent
+    shipped = here / "_data" / "conf"
+    return shipped if shipped.is_dir() else here.parent / "conf"
+
+
+def user_conf_dir(cwd: Path | None = None) -> Path | None:
+    """``./conf`` of the current folder when it exists and is not calibrax's own."""
+    candidate = ((cwd or Path.cwd()) / "conf").resolve()
+    if candidate.is_dir() and candidate != package_conf_dir().resolve():
+        return candidate
+    return None
+
+
+def config_dirs(cwd: Path | None = None) -> list[Path]:
+    """Config folders in search order: the user's ``./conf`` first, then calibrax's."""
+    user = user_conf_dir(cwd)
+    return [d for d in (user, package_conf_dir()) if d is not None]
+
+
+@dataclass(frozen=True)
+class BenchmarkEntry:
+    """A benchmark declared in YAML.
+
+    Attributes:
+        name: the file stem, which is also the registry name the source must register.
+        source: the module name or ``.py`` file (absolute) that registers it.
+        params: the default grid, param name -> list of values.
+        config_file: the YAML file it came from.
+    """
+
+    name: str
+    source: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    metrics: tuple[str, ...] = ()
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    config_file: Path | None = None
+
+
+def discover_benchmarks(cwd: Path | None = None) -> dict[str, BenchmarkEntry]:
+    """Every benchmark declared in the config folders, by name (the user's shadow calibrax's)."""
+    found: dict[str, BenchmarkEntry] = {}
+    for conf in reversed(config_dirs(cwd)):
+        folder = conf / "benchmark"
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.yaml")):
+            found[path.stem] = load_benchmark_entry(path)
+    return found
+
+
+def load_benchmark_entry(path: Path) -> BenchmarkEntry:
+    """Read and check one ``conf/benchmark/NAME.yaml``.
+
+    Raises:
+        ConfigError: the file is not a mapping, lacks ``source``, has an unknown key, or its
+            params are not a mapping.
+    """
+    try:
+        raw = OmegaConf.load(path)
+    except Exception as exc:
+        raise ConfigError(f"Cannot read benchmark config {path}: {exc}") from None
+    if not isinstance(raw, DictConfig):
+        raise ConfigError(f"Benchmark config {path} must be a mapping with 'source' and 'params'.")
+    data: dict[str, Any] = OmegaConf.to_container(raw, resolve=True)  # type: ignore[assignment]
+    unknown = sorted(set(data) - _ALLOWED_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"Benchmark config {path} has unknown key(s) {unknown}; allowed keys are "
+            f"{sorted(_ALLOWED_KEYS)}."
+        )
+    source = data.get("source")
+    if not isinstance(source, str) or not source:
+        raise ConfigError(
+            f"Benchmark config {path} needs 'source': the module (e.g. mybench) or .py file "
+            "(e.g. benchmarks/mybench.py) that registers it with @calibrax.benchmark."
+        )
+    if source.endswith(".py"):
+        source = str((path.parent.parent.parent / source).resolve())
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        raise ConfigError(f"'params' in {path} must map param names to lists of values.")
+    metrics = data.get("metrics") or []
+    if isinstance(metrics, str) or not isinstance(metrics, list):
+        raise ConfigError(f"'metrics' in {path} must be a list of metric names, got {metrics!r}.")
+    return BenchmarkEntry(
+        name=path.stem,
+        source=source,
+        params=params,
+        description=str(data.get("description") or ""),
+        metrics=tuple(metrics),
+        thresholds=data.get("thresholds") or {},
+        config_file=path,
+    )

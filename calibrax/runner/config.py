@@ -1,0 +1,133 @@
+"""Structured configs: the schema that every ``conf/`` file and override is checked against.
+
+One dataclass per config group, each field commented with its meaning, unit and allowed
+values. ``register_configs`` puts them in Hydra's ConfigStore together with a ``params`` node
+pre-filled for every known benchmark, so ``params.matmul.n=512`` needs no ``+`` prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+from hydra.core.config_store import ConfigStore
+
+__all__ = [
+    "CIConfig",
+    "CIMode",
+    "CalibraxConfig",
+    "HardwareConfig",
+    "Isolation",
+    "ProfileConfig",
+    "ReportConfig",
+    "StoreConfig",
+    "SuiteConfig",
+    "ThresholdsConfig",
+    "TimingMode",
+    "register_configs",
+]
+
+
+class TimingMode(str, Enum):
+    latency = "latency"  # block after every call: the time one call takes
+    throughput = "throughput"  # block once per round: the rate of back-to-back calls
+
+
+class Isolation(str, Enum):
+    process = "process"  # each benchmark runs in a worker process (crash- and timeout-safe)
+    none = "none"  # in the calibrax-run process itself: for debugging, no case timeout
+
+
+class CIMode(str, Enum):
+    none = "none"  # no gate: the exit code reports only failed benchmarks
+    stored = "stored"  # compare with the stored run named by ci.baseline
+
+
+@dataclass
+class SuiteConfig:
+    name: str = "default"  # the suite's name, shown in reports
+    description: str = ""  # one line on what the suite covers
+    benchmarks: List[str] = field(default_factory=list)  # benchmark names (conf/benchmark/*.yaml)
+
+
+@dataclass
+class ProfileConfig:
+    name: str = "standard"  # the protocol's name: quick, standard, rigorous or your own
+    mode: TimingMode = TimingMode.latency  # latency or throughput
+    warmup_calls: int = 1  # untimed calls before timing, at least
+    warmup_time: float = 0.05  # seconds of untimed calls before timing, at least
+    min_round_time: float = 0.001  # s; calls per round grow (1, 2, 5, 10, ...) to reach it
+    min_rounds: int = 10  # timed rounds (samples of `time`) per case, at least
+    max_rounds: int = 10000  # timed rounds per case, at most
+    min_time: float = 0.2  # s; after min_rounds, rounds are added until they total this
+    disable_gc: bool = True  # switch Python's garbage collector off during timed rounds
+    isolation: Isolation = Isolation.process  # process or none
+    case_timeout: float = 300.0  # s; a case still running after this is killed, stored as timeout
+    worker_start_timeout: float = 120.0  # s allowed for a worker to import JAX and the benchmark
+
+
+@dataclass
+class HardwareConfig:
+    name: str = "auto"  # the target's name: auto, cpu, gpu or a named chip
+    platform: Optional[str] = None  # JAX platform to force (cpu, gpu, tpu); null lets JAX choose
+    peak_flops: Optional[float] = None  # dense peak FLOP/s of the target, when known
+    bandwidth: Optional[float] = None  # peak memory bandwidth in bytes/s, when known
+
+
+@dataclass
+class StoreConfig:
+    path: str = "calibrax.db"  # SQLite file, relative to the folder calibrax-run started in
+    busy_timeout: float = 30.0  # s to wait for another writer's lock before failing
+
+
+@dataclass
+class ThresholdsConfig:
+    name: str = "default"  # the thresholds set's name
+    gate: List[str] = field(default_factory=lambda: ["time"])  # measures the CI gate checks
+    margins: Dict[str, float] = field(default_factory=lambda: {"time": 0.25})  # relative margin
+    benchmarks: Dict[str, Dict[str, float]] = field(default_factory=dict)  # per-benchmark margins
+
+
+@dataclass
+class CIConfig:
+    mode: CIMode = CIMode.none  # none or stored
+    baseline: Optional[str] = None  # the named baseline (calibrax baseline set NAME) for stored
+
+
+@dataclass
+class ReportConfig:
+    dir: str = "reports"  # reports go to DIR/<run-id>/, relative to the starting folder
+
+
+@dataclass
+class CalibraxConfig:
+    suite: SuiteConfig = field(default_factory=SuiteConfig)
+    benchmarks: Optional[List[str]] = None  # run exactly these instead of the suite's list
+    extra_benchmarks: List[str] = field(default_factory=list)  # run these after the suite's
+    params: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # benchmark -> param -> grid
+    profile: ProfileConfig = field(default_factory=ProfileConfig)
+    hardware: HardwareConfig = field(default_factory=HardwareConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
+    ci: CIConfig = field(default_factory=CIConfig)
+    exporters: List[str] = field(default_factory=lambda: ["html", "markdown", "json"])
+    exporter: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # settings per exporter
+    report: ReportConfig = field(default_factory=ReportConfig)
+
+
+def register_configs(known_params: Mapping[str, Mapping[str, Any]]) -> None:
+    """Put the schemas and the pre-filled ``params`` node in Hydra's ConfigStore.
+
+    Args:
+        known_params: benchmark name -> its default params grid, for every known benchmark.
+    """
+    cs = ConfigStore.instance()
+    cs.store(name="calibrax_schema", node=CalibraxConfig)
+    prefill = {name: {k: _plain(v) for k, v in grid.items()} for name, grid in known_params.items()}
+    cs.store(name="calibrax_params", node={"params": prefill})
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value

@@ -1,0 +1,108 @@
+"""Run one case in the current process: load the benchmark, build its Workload, time it.
+
+Used both inside worker processes and by ``profile.isolation=none``. A benchmark that raises
+becomes a CaseResult with status ``error``, its traceback and whatever was measured before.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import time
+import traceback
+import zlib
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from calibrax.core.benchmark import BENCHMARKS, BenchmarkSpec
+from calibrax.core.errors import BenchmarkError
+from calibrax.core.models import CaseResult, CaseStatus, MeasureResult
+from calibrax.profiling.timing import TimingProtocol, measure_workload
+from calibrax.statistics.analyzer import summarize
+
+__all__ = ["load_benchmark", "run_case", "summarised", "utc_now"]
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string with microseconds."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _import_source(source: str) -> None:
+    if source.endswith(".py"):
+        path = Path(source)
+        if not path.is_file():
+            raise BenchmarkError(f"Benchmark source file {source} does not exist.")
+        module_name = f"calibrax_user_{path.stem}_{zlib.crc32(str(path).encode()):08x}"
+        if module_name in sys.modules:
+            return
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise BenchmarkError(f"Cannot import benchmark source file {source}.")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]
+            raise
+    else:
+        importlib.import_module(source)
+
+
+def load_benchmark(name: str, source: str | None) -> BenchmarkSpec:
+    """Import ``source`` (a module name or .py path) and return the benchmark ``name``.
+
+    Without a source, the benchmark must come from an entry-point plugin.
+
+    Raises:
+        BenchmarkError: the source registered no benchmark called ``name``.
+    """
+    if source:
+        before = set(BENCHMARKS.names())
+        _import_source(source)
+        if name not in BENCHMARKS:
+            added = sorted(set(BENCHMARKS.names()) - before)
+            raise BenchmarkError(
+                f"Benchmark source {source} did not register a benchmark named {name!r}; it "
+                f"registered {added or 'nothing'}. Use @calibrax.benchmark({name!r}, ...) there, "
+                "or rename the YAML file to match."
+            )
+    return BENCHMARKS.get(name)
+
+
+def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingProtocol) -> CaseResult:
+    """Build the workload for one grid point and time it; failures become data."""
+    started_at = utc_now()
+    t0 = time.perf_counter()
+    measures: dict[str, MeasureResult] = {}
+    status, error = CaseStatus.OK, None
+    try:
+        workload = spec.setup(**params)
+        measure_workload(workload, protocol, into=measures)
+    except Exception:
+        status, error = CaseStatus.ERROR, traceback.format_exc()
+    return CaseResult(
+        benchmark=spec.name,
+        params=dict(params),
+        status=status,
+        measures=measures,
+        error=error,
+        started_at=started_at,
+        duration=time.perf_counter() - t0,
+        meta={"pid": os.getpid()},
+    )
+
+
+def summarised(case: CaseResult) -> CaseResult:
+    """The case with a Summary on every measure that has samples."""
+    measures = {
+        name: replace(m, summary=summarize(m.samples)) if m.samples else m
+        for name, m in case.measures.items()
+    }
+    return replace(case, measures=measures)

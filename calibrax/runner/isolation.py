@@ -1,0 +1,232 @@
+"""Run a benchmark's cases in a worker process, surviving crashes and timeouts.
+
+The parent starts ``python -m calibrax.runner._worker`` in its own session, sends the job
+and reads events from a private pipe. A case that outlives ``case_timeout`` has the worker's
+whole process group killed and is recorded as ``timeout``; a worker that dies mid-case
+(segfault, out-of-memory kill, ``os._exit``) gives a ``crashed`` case. Either way a fresh
+worker takes the remaining cases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from calibrax.core.errors import BenchmarkError, HardwareUnavailableError
+from calibrax.core.models import CaseResult, CaseStatus
+from calibrax.core.result import case_from_dict
+from calibrax.runner.execute import utc_now
+
+__all__ = ["WorkerJob", "probe_device", "run_isolated"]
+
+_TAIL = 4000
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """What one worker runs: a benchmark, its cases and how to time them."""
+
+    benchmark: str
+    source: str | None
+    cases: Sequence[tuple[int, Mapping[str, Any]]]
+    protocol: Mapping[str, Any]
+    platform: str | None
+    sys_path: Sequence[str]
+    case_timeout: float
+    start_timeout: float
+
+
+class _WorkerGone(Exception):
+    """The worker closed its channel (exited or was killed)."""
+
+
+class _Worker:
+    """One worker process with a line-oriented event channel."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        read_fd, write_fd = os.pipe()
+        self.log: IO[bytes] = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "calibrax.runner._worker", str(write_fd)],
+            stdin=subprocess.PIPE,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,),
+            start_new_session=True,
+        )
+        os.close(write_fd)
+        self._fd = read_fd
+        self._buffer = b""
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(read_fd, selectors.EVENT_READ)
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(payload).encode())
+        self.proc.stdin.close()
+
+    def next_event(self, timeout: float) -> dict[str, Any] | None:
+        """The next event, or None when ``timeout`` seconds pass without one."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._selector.select(left):
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                raise _WorkerGone()
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def exit_reason(self) -> str:
+        code = self.proc.wait()
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else "?"
+            return f"the worker process was killed by signal {name} ({-code})"
+        return f"the worker process exited with code {code}"
+
+    def output_tail(self) -> str:
+        self.log.seek(0)
+        data = self.log.read().decode("utf-8", "replace")
+        return data[-_TAIL:]
+
+    def close(self) -> None:
+        self.kill()
+        self.proc.wait()
+        self._selector.close()
+        os.close(self._fd)
+        self.log.close()
+
+
+def _payload(job: WorkerJob, cases: Sequence[tuple[int, Mapping[str, Any]]]) -> dict[str, Any]:
+    return {
+        "benchmark": job.benchmark,
+        "source": job.source,
+        "cases": [[i, dict(p)] for i, p in cases],
+        "protocol": dict(job.protocol),
+        "platform": job.platform,
+        "sys_path": list(job.sys_path),
+    }
+
+
+def _failed(job: WorkerJob, params: Mapping[str, Any], status: CaseStatus, error: str, started: str) -> CaseResult:
+    return CaseResult(job.benchmark, dict(params), status, error=error, started_at=started)
+
+
+def _with_output(reason: str, worker: _Worker) -> str:
+    tail = worker.output_tail().strip()
+    return f"{reason}\n--- worker output (last {_TAIL} characters) ---\n{tail}" if tail else reason
+
+
+def run_isolated(job: WorkerJob) -> Iterator[tuple[int, CaseResult]]:
+    """Yield ``(index, result)`` for every case of ``job``, in order, whatever happens.
+
+    Raises:
+        HardwareUnavailableError: the worker could not start the hardware target.
+    """
+    pending = list(job.cases)
+    while pending:
+        worker = _Worker(_payload(job, pending))
+        try:
+            yield from _drain(job, worker, pending)
+        finally:
+            worker.close()
+
+
+def _drain(job: WorkerJob, worker: _Worker, pending: list[tuple[int, Mapping[str, Any]]]) -> Iterator[tuple[int, CaseResult]]:
+    """Read one worker's events until it finishes, dies or a case times out."""
+    params_of = dict(pending)
+    current: int | None = None
+    started = utc_now()
+    timeout = job.start_timeout
+    while True:
+        try:
+            event = worker.next_event(timeout)
+        except _WorkerGone:
+            reason = worker.exit_reason()
+            if current is None:
+                yield from _fail_all(job, pending, f"{reason} before running any case.", worker)
+            else:
+                pending.remove((current, params_of[current]))
+                msg = _with_output(f"Case crashed: {reason} while it ran.", worker)
+                yield current, _failed(job, params_of[current], CaseStatus.CRASHED, msg, started)
+            return
+        if event is None:
+            worker.kill()
+            if current is None:
+                msg = (
+                    f"The worker did not start within profile.worker_start_timeout={job.start_timeout} s."
+                    if timeout == job.start_timeout
+                    else f"The worker stopped answering for {timeout} s between cases."
+                )
+                yield from _fail_all(job, pending, msg, worker)
+            else:
+                pending.remove((current, params_of[current]))
+                msg = _with_output(
+                    f"Case timed out: still running after profile.case_timeout={job.case_timeout} s; "
+                    "the worker was killed.",
+                    worker,
+                )
+                yield current, _failed(job, params_of[current], CaseStatus.TIMEOUT, msg, started)
+            return
+        kind = event["event"]
+        if kind == "fatal":
+            if event.get("kind") == "hardware":
+                raise HardwareUnavailableError(event["error"])
+            yield from _fail_all(job, pending, f"Cannot load benchmark {job.benchmark!r}:\n{event['error']}", worker)
+            return
+        if kind == "hello":
+            timeout = job.case_timeout
+        elif kind == "start":
+            current, started = event["index"], utc_now()
+        elif kind == "case":
+            pending.remove((current, params_of[current]))  # type: ignore[index]
+            yield event["index"], case_from_dict(event["case"])
+            current = None
+        elif kind == "done":
+            return
+
+
+def _fail_all(job: WorkerJob, pending: list[tuple[int, Mapping[str, Any]]], reason: str, worker: _Worker) -> Iterator[tuple[int, CaseResult]]:
+    message = _with_output(reason, worker)
+    started = utc_now()
+    while pending:
+        index, params = pending.pop(0)
+        yield index, _failed(job, params, CaseStatus.ERROR, message, started)
+
+
+def probe_device(platform: str | None, timeout: float) -> dict[str, Any]:
+    """Start a worker that only starts JAX on ``platform`` and reports its devices.
+
+    Raises:
+        HardwareUnavailableError: JAX cannot start that platform here.
+        BenchmarkError: the worker could not start at all.
+    """
+    worker = _Worker({"probe": True, "platform": platform, "sys_path": []})
+    try:
+        try:
+            event = worker.next_event(timeout)
+        except _WorkerGone:
+            reason = _with_output(f"The probe worker failed: {worker.exit_reason()}.", worker)
+            raise BenchmarkError(reason) from None
+        if event is None:
+            raise BenchmarkError(f"The probe worker did not answer within {timeout} s.")
+        if event["event"] == "fatal":
+            raise HardwareUnavailableError(event["error"])
+        return dict(event["device"])
+    finally:
+        worker.close()

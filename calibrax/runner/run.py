@@ -1,0 +1,264 @@
+"""Orchestrate one run: resolve -> measure -> store -> check -> export -> exit code.
+
+``run_benchmarks`` takes the composed config as a plain mapping, so it runs the same from
+the Hydra app, from tests and from a notebook.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from calibrax.ci.guard import CheckResult, Thresholds, check_run
+from calibrax.core.benchmark import BENCHMARKS, expand_grid
+from calibrax.core.errors import CalibraxError, ConfigError
+from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
+from calibrax.core.registry import unknown_name_message
+from calibrax.exporters import ExportOutcome, export_all, get_exporter
+from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
+from calibrax.profiling.timing import TimingProtocol
+from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
+from calibrax.runner.execute import load_benchmark, run_case, summarised, utc_now
+from calibrax.runner.isolation import WorkerJob, probe_device, run_isolated
+from calibrax.storage import Store
+
+__all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "plan_run", "run_benchmarks"]
+
+log = logging.getLogger("calibrax")
+
+EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_BENCHMARK_FAILED = 0, 1, 2, 3
+_PROTOCOL_FIELDS = ("mode", "warmup_calls", "warmup_time", "min_round_time", "min_rounds", "max_rounds", "min_time", "disable_gc")
+
+
+@dataclass(frozen=True)
+class PlannedBenchmark:
+    """A benchmark about to run: where it comes from and its grid points."""
+
+    name: str
+    source: str | None
+    cases: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run produced: its id, status, gate result, report and exit code."""
+
+    run_id: str
+    status: RunStatus
+    cases: tuple[CaseResult, ...]
+    check: CheckResult | None
+    exported: ExportOutcome | None
+    report_dir: Path | None
+    exit_code: int
+
+
+def _selected_names(cfg: Mapping[str, Any]) -> list[str]:
+    chosen = cfg.get("benchmarks")
+    names = list(chosen if chosen is not None else (cfg.get("suite") or {}).get("benchmarks") or [])
+    names += [n for n in cfg.get("extra_benchmarks") or [] if n not in names]
+    if not names:
+        raise ConfigError(
+            "No benchmarks to run: the suite lists none and benchmarks= is empty. Name some, "
+            "e.g. benchmarks=[matmul], or pick a suite with suite=default."
+        )
+    return names
+
+
+def plan_run(cfg: Mapping[str, Any], catalog: Mapping[str, BenchmarkEntry]) -> list[PlannedBenchmark]:
+    """Resolve benchmark names and grids; every unknown name is a ConfigError (exit 2)."""
+    known = sorted(set(catalog) | set(BENCHMARKS.names()))
+    params_cfg = cfg.get("params") or {}
+    planned = []
+    for name in _selected_names(cfg):
+        if name not in known:
+            raise ConfigError(unknown_name_message("benchmark", name, known))
+        entry = catalog.get(name)
+        grid = params_cfg.get(name)
+        if grid is None:
+            grid = dict(entry.params) if entry else dict(BENCHMARKS.get(name).params)
+        planned.append(PlannedBenchmark(name, entry.source if entry else None, tuple(expand_grid(grid))))
+    for name in params_cfg:
+        if name not in known:
+            raise ConfigError(f"params.{name}: " + unknown_name_message("benchmark", name, known))
+    return planned
+
+
+def _protocol(profile: Mapping[str, Any]) -> TimingProtocol:
+    return TimingProtocol(**{k: profile[k] for k in _PROTOCOL_FIELDS if k in profile})
+
+
+def _git_info(cwd: Path) -> GitInfo:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return GitInfo()
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return GitInfo(commit, git("rev-parse", "--abbrev-ref", "HEAD"), bool(status))
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``YYYYmmdd-HHMMSS-xxxxxx``."""
+    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def exit_code_for(cases: Sequence[CaseResult], check: CheckResult | None) -> int:
+    """3 when a case did not end ok, else 1 on a regression, else 0."""
+    if any(c.status is not CaseStatus.OK for c in cases):
+        return EXIT_BENCHMARK_FAILED
+    if check is not None and check.regressions:
+        return EXIT_REGRESSION
+    return EXIT_OK
+
+
+def _validate_outputs(cfg: Mapping[str, Any], store: Store) -> None:
+    for name in cfg.get("exporters") or []:
+        get_exporter(name)
+    ci = cfg.get("ci") or {}
+    if ci.get("mode", "none") == "stored":
+        if not ci.get("baseline"):
+            raise ConfigError("ci=stored needs a baseline name: ci.baseline=main (see calibrax baseline list).")
+        store.get_baseline(ci["baseline"])
+
+
+def run_benchmarks(
+    cfg: Mapping[str, Any],
+    *,
+    overrides: Sequence[str] = (),
+    cwd: Path | None = None,
+    catalog: Mapping[str, BenchmarkEntry] | None = None,
+    sweep_id: str | None = None,
+) -> RunOutcome:
+    """Run every selected benchmark, store each case, gate and export.
+
+    Raises:
+        CalibraxError: a config, store or hardware problem found before anything is measured.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    catalog = discover_benchmarks(cwd) if catalog is None else catalog
+    planned = plan_run(cfg, catalog)
+    profile = cfg.get("profile") or {}
+    protocol = _protocol(profile)
+    Thresholds.from_config(cfg.get("thresholds") or {})
+    store = Store.open(cwd / (cfg.get("store") or {}).get("path", "calibrax.db"),
+                       busy_timeout=float((cfg.get("store") or {}).get("busy_timeout", 30.0)))
+    with store:
+        _validate_outputs(cfg, store)
+        platform = (cfg.get("hardware") or {}).get("platform")
+        isolated = profile.get("isolation", "process") == "process"
+        device = _device(platform, isolated, float(profile.get("worker_start_timeout", 120.0)))
+        run = RunInfo(new_run_id(), utc_now(), RunStatus.RUNNING, _git_info(cwd), None, dict(cfg), tuple(overrides), sweep_id)
+        store.begin_run(run)
+        store.set_run_hardware(run.id, hardware_info(host_info(), device))
+        log.info("Run %s: %d benchmark(s), store %s", run.id, len(planned), store.path)
+        try:
+            cases = tuple(_measure_all(store, run.id, planned, protocol, profile, platform, cwd, isolated))
+        except BaseException:
+            store.finish_run(run.id, RunStatus.INTERRUPTED, utc_now())
+            raise
+        status = RunStatus.OK if all(c.status is CaseStatus.OK for c in cases) else RunStatus.FAILED
+        store.finish_run(run.id, status, utc_now())
+        check = _gate(store, run.id, cfg)
+        exported, report_dir = _export(store, run.id, cfg, cwd, check)
+    return RunOutcome(run.id, status, cases, check, exported, report_dir, exit_code_for(cases, check))
+
+
+def _device(platform: str | None, isolated: bool, timeout: float) -> dict[str, Any]:
+    if isolated:
+        return probe_device(platform, timeout)
+    apply_platform(platform)
+    return device_info(platform)
+
+
+def _measure_all(
+    store: Store, run_id: str, planned: Sequence[PlannedBenchmark], protocol: TimingProtocol,
+    profile: Mapping[str, Any], platform: str | None, cwd: Path, isolated: bool,
+) -> Iterator[CaseResult]:
+    for bench in planned:
+        if isolated:
+            job = WorkerJob(
+                bench.name, bench.source, list(enumerate(bench.cases)),
+                {k: profile[k] for k in _PROTOCOL_FIELDS if k in profile}, platform,
+                [str(cwd)], float(profile.get("case_timeout", 300.0)),
+                float(profile.get("worker_start_timeout", 120.0)),
+            )
+            results: Iterator[tuple[int, CaseResult]] = run_isolated(job)
+        else:
+            results = _in_process(bench, protocol, cwd)
+        for _, case in results:
+            case = summarised(case)
+            store.add_case(run_id, case)
+            _log_case(case)
+            yield case
+
+
+def _in_process(bench: PlannedBenchmark, protocol: TimingProtocol, cwd: Path) -> Iterator[tuple[int, CaseResult]]:
+    if str(cwd) not in sys.path:
+        sys.path.insert(0, str(cwd))
+    try:
+        spec = load_benchmark(bench.name, bench.source)
+    except Exception:
+        error = f"Cannot load benchmark {bench.name!r}:\n{traceback.format_exc()}"
+        for i, params in enumerate(bench.cases):
+            yield i, CaseResult(bench.name, params, CaseStatus.ERROR, error=error, started_at=utc_now())
+        return
+    for i, params in enumerate(bench.cases):
+        yield i, run_case(spec, params, protocol)
+
+
+def _log_case(case: CaseResult) -> None:
+    params = " ".join(f"{k}={v}" for k, v in case.params.items())
+    t = case.measures.get("time")
+    if case.status is CaseStatus.OK and t is not None and t.summary is not None:
+        s = t.summary
+        log.info("%-16s %-28s %s [%s, %s] (%d rounds x %s calls)", case.benchmark, params,
+                 _si(s.median), _si(s.ci_low), _si(s.ci_high), s.n, t.meta.get("calls_per_round"))
+    else:
+        first = (case.error or "").strip().splitlines()
+        log.warning("%-16s %-28s %s: %s", case.benchmark, params, case.status.value.upper(), first[-1] if first else "")
+
+
+def _si(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def _gate(store: Store, run_id: str, cfg: Mapping[str, Any]) -> CheckResult | None:
+    ci = cfg.get("ci") or {}
+    if ci.get("mode", "none") != "stored":
+        return None
+    return check_run(store, run_id, ci["baseline"], Thresholds.from_config(cfg.get("thresholds") or {}))
+
+
+def _export(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, check: CheckResult | None) -> tuple[ExportOutcome | None, Path | None]:
+    names = list(cfg.get("exporters") or [])
+    if not names:
+        return None, None
+    record = store.load_run(run_id)
+    if check is not None:
+        record = replace(record, verdicts=check.verdicts,
+                         baseline={"name": check.baseline_name, "run_id": check.baseline_run_id})
+    out_dir = cwd / (cfg.get("report") or {}).get("dir", "reports") / run_id
+    outcome = export_all(record, names, out_dir, cfg.get("exporter") or {})
+    for name, reason in outcome.failed.items():
+        log.warning("Exporter %s failed: %s", name, reason)
+    return outcome, out_dir
+
+
+__all__ += ["new_run_id"]
