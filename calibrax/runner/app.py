@@ -9,8 +9,9 @@ before anything runs.
 from __future__ import annotations
 
 import logging
+import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from calibrax.core.benchmark import BENCHMARKS
-from calibrax.core.errors import CalibraxError
+from calibrax.core.errors import CalibraxError, ConfigError
+from calibrax.core.registry import unknown_name_message
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks, package_conf_dir
-from calibrax.runner.config import register_configs
+from calibrax.runner.config import CalibraxConfig, register_configs
 from calibrax.runner.run import EXIT_BENCHMARK_FAILED, EXIT_REGRESSION, EXIT_USAGE, run_benchmarks
 
 __all__ = ["main"]
@@ -84,11 +86,46 @@ def _known_params(catalog: dict[str, BenchmarkEntry]) -> dict[str, dict[str, Any
     return known
 
 
+_TOP_LEVEL = {f.name for f in fields(CalibraxConfig)} | {"hydra"}
+
+
+def check_overrides(argv: list[str], known: dict[str, dict[str, Any]]) -> None:
+    """Catch typos in plain ``key=value`` overrides with clearer messages than Hydra's.
+
+    Checks the top-level key and, for ``params.<benchmark>.<param>=...``, the benchmark and
+    param names. Overrides with ``+``, ``++`` or ``~`` are left to Hydra.
+
+    Raises:
+        ConfigError: an unknown key, benchmark or param, with close matches.
+    """
+    for arg in argv:
+        if arg.startswith(("-", "+", "~")) or "=" not in arg:
+            continue
+        key = arg.split("=", 1)[0]
+        parts = key.split(".")
+        head = re.split(r"[/@]", parts[0], maxsplit=1)[0]
+        if head not in _TOP_LEVEL:
+            raise ConfigError(f"In override {arg!r}: " + unknown_name_message("config key", head, sorted(_TOP_LEVEL)))
+        if head != "params" or len(parts) < 2:
+            continue
+        if parts[1] not in known:
+            raise ConfigError(f"In override {arg!r}: " + unknown_name_message("benchmark", parts[1], sorted(known)))
+        if len(parts) > 2 and parts[2] not in known[parts[1]]:
+            allowed = sorted(known[parts[1]])
+            raise ConfigError(
+                f"In override {arg!r}: benchmark {parts[1]!r} has no param {parts[2]!r}. "
+                + (f"Its params are: {', '.join(allowed)}." if allowed else "It declares no params.")
+                + " Declare new ones under params: in its conf/benchmark YAML."
+            )
+
+
 def main() -> None:
     """Entry point of ``calibrax-run``; exits 0, 1 (regression), 2 (config) or 3 (failed case)."""
     try:
         _STATE.catalog = discover_benchmarks()
-        register_configs(_known_params(_STATE.catalog))
+        known = _known_params(_STATE.catalog)
+        check_overrides(sys.argv[1:], known)
+        register_configs(known)
     except CalibraxError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

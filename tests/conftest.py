@@ -1,0 +1,40 @@
+"""Shared fixtures: a temporary project folder and helpers to run the console scripts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty folder to run calibrax-run and calibrax in, as a user would."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return folder
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run a console script (``calibrax-run`` or ``calibrax``) in ``cwd`` and capture it."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0", **(env or {})}
+    full_env.pop("CALIBRAX_DB", None)
+    return subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def clean_registry() -> Iterator[None]:
+    """Remove benchmarks a test registers, so tests do not leak into each other."""
+    from calibrax.core.benchmark import BENCHMARKS
+
+    before = set(BENCHMARKS._members)
+    yield
+    for name in set(BENCHMARKS._members) - before:
+        BENCHMARKS.unregister(name)
