@@ -1,0 +1,268 @@
+"""Formatting shared by the exporters: SI times, values with units, params, verdict lookup.
+
+The ``format_*`` helpers return plain text; HTML escaping is Jinja2's autoescape, and the two
+``markdown_*`` helpers (template filters ``md_code`` and ``md_text``) escape Markdown cells.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from calibrax.core import CaseResult, RunRecord, Verdict, canonical_params
+
+__all__ = [
+    "MISSING",
+    "case_key",
+    "case_verdict",
+    "error_headline",
+    "format_interval",
+    "format_params",
+    "format_ratio",
+    "format_seconds",
+    "format_value",
+    "markdown_code",
+    "markdown_text",
+    "time_unit",
+    "verdicts_by_case",
+]
+
+MISSING = "—"
+"""What a cell shows when there is no value."""
+
+_TIME_UNITS: tuple[tuple[str, float], ...] = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
+_BYTE_UNITS: tuple[str, ...] = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def time_unit(seconds: float) -> tuple[str, float]:
+    """Return the SI unit (and its size in seconds) that shows ``seconds`` as 1 to 999.
+
+    Example:
+        >>> time_unit(0.0042)
+        ('ms', 0.001)
+    """
+    magnitude = abs(seconds)
+    if magnitude == 0:
+        return _TIME_UNITS[0]
+    for unit, scale in _TIME_UNITS:
+        if magnitude >= scale:
+            return unit, scale
+    return _TIME_UNITS[-1]
+
+
+def _significant(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits, in plain (never exponent) notation."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{value:.0f}"
+
+
+def format_seconds(seconds: float | None, unit: str | None = None) -> str:
+    """Format a duration in seconds with an SI unit (ns, µs, ms, s) and 3 significant digits.
+
+    Args:
+        seconds: the duration; None or NaN gives the missing-value mark.
+        unit: force this unit ("ns", "µs", "ms" or "s") instead of picking one.
+
+    Raises:
+        ValueError: ``unit`` is not one of those four.
+
+    Example:
+        >>> format_seconds(0.000001234)
+        '1.23 µs'
+        >>> format_seconds(0.9996)
+        '1 s'
+        >>> format_seconds(0.5, unit="ms")
+        '500 ms'
+    """
+    if seconds is None or math.isnan(seconds):
+        return MISSING
+    if unit is None:
+        unit, scale = time_unit(seconds)
+        # 999.7 µs rounds to 1000 µs: show it as 1 ms instead.
+        if abs(float(_significant(seconds / scale))) >= 1000 and unit != "s":
+            unit, scale = _TIME_UNITS[[u for u, _ in _TIME_UNITS].index(unit) - 1]
+    elif unit in dict(_TIME_UNITS):
+        scale = dict(_TIME_UNITS)[unit]
+    else:
+        raise ValueError(f"unit must be one of ns, µs, ms or s, got {unit!r}.")
+    return f"{_significant(seconds / scale)} {unit}"
+
+
+def format_interval(low: float | None, high: float | None, unit: str = "s") -> str:
+    """Format a confidence interval ``[low, high]`` in one unit chosen from its upper end.
+
+    Example:
+        >>> format_interval(0.00121, 0.00135)
+        '[1.21, 1.35] ms'
+        >>> format_interval(2.0, 2.5, unit="FLOP")
+        '[2, 2.5] FLOP'
+    """
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return MISSING
+    if unit == "s":
+        name, scale = time_unit(max(abs(low), abs(high)))
+        return f"[{_significant(low / scale)}, {_significant(high / scale)}] {name}"
+    suffix = "" if unit == "1" else f" {unit}"
+    return f"[{_significant(low, 4)}, {_significant(high, 4)}]{suffix}"
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """Format a measured value with its unit: SI times, binary bytes, 4 digits otherwise.
+
+    Example:
+        >>> format_value(0.0025, "s")
+        '2.5 ms'
+        >>> format_value(3 * 2**20, "B")
+        '3 MiB'
+        >>> format_value(0.51234, "1")
+        '0.5123'
+    """
+    if value is None or math.isnan(value):
+        return MISSING
+    if unit == "s":
+        return format_seconds(value)
+    if unit == "B":
+        size, index = float(value), 0
+        while abs(size) >= 1024 and index < len(_BYTE_UNITS) - 1:
+            size, index = size / 1024, index + 1
+        return f"{_significant(size)} {_BYTE_UNITS[index]}"
+    if abs(value) >= 1e6 or (0 < abs(value) < 1e-3):
+        text = f"{value:.3e}"
+    else:
+        text = _significant(value, 4)
+    return text if unit == "1" else f"{text} {unit}"
+
+
+def format_ratio(ratio: float | None) -> str:
+    """Format a candidate/baseline ratio.
+
+    Example:
+        >>> format_ratio(1.2345)
+        '1.23×'
+    """
+    if ratio is None or math.isnan(ratio):
+        return MISSING
+    return f"{ratio:.2f}×"
+
+
+def format_params(params: Mapping[str, Any]) -> str:
+    """Format a grid point as ``key=value`` pairs in their declared order.
+
+    Example:
+        >>> format_params({"n": 256, "dtype": "float32"})
+        'n=256, dtype=float32'
+    """
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
+def error_headline(text: str | None) -> str:
+    """Return the most telling line of an error: the last non-empty line of a traceback.
+
+    A Python traceback ends with the exception line; any other text starts with its summary.
+
+    Example:
+        >>> error_headline("Traceback (most recent call last):\\n  File ...\\nValueError: bad n")
+        'ValueError: bad n'
+        >>> error_headline("worker killed by signal 9\\nmore")
+        'worker killed by signal 9'
+    """
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].startswith("Traceback"):
+        return lines[-1]
+    return lines[0]
+
+
+def verdicts_by_case(record: RunRecord, measure: str = "time") -> dict[str, Verdict]:
+    """Index the record's verdicts on ``measure`` by case key (benchmark plus canonical params).
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK)
+        >>> verdicts_by_case(RunRecord(run=run, cases=()))
+        {}
+    """
+    return {case_key(v.benchmark, v.params): v for v in record.verdicts if v.measure == measure}
+
+
+def case_key(benchmark: str, params: Mapping[str, Any]) -> str:
+    """The key of a case across runs, equal to :attr:`CaseResult.key`.
+
+    Example:
+        >>> case_key("matmul", {"n": 8})
+        'matmul{"n": 8}'
+    """
+    return f"{benchmark}{canonical_params(params)}"
+
+
+def case_verdict(case: CaseResult, index: Mapping[str, Verdict]) -> Verdict | None:
+    """Return the verdict of ``case`` from an index built by :func:`verdicts_by_case`."""
+    return index.get(case.key)
+
+
+def _one_line(text: object) -> str:
+    """``text`` with its lines joined by spaces (a table cell holds one line)."""
+    return " ".join(str(text).splitlines())
+
+
+def markdown_code(text: object, table: bool = True) -> str:
+    """Render ``text`` as a Markdown code span, safe inside a table cell.
+
+    A code span shows ``<``, ``*`` and ``_`` literally, so only newlines (joined by spaces),
+    backticks (a longer fence) and, in a table, ``|`` (as ``\\|``) need care.
+
+    Args:
+        text: what to show; an empty text gives an empty string.
+        table: escape ``|`` for a GFM table cell; leave it for text outside tables.
+
+    Example:
+        >>> print(markdown_code("a|b"))
+        `a\\|b`
+        >>> print(markdown_code("x `y`", table=False))
+        `` x `y` ``
+    """
+    line = _one_line(text)
+    if not line.strip():
+        return ""
+    if table:
+        line = line.replace("|", "\\|")
+    longest = _longest_backtick_run(line)
+    fence = "`" * (longest + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{fence}{pad}{line}{pad}{fence}"
+
+
+def _longest_backtick_run(text: str) -> int:
+    longest = current = 0
+    for char in text:
+        current = current + 1 if char == "`" else 0
+        longest = max(longest, current)
+    return longest
+
+
+_MARKDOWN_ESCAPES = {
+    "\\": "\\\\",
+    "`": "\\`",
+    "*": "\\*",
+    "_": "\\_",
+    "[": "\\[",
+    "]": "\\]",
+    "|": "\\|",
+    "<": "&lt;",
+    ">": "&gt;",
+    "&": "&amp;",
+}
+
+
+def markdown_text(text: object) -> str:
+    """Escape ``text`` for a Markdown table cell: one line, no markup, no HTML, no ``|``.
+
+    Example:
+        >>> print(markdown_text("a|b <i>*x*</i>"))
+        a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt;
+    """
+    return "".join(_MARKDOWN_ESCAPES.get(char, char) for char in _one_line(text))

@@ -1,0 +1,201 @@
+"""Per-case and per-verdict rows that the HTML and Markdown reports both show.
+
+A row keeps the record it came from (``case`` or ``verdict``) next to the formatted texts, so a
+user template can show any other field of the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from calibrax.core import CaseResult, CaseStatus, RunRecord, Verdict, VerdictKind, measure_for
+from calibrax.exporters import _format
+
+__all__ = [
+    "FAILED_STATUSES",
+    "CaseView",
+    "VerdictView",
+    "case_views",
+    "verdict_counts",
+    "verdict_views",
+]
+
+FAILED_STATUSES = frozenset({CaseStatus.ERROR, CaseStatus.CRASHED, CaseStatus.TIMEOUT})
+"""Statuses of a case that did not finish; their error text is shown."""
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One case as a report row: its ``time`` statistics formatted, its verdict on ``time``.
+
+    Attributes:
+        index: position in the run (0-based), used for anchors.
+        case: the record itself.
+        params: the params as ``key=value`` text.
+        median: median seconds per call, None without time samples.
+        median_text, ci_text: the median and its confidence interval with SI units.
+        ci_spread: the interval's width over the median (how noisy the timing is), None
+            without a summary.
+        n: number of time samples, None without a ``time`` measure.
+        calls_per_round: calls timed per round, None when not recorded.
+        compile_time: seconds XLA took to compile, None when not measured.
+        compile_text: the compile time with an SI unit.
+        verdict: the verdict on ``time`` against the baseline, if any.
+        ratio_text: that verdict's candidate/baseline ratio.
+        error_headline: the telling line of the error, empty for cases that finished.
+    """
+
+    index: int
+    case: CaseResult
+    params: str
+    median: float | None
+    median_text: str
+    ci_text: str
+    ci_spread: float | None
+    n: int | None
+    calls_per_round: Any
+    compile_time: float | None
+    compile_text: str
+    verdict: Verdict | None
+    ratio_text: str
+    error_headline: str
+
+    @property
+    def benchmark(self) -> str:
+        """The benchmark's name."""
+        return self.case.benchmark
+
+    @property
+    def status(self) -> str:
+        """The case status as text (``ok``, ``error``, ...)."""
+        return self.case.status.value
+
+    @property
+    def failed(self) -> bool:
+        """True when the case errored, crashed or timed out."""
+        return self.case.status in FAILED_STATUSES
+
+    @property
+    def verdict_kind(self) -> str:
+        """The verdict as text, empty when there is none."""
+        return self.verdict.kind.value if self.verdict else ""
+
+
+def case_views(record: RunRecord) -> list[CaseView]:
+    """Build one row per case of ``record``, in the order they were measured.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK)
+        >>> case = CaseResult("matmul", {"n": 8}, CaseStatus.ERROR, error="ValueError: n")
+        >>> view = case_views(RunRecord(run, (case,)))[0]
+        >>> view.params, view.median_text, view.error_headline
+        ('n=8', '—', 'ValueError: n')
+    """
+    verdicts = _format.verdicts_by_case(record)
+    return [_case_view(i, case, verdicts) for i, case in enumerate(record.cases)]
+
+
+def _case_view(index: int, case: CaseResult, verdicts: Mapping[str, Verdict]) -> CaseView:
+    time = case.measures.get("time")
+    summary = time.summary if time else None
+    compile_result = case.measures.get("compile_time")
+    compile_time = compile_result.summary.median if compile_result and compile_result.summary else None
+    verdict = _format.case_verdict(case, verdicts)
+    return CaseView(
+        index=index,
+        case=case,
+        params=_format.format_params(case.params),
+        median=summary.median if summary else None,
+        median_text=_format.format_seconds(summary.median if summary else None),
+        ci_text=_format.format_interval(summary.ci_low, summary.ci_high) if summary else _format.MISSING,
+        ci_spread=(summary.ci_high - summary.ci_low) / summary.median
+        if summary and summary.median
+        else None,
+        n=(summary.n if summary else len(time.samples)) if time else None,
+        calls_per_round=time.meta.get("calls_per_round") if time else None,
+        compile_time=compile_time,
+        compile_text=_format.format_seconds(compile_time),
+        verdict=verdict,
+        ratio_text=_format.format_ratio(verdict.ratio) if verdict else _format.MISSING,
+        error_headline=_format.error_headline(case.error) if case.status in FAILED_STATUSES else "",
+    )
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """One verdict as a report row, its values formatted in the measure's unit.
+
+    Attributes:
+        verdict: the record itself.
+        params: the params as ``key=value`` text.
+        baseline_text, candidate_text: the two medians with units.
+        ratio_text: candidate over baseline.
+    """
+
+    verdict: Verdict
+    params: str
+    baseline_text: str
+    candidate_text: str
+    ratio_text: str
+
+    @property
+    def benchmark(self) -> str:
+        """The benchmark's name."""
+        return self.verdict.benchmark
+
+    @property
+    def measure(self) -> str:
+        """The measure compared."""
+        return self.verdict.measure
+
+    @property
+    def kind(self) -> str:
+        """The verdict as text (``regressed``, ``pass``, ...)."""
+        return self.verdict.kind.value
+
+
+def verdict_views(record: RunRecord) -> tuple[list[VerdictView], list[VerdictView]]:
+    """Split the record's verdicts into (regressed, all others), each in record order.
+
+    Values are formatted in the unit the case stored for the measure (the standard unit of the
+    measure name when the case is not in the record).
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK)
+        >>> verdict_views(RunRecord(run, ()))
+        ([], [])
+    """
+    units = {(c.key, name): m.measure.unit for c in record.cases for name, m in c.measures.items()}
+    regressed: list[VerdictView] = []
+    others: list[VerdictView] = []
+    for verdict in record.verdicts:
+        key = _format.case_key(verdict.benchmark, verdict.params)
+        unit = units.get((key, verdict.measure)) or measure_for(verdict.measure).unit
+        view = VerdictView(
+            verdict=verdict,
+            params=_format.format_params(verdict.params),
+            baseline_text=_format.format_value(verdict.baseline, unit),
+            candidate_text=_format.format_value(verdict.candidate, unit),
+            ratio_text=_format.format_ratio(verdict.ratio),
+        )
+        (regressed if verdict.kind is VerdictKind.REGRESSED else others).append(view)
+    return regressed, others
+
+
+def verdict_counts(record: RunRecord) -> list[tuple[str, int]]:
+    """Count the verdicts per kind: regressed first, then the others in their declared order.
+
+    Kinds with no verdict are left out.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> verdict_counts(RunRecord(RunInfo(id="r", started_at="", status=RunStatus.OK), ()))
+        []
+    """
+    order = [VerdictKind.REGRESSED] + [k for k in VerdictKind if k is not VerdictKind.REGRESSED]
+    counts = {kind: sum(1 for v in record.verdicts if v.kind is kind) for kind in order}
+    return [(kind.value, count) for kind, count in counts.items() if count]

@@ -1,0 +1,317 @@
+"""The ``html`` exporter: one self-contained ``index.html`` per run.
+
+The page needs no network: styles and the small sort/filter script are inline, charts are
+inline SVG whose geometry is computed here (:func:`strip_chart`), and a Content-Security-Policy
+forbids every fetch. Every value from the record goes through Jinja2's autoescape.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from calibrax.core import CaseResult, RunRecord
+from calibrax.exporters import _format, _view
+from calibrax.exporters.base import EXPORTERS, render_template, template_dir_setting
+
+__all__ = [
+    "CaseSection",
+    "ChartDot",
+    "ChartTick",
+    "HtmlExporter",
+    "MeasureLine",
+    "StripChart",
+    "html_context",
+    "strip_chart",
+]
+
+# Chart geometry in SVG user units; the SVG scales to the page width through its viewBox.
+_WIDTH, _HEIGHT = 640, 124
+_LEFT, _RIGHT = 24.0, 616.0
+_BAND_TOP, _BAND_BOTTOM = 8.0, 84.0
+_AXIS_Y, _LABEL_Y = 92.0, 110.0
+_BOX_INSET = 10.0  # the box is a little shorter than the band the dots are spread over
+_MAX_DOTS = 600  # more dots only blur the picture and bloat the file
+
+
+@dataclass(frozen=True)
+class ChartTick:
+    """One labelled tick of the x axis: its x coordinate and its text (with the unit)."""
+
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class ChartDot:
+    """One sample as a dot: x from its value, y jittered inside the band."""
+
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class StripChart:
+    """The geometry of a strip plot with a box (quartiles) and the median line.
+
+    Coordinates are SVG user units in a ``width`` x ``height`` viewBox.
+
+    Attributes:
+        left, right: the x range of the plot area.
+        band_top, band_bottom: the y range the dots are spread over.
+        axis_y, label_y: where the axis line and the tick labels are drawn.
+        box_left, box_right, box_top, box_bottom: the box from the first to the third quartile.
+        median_x: where the median line is drawn.
+        dots: one per shown sample.
+        ticks: the labelled axis ticks.
+        shown, total: how many samples are drawn, of how many (at most 600 are drawn).
+        description: the chart in words, for screen readers and tooltips.
+    """
+
+    width: int
+    height: int
+    left: float
+    right: float
+    band_top: float
+    band_bottom: float
+    axis_y: float
+    label_y: float
+    box_left: float
+    box_right: float
+    box_top: float
+    box_bottom: float
+    median_x: float
+    dots: tuple[ChartDot, ...]
+    ticks: tuple[ChartTick, ...]
+    shown: int
+    total: int
+    description: str
+
+    @property
+    def plot_width(self) -> float:
+        """Width of the plot area."""
+        return round(self.right - self.left, 1)
+
+    @property
+    def box_width(self) -> float:
+        """Width of the quartile box (zero when the quartiles coincide)."""
+        return round(self.box_right - self.box_left, 1)
+
+    @property
+    def box_height(self) -> float:
+        """Height of the quartile box."""
+        return round(self.box_bottom - self.box_top, 1)
+
+    @property
+    def band_height(self) -> float:
+        """Height of the band the dots are spread over."""
+        return round(self.band_bottom - self.band_top, 1)
+
+
+def strip_chart(samples: Sequence[float], unit: str = "s") -> StripChart | None:
+    """Lay out a strip plot of ``samples``: jittered dots, a quartile box and the median.
+
+    The jitter comes from a fixed seed, so the same samples always give the same picture.
+
+    Args:
+        samples: the values; NaN and infinite values are left out.
+        unit: their unit; seconds get SI tick labels (ns, µs, ms, s).
+
+    Returns:
+        The chart geometry, or None when no sample is finite.
+
+    Example:
+        >>> chart = strip_chart([0.0010, 0.0011, 0.0012, 0.0015])
+        >>> len(chart.dots), chart.ticks[0].label
+        (4, '1.0 ms')
+        >>> chart.left <= chart.box_left <= chart.median_x <= chart.box_right <= chart.right
+        True
+    """
+    values = [float(v) for v in samples if math.isfinite(v)]
+    if not values:
+        return None
+    lo, hi = _domain(values)
+
+    def to_x(value: float) -> float:
+        return round(_LEFT + (value - lo) / (hi - lo) * (_RIGHT - _LEFT), 1)
+
+    q1, median, q3 = _quartiles(values)
+    return StripChart(
+        width=_WIDTH,
+        height=_HEIGHT,
+        left=_LEFT,
+        right=_RIGHT,
+        band_top=_BAND_TOP,
+        band_bottom=_BAND_BOTTOM,
+        axis_y=_AXIS_Y,
+        label_y=_LABEL_Y,
+        box_left=to_x(q1),
+        box_right=to_x(q3),
+        box_top=_BAND_TOP + _BOX_INSET,
+        box_bottom=_BAND_BOTTOM - _BOX_INSET,
+        median_x=to_x(median),
+        dots=_dots(values, to_x),
+        ticks=tuple(ChartTick(to_x(t), label) for t, label in _ticks(lo, hi, unit)),
+        shown=min(len(values), _MAX_DOTS),
+        total=len(values),
+        description=(
+            f"{len(values)} samples; median {_format.format_value(median, unit)}, quartiles "
+            f"{_format.format_value(q1, unit)} to {_format.format_value(q3, unit)}"
+        ),
+    )
+
+
+def _domain(values: Sequence[float]) -> tuple[float, float]:
+    """The x range: the samples' range with 5% room on each side, never empty."""
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.05 or abs(lo) * 0.05 or 1.0
+    low = lo - pad
+    if lo >= 0 > low:  # durations and sizes cannot be negative: do not show negative ticks
+        low = 0.0
+    return low, hi + pad
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """First quartile, median and third quartile (inclusive method, as numpy's default)."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, median, q3
+
+
+def _dots(values: Sequence[float], to_x: Callable[[float], float]) -> tuple[ChartDot, ...]:
+    """One dot per sample (evenly thinned to at most 600), jittered with a fixed seed."""
+    if len(values) > _MAX_DOTS:
+        values = [values[i * len(values) // _MAX_DOTS] for i in range(_MAX_DOTS)]
+    rng = random.Random(0)
+    top, span = _BAND_TOP + 4, _BAND_BOTTOM - _BAND_TOP - 8
+    return tuple(ChartDot(to_x(v), round(top + rng.random() * span, 1)) for v in values)
+
+
+def _ticks(lo: float, hi: float, unit: str, target: int = 5) -> list[tuple[float, str]]:
+    """About ``target`` round tick values in ``[lo, hi]`` (steps of 1, 2 or 5 x 10^k), labelled."""
+    raw = (hi - lo) / target
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if raw <= m * magnitude)
+    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    values = [k * step for k in range(first, last + 1)]
+    if unit == "s":
+        name, scale = _format.time_unit(max(abs(lo), abs(hi)))
+    else:
+        name, scale = ("" if unit == "1" else unit), 1.0
+    decimals = max(0, -math.floor(math.log10(step / scale) + 1e-9))
+    suffix = f" {name}" if name else ""
+    return [(v, f"{v / scale:.{decimals}f}{suffix}") for v in values]
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    """One measure of a case in its detail table, formatted with its unit."""
+
+    name: str
+    unit: str
+    median: str
+    ci: str
+    n: int
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """A case in the HTML report: its table row, its chart and its measures.
+
+    Attributes:
+        row: the formatted row shared with the Markdown report.
+        anchor: the HTML id of its detail section.
+        chart: the strip plot of its ``time`` samples, None without any.
+        measures: every measure of the case.
+    """
+
+    row: _view.CaseView
+    anchor: str
+    chart: StripChart | None
+    measures: tuple[MeasureLine, ...]
+
+
+class HtmlExporter:
+    """Writes ``index.html`` from the ``report.html.j2`` template.
+
+    Settings:
+        title: the page title (default ``calibrax run <id>``).
+        template_dir: a folder whose ``report.html.j2`` replaces the packaged one.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.OK), cases=())
+        >>> "<title>calibrax run r1</title>" in HtmlExporter().render(record, {})
+        True
+    """
+
+    name: str = "html"
+    filename: str = "index.html"
+    definition_key = "calibrax.exporters.html.HtmlExporter"
+
+    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
+        """Return the HTML report of ``record``."""
+        title = str(settings.get("title") or f"calibrax run {record.run.id}")
+        context = html_context(record, title)
+        return render_template("report.html.j2", template_dir_setting(settings), **context)
+
+
+def html_context(record: RunRecord, title: str) -> dict[str, Any]:
+    """The variables ``report.html.j2`` gets, for users who write their own template.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.OK), cases=())
+        >>> html_context(record, "t")["cases"]
+        []
+    """
+    sections = [_section(row) for row in _view.case_views(record)]
+    return {
+        "title": title,
+        "record": record,
+        "run": record.run,
+        "hardware": record.run.hardware,
+        "counts": [(status, n) for status, n in record.counts.items() if n],
+        "verdict_counts": _view.verdict_counts(record),
+        "baseline": dict(record.baseline),
+        "cases": sections,
+        "config_json": json.dumps(dict(record.run.config), indent=2, sort_keys=True, default=str),
+    }
+
+
+def _section(row: _view.CaseView) -> CaseSection:
+    time = row.case.measures.get("time")
+    chart = strip_chart(time.samples, time.measure.unit) if time and time.samples else None
+    return CaseSection(
+        row=row,
+        anchor=f"case-{row.index}",
+        chart=chart,
+        measures=_measure_lines(row.case),
+    )
+
+
+def _measure_lines(case: CaseResult) -> tuple[MeasureLine, ...]:
+    lines = []
+    for name, result in case.measures.items():
+        unit, summary = result.measure.unit, result.summary
+        lines.append(
+            MeasureLine(
+                name=name,
+                unit=unit,
+                median=_format.format_value(summary.median if summary else None, unit),
+                ci=_format.format_interval(summary.ci_low, summary.ci_high, unit)
+                if summary
+                else _format.MISSING,
+                n=summary.n if summary else len(result.samples),
+            )
+        )
+    return tuple(lines)
+
+
+EXPORTERS.register(HtmlExporter.name, HtmlExporter())

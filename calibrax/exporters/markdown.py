@@ -1,0 +1,89 @@
+"""The ``markdown`` exporter: a summary sized for a CI step summary or a pull-request comment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from calibrax.core import RunRecord, RunStatus
+from calibrax.exporters import _view
+from calibrax.exporters.base import EXPORTERS, render_template, template_dir_setting
+
+__all__ = ["MarkdownExporter", "markdown_context"]
+
+_STATUS_ICONS = {
+    RunStatus.OK: "✅",
+    RunStatus.FAILED: "❌",
+    RunStatus.INTERRUPTED: "⚠️",
+    RunStatus.RUNNING: "⏳",
+}
+
+
+class MarkdownExporter:
+    """Writes ``summary.md`` from the ``summary.md.j2`` template.
+
+    The summary has a title line with the run id and status, the verdict counts, the regressed
+    cases in their own table ahead of everything else, the other verdicts and the failed cases,
+    then every case in a collapsed ``<details>`` block. User text in table cells is escaped
+    (``|``, newlines, Markdown markup, HTML).
+
+    Settings:
+        template_dir: a folder whose ``summary.md.j2`` replaces the packaged one.
+
+    Example:
+        >>> from calibrax.core import RunInfo
+        >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.OK), cases=())
+        >>> MarkdownExporter().render(record, {}).splitlines()[0]
+        '## ✅ calibrax run `r1`: ok'
+    """
+
+    name: str = "markdown"
+    filename: str = "summary.md"
+    definition_key = "calibrax.exporters.markdown.MarkdownExporter"
+
+    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
+        """Return the Markdown summary of ``record``."""
+        return render_template(
+            "summary.md.j2", template_dir_setting(settings), **markdown_context(record)
+        )
+
+
+def markdown_context(record: RunRecord) -> dict[str, Any]:
+    """The variables ``summary.md.j2`` gets, for users who write their own template.
+
+    ``record`` is the run itself; ``cases``, ``regressed``, ``other_verdicts`` and ``failed``
+    are rows with formatted values (see :mod:`calibrax.exporters._view`).
+
+    Example:
+        >>> from calibrax.core import RunInfo
+        >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.OK), cases=())
+        >>> sorted(markdown_context(record))[:3]
+        ['baseline', 'cases', 'counts']
+    """
+    cases = _view.case_views(record)
+    regressed, others = _view.verdict_views(record)
+    return {
+        "record": record,
+        "run": record.run,
+        "icon": _STATUS_ICONS.get(record.run.status, ""),
+        "counts": [(status, n) for status, n in record.counts.items() if n],
+        "hardware": _hardware_line(record),
+        "verdict_counts": _view.verdict_counts(record),
+        "baseline": dict(record.baseline),
+        "regressed": regressed,
+        "other_verdicts": others,
+        "failed": [case for case in cases if case.failed],
+        "cases": cases,
+    }
+
+
+def _hardware_line(record: RunRecord) -> str:
+    """One line naming the machine: backend, devices, CPU model and cores."""
+    hw = record.run.hardware
+    if hw is None:
+        return ""
+    devices = f"{hw.device_count} × {hw.device_kind}" if hw.device_kind else hw.backend
+    return f"{hw.backend} ({devices}), {hw.cpu_model}, {hw.cpu_count} cores"
+
+
+EXPORTERS.register(MarkdownExporter.name, MarkdownExporter())

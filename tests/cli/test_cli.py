@@ -1,0 +1,138 @@
+"""CLI commands over a store built through the library: run, check the output, check the effect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from factories import run_info, time_case
+
+from calibrax.cli import cli
+from calibrax.core import RunStatus
+from calibrax.storage import Store
+
+
+def _add_run(store: Store, run_id: str, center: float, second: str) -> None:
+    store.begin_run(run_info(run_id, started_at=f"2026-11-26T00:00:{second}+00:00"))
+    store.add_case(run_id, time_case("matmul", {"n": 128}, center))
+    store.add_case(run_id, time_case("softmax", {"cols": 8}, 2e-4, seed=3))
+    store.finish_run(run_id, RunStatus.OK, f"2026-11-26T00:01:{second}+00:00")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "calibrax.db"
+    with Store.open(path) as store:
+        _add_run(store, "run-a", 1e-3, "01")
+        _add_run(store, "run-b", 1e-3, "02")
+        _add_run(store, "run-slow", 2e-3, "03")
+    return path
+
+
+def invoke(*args: str) -> object:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_runs_lists_newest_first(db: Path) -> None:
+    res = invoke("runs", "--db", str(db), "--json")
+    assert res.exit_code == 0  # type: ignore[attr-defined]
+    assert [r["id"] for r in json.loads(res.output)] == ["run-slow", "run-b", "run-a"]  # type: ignore[attr-defined]
+    text = invoke("runs", "--db", str(db), "--limit", "1")
+    assert "run-slow" in text.output and "run-a" not in text.output  # type: ignore[attr-defined]
+
+
+def test_show_json_has_the_documented_shape(db: Path) -> None:
+    res = invoke("show", "latest", "--db", str(db), "--json")
+    data = json.loads(res.output)  # type: ignore[attr-defined]
+    assert data["run"]["id"] == "run-slow" and data["run"]["status"] == "ok"
+    t = data["cases"][0]["measures"]["time"]
+    assert t["n"] == 20 and len(t["samples"]) == 20 and t["unit"] == "s" and t["direction"] == "lower"
+    assert "samples" not in json.loads(invoke("show", "run-a", "--db", str(db), "--json", "--no-samples").output)["cases"][0]["measures"]["time"]  # type: ignore[attr-defined]
+
+
+def test_show_human_table_and_prefix(db: Path) -> None:
+    res = invoke("show", "run-s", "--db", str(db))
+    assert "Run run-slow" in res.output and "matmul" in res.output and "n=128" in res.output  # type: ignore[attr-defined]
+
+
+def test_baseline_set_list_rm_and_check(db: Path, tmp_path: Path) -> None:
+    assert invoke("baseline", "set", "main", "run-a", "--db", str(db)).exit_code == 0  # type: ignore[attr-defined]
+    listed = json.loads(invoke("baseline", "list", "--db", str(db), "--json").output)  # type: ignore[attr-defined]
+    assert [(b["name"], b["run_id"]) for b in listed] == [("main", "run-a")]
+
+    same = invoke("check", "run-b", "--baseline", "main", "--db", str(db))
+    assert same.exit_code == 0 and "2 pass" in same.output  # type: ignore[attr-defined]
+
+    summary = tmp_path / "summary.md"
+    slow = invoke("check", "run-slow", "--baseline", "main", "--db", str(db), "--summary", str(summary))
+    assert slow.exit_code == 1  # type: ignore[attr-defined]
+    assert "REGRESSED matmul" in slow.output  # type: ignore[attr-defined]
+    assert "matmul" in summary.read_text()
+    with Store.open(db) as store:
+        assert any(v.failed for v in store.load_verdicts("run-slow"))
+
+    loose = invoke("check", "run-slow", "--baseline", "main", "--db", str(db), "--margin", "time=1.5", "--json")
+    assert loose.exit_code == 0 and json.loads(loose.output)["counts"]["regressed"] == 0  # type: ignore[attr-defined]
+
+    assert invoke("baseline", "rm", "main", "--db", str(db)).exit_code == 0  # type: ignore[attr-defined]
+    with Store.open(db) as store:
+        assert store.list_baselines() == []
+
+
+@pytest.mark.parametrize("fmt, name", [("html", "index.html"), ("markdown", "summary.md"), ("json", "run.json")])
+def test_report_formats(db: Path, tmp_path: Path, fmt: str, name: str) -> None:
+    out = tmp_path / "out" / name
+    res = invoke("report", "run-a", "--db", str(db), "--format", fmt, "--out", str(out))
+    assert res.exit_code == 0 and out.is_file()  # type: ignore[attr-defined]
+    assert "matmul" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["show", "nope"], 2, "nope"),
+        (["check", "--baseline", "main"], 2, "Unknown baseline 'main'"),
+        (["baseline", "rm", "ghost"], 2, "ghost"),
+        (["report", "--format", "htm"], 2, "Did you mean 'html'"),
+        (["check", "--baseline", "x", "--margin", "time"], 2, "--margin takes MEASURE=FRACTION"),
+    ],
+)
+def test_errors_are_one_line_with_exit_codes(db: Path, args: list[str], code: int, message: str) -> None:
+    if "--margin" in args:
+        invoke("baseline", "set", "x", "run-a", "--db", str(db))
+    res = CliRunner().invoke(cli, [*args, "--db", str(db)])
+    assert res.exit_code == code, res.output
+    assert message in res.output and res.output.startswith("Error: ")
+
+
+def test_missing_store_is_a_clear_error_and_is_not_created(tmp_path: Path) -> None:
+    missing = tmp_path / "none.db"
+    res = CliRunner().invoke(cli, ["runs", "--db", str(missing)])
+    assert res.exit_code == 2 and "No store at" in res.output and not missing.exists()
+
+
+def test_db_from_environment(db: Path) -> None:
+    res = CliRunner().invoke(cli, ["runs", "--json"], env={"CALIBRAX_DB": str(db)})
+    assert res.exit_code == 0 and len(json.loads(res.output)) == 3
+
+
+def test_benchmarks_list_includes_shipped_benchmarks() -> None:
+    rows = json.loads(invoke("benchmarks", "list", "--json").output)  # type: ignore[attr-defined]
+    names = {r["name"] for r in rows}
+    assert {"matmul", "softmax", "mlp_forward", "mlp_train_step"} <= names
+
+
+def _commands(group: object, prefix: str = "") -> list[tuple[str, object]]:
+    out = []
+    for name, cmd in getattr(group, "commands", {}).items():
+        out.append((prefix + name, cmd))
+        out += _commands(cmd, prefix + name + " ")
+    return out
+
+
+@pytest.mark.parametrize("name, cmd", _commands(cli))
+def test_every_command_is_documented_with_an_example(name: str, cmd: object) -> None:
+    doc = (getattr(cmd, "help", None) or "").strip()
+    assert doc and "Example: calibrax " in doc.splitlines()[-1], f"{name} needs a docstring ending in an example"

@@ -1,0 +1,528 @@
+"""Tests of calibrax.exporters: the registry, export_all, and each exporter's output."""
+
+from __future__ import annotations
+
+import base64
+import doctest
+import hashlib
+import importlib
+import json
+import math
+import random
+import re
+import statistics
+from collections.abc import Iterator, Mapping
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from calibrax.core import (
+    CaseResult,
+    CaseStatus,
+    ExporterError,
+    GitInfo,
+    HardwareInfo,
+    MeasureResult,
+    NotFoundError,
+    RunInfo,
+    RunRecord,
+    RunStatus,
+    Summary,
+    Verdict,
+    VerdictKind,
+    measure_for,
+)
+from calibrax.exporters import (
+    EXPORTERS,
+    Exporter,
+    ExportOutcome,
+    export_all,
+    format_seconds,
+    get_exporter,
+    render_template,
+    strip_chart,
+)
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "benchmarks/conv.py", line 12, in conv\n'
+    "    return x / 0\n"
+    "ZeroDivisionError: division by zero"
+)
+
+# Every shipped exporter: (name, filename). Adding an exporter means adding a row.
+SHIPPED = [("html", "index.html"), ("markdown", "summary.md"), ("json", "run.json")]
+
+
+def _summary(samples: list[float]) -> Summary:
+    """Summary statistics the way the analyzer reports them (enough for rendering)."""
+    ordered = sorted(samples)
+    median = statistics.median(ordered)
+    q1, _, q3 = statistics.quantiles(ordered, n=4) if len(ordered) > 1 else (median, 0, median)
+    mad = statistics.median(abs(x - median) for x in ordered) * 1.4826
+    k = max(0, len(ordered) // 2 - int(math.sqrt(len(ordered))))
+    return Summary(
+        n=len(ordered),
+        median=median,
+        mean=statistics.fmean(ordered),
+        min=ordered[0],
+        max=ordered[-1],
+        std=statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
+        iqr=q3 - q1,
+        mad=mad,
+        ci_low=ordered[k],
+        ci_high=ordered[-1 - k],
+    )
+
+
+def _measure(name: str, samples: list[float], **meta: Any) -> MeasureResult:
+    return MeasureResult(measure_for(name), tuple(samples), _summary(samples), meta)
+
+
+def _ok_case(benchmark: str, params: Mapping[str, Any], seconds: float, seed: int) -> CaseResult:
+    rng = random.Random(seed)
+    times = [seconds * (1 + abs(rng.gauss(0, 0.04))) for _ in range(40)]
+    return CaseResult(
+        benchmark=benchmark,
+        params=params,
+        status=CaseStatus.OK,
+        measures={
+            "time": _measure("time", times, mode="calls", calls_per_round=64, rounds=40),
+            "compile_time": _measure("compile_time", [seconds * 300]),
+        },
+        started_at="2025-03-01T12:00:01Z",
+        duration=2.5,
+    )
+
+
+def make_record() -> RunRecord:
+    """A realistic run: four ok cases (one with a hostile name), an error and a crash."""
+    matmul_small = {"n": 256, "dtype": "float32"}
+    matmul_large = {"n": 1024, "dtype": "float32"}
+    mlp = {"batch": 32, "activation": "relu|gelu"}
+    cases = (
+        _ok_case("matmul", matmul_small, 0.00121, 1),
+        _ok_case("matmul", matmul_large, 0.0153, 2),
+        _ok_case("mlp_forward", mlp, 0.000042, 3),
+        _ok_case(SCRIPT, {"label": SCRIPT}, 2.1e-7, 4),
+        CaseResult("conv", {"k": 3}, CaseStatus.ERROR, error=TRACEBACK, duration=0.4),
+        CaseResult("attention", {"seq": 4096}, CaseStatus.CRASHED, error="worker killed by signal 9"),
+    )
+    verdicts = (
+        Verdict("matmul", matmul_small, "time", VerdictKind.PASS, 1.01, 0.0012, 0.00121, 0.05, "within margin"),
+        Verdict("matmul", matmul_large, "time", VerdictKind.REGRESSED, 1.31, 0.0117, 0.0153, 0.05, "31% slower"),
+        Verdict("mlp_forward", mlp, "time", VerdictKind.IMPROVED, 0.8, 5.25e-5, 4.2e-5, 0.05, "20% faster"),
+        Verdict("matmul", matmul_large, "compile_time", VerdictKind.INCONCLUSIVE, 1.02, 4.5, 4.59, 0.1, "noisy"),
+    )
+    run = RunInfo(
+        id="20250301-120000-ab12",
+        started_at="2025-03-01T12:00:00Z",
+        finished_at="2025-03-01T12:03:10Z",
+        status=RunStatus.FAILED,
+        git=GitInfo(commit="0123456789abcdef0123456789abcdef01234567", branch="main", dirty=True),
+        hardware=HardwareInfo(
+            backend="cpu",
+            device_kind="cpu",
+            device_count=1,
+            cpu_model="AMD EPYC 7763 64-Core Processor",
+            cpu_count=16,
+            memory_bytes=64 * 2**30,
+            platform="Linux-6.8-x86_64",
+            python="3.11.9",
+            versions={"jax": "0.6.0", "jaxlib": "0.6.0"},
+        ),
+        config={"suite": "default", "profile": {"rounds": 40, "note": "</script><b>x</b>"}},
+        overrides=("suite=default",),
+    )
+    baseline = {"name": "main", "run_id": "20250228-090000-cd34"}
+    return RunRecord(run=run, cases=cases, verdicts=verdicts, baseline=baseline)
+
+
+@pytest.fixture
+def record() -> RunRecord:
+    """The realistic run of :func:`make_record`."""
+    return make_record()
+
+
+@pytest.fixture
+def empty_record() -> RunRecord:
+    """A run with no case, no hardware and no verdict."""
+    return RunRecord(RunInfo(id="empty", started_at="", status=RunStatus.OK), cases=())
+
+
+class _StrictHTML(HTMLParser):
+    """Collects what the tests check and fails on mis-nested or unclosed elements."""
+
+    VOID = {"meta", "input", "br", "hr", "img", "link", "rect", "circle", "line", "path"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tags: list[str] = []
+        self.scripts: list[str] = []
+        self.meta: list[dict[str, str | None]] = []
+        self.ids: list[str] = []
+        self.hrefs: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        if found.get("href"):
+            self.hrefs.append(str(found["href"]))
+        if tag == "meta":
+            self.meta.append(found)
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+def _parse(text: str) -> _StrictHTML:
+    parser = _StrictHTML()
+    parser.feed(text)
+    parser.close()
+    assert parser.errors == []
+    assert parser.stack == []
+    return parser
+
+
+@pytest.fixture
+def broken_exporter() -> Iterator[str]:
+    """Register an exporter that always raises; unregister it afterwards."""
+
+    class Broken:
+        name = "broken_for_test"
+        filename = "broken.txt"
+
+        def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
+            raise RuntimeError("template exploded")
+
+    EXPORTERS.register(Broken.name, Broken())
+    yield Broken.name
+    EXPORTERS.unregister(Broken.name)
+
+
+# --- the registry and the protocol, for every shipped exporter -------------------------------
+
+
+@pytest.mark.parametrize(("name", "filename"), SHIPPED)
+def test_shipped_exporter_is_registered_and_follows_protocol(
+    name: str, filename: str, record: RunRecord
+) -> None:
+    exporter = get_exporter(name)
+    assert isinstance(exporter, Exporter)
+    assert (exporter.name, exporter.filename) == (name, filename)
+    assert exporter.render(record, {}).strip()
+
+
+@pytest.mark.parametrize(("name", "filename"), SHIPPED)
+def test_shipped_exporter_renders_an_empty_run(name: str, filename: str, empty_record: RunRecord) -> None:
+    assert "empty" in get_exporter(name).render(empty_record, {})
+
+
+@pytest.mark.parametrize(("name", "filename"), SHIPPED)
+def test_rendering_is_deterministic(name: str, filename: str, record: RunRecord) -> None:
+    exporter = get_exporter(name)
+    assert exporter.render(record, {}) == exporter.render(record, {})
+
+
+def test_unknown_exporter_name_suggests_a_close_match() -> None:
+    with pytest.raises(NotFoundError, match=r"Did you mean 'markdown'\?"):
+        get_exporter("markdwn")
+
+
+# --- export_all ------------------------------------------------------------------------------
+
+
+def test_export_all_writes_one_file_per_exporter(record: RunRecord, tmp_path: Path) -> None:
+    out_dir = tmp_path / "reports" / "run"
+    outcome = export_all(record, [name for name, _ in SHIPPED], out_dir)
+    assert outcome == ExportOutcome(written={n: out_dir / f for n, f in SHIPPED}, failed={})
+    assert outcome.ok
+    for name, filename in SHIPPED:
+        assert (out_dir / filename).read_text(encoding="utf-8") == get_exporter(name).render(record, {})
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(f for _, f in SHIPPED)
+
+
+def test_a_failing_exporter_is_recorded_and_the_others_still_run(
+    record: RunRecord, tmp_path: Path, broken_exporter: str
+) -> None:
+    outcome = export_all(record, ["html", broken_exporter, "markdown", "json"], tmp_path)
+    assert outcome.failed == {broken_exporter: "RuntimeError: template exploded"}
+    assert not outcome.ok
+    assert set(outcome.written) == {"html", "markdown", "json"}
+    assert all(path.is_file() for path in outcome.written.values())
+    assert not (tmp_path / "broken.txt").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_export_all_rejects_an_unknown_name_before_writing(record: RunRecord, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="'html'"):
+        export_all(record, ["json", "htm"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_all_passes_each_exporter_its_own_settings(record: RunRecord, tmp_path: Path) -> None:
+    settings = {"html": {"title": "Nightly <GPU> report"}, "markdown": {}}
+    outcome = export_all(record, ["html", "markdown"], tmp_path, settings)
+    page = outcome.written["html"].read_text(encoding="utf-8")
+    assert "<title>Nightly &lt;GPU&gt; report</title>" in page
+    assert "Nightly" not in outcome.written["markdown"].read_text(encoding="utf-8")
+
+
+# --- templates -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "override"),
+    [
+        ("markdown", "summary.md.j2", "custom summary of {{ run.id }}: {{ cases | length }} cases"),
+        ("html", "report.html.j2", "<p>custom page for {{ record.run.id }} {{ title }}</p>"),
+    ],
+)
+def test_user_template_dir_overrides_the_packaged_template(
+    name: str, template: str, override: str, record: RunRecord, tmp_path: Path
+) -> None:
+    (tmp_path / template).write_text(override, encoding="utf-8")
+    text = get_exporter(name).render(record, {"template_dir": str(tmp_path)})
+    assert text.startswith(("custom summary of 20250301-120000-ab12: 6 cases", "<p>custom page for"))
+
+
+def test_template_dir_that_is_not_a_folder_is_an_exporter_error(record: RunRecord, tmp_path: Path) -> None:
+    with pytest.raises(ExporterError, match="is not a folder"):
+        get_exporter("markdown").render(record, {"template_dir": str(tmp_path / "missing")})
+
+
+def test_render_template_escapes_html_but_not_markdown(tmp_path: Path) -> None:
+    (tmp_path / "probe.html.j2").write_text("{{ x }}", encoding="utf-8")
+    (tmp_path / "probe.md.j2").write_text("{{ x }}", encoding="utf-8")
+    assert render_template("probe.html.j2", tmp_path, x="<b>") == "&lt;b&gt;"
+    assert render_template("probe.md.j2", tmp_path, x="<b>") == "<b>"
+
+
+def test_render_template_rejects_undefined_variables(tmp_path: Path) -> None:
+    (tmp_path / "strict.md.j2").write_text("{{ missing }}", encoding="utf-8")
+    with pytest.raises(Exception, match="missing"):
+        render_template("strict.md.j2", tmp_path)
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def test_json_is_exactly_the_documented_shape(record: RunRecord) -> None:
+    text = get_exporter("json").render(record, {})
+    assert json.loads(text) == record.to_dict()
+    assert text.startswith('{\n  "run": {')
+
+
+def test_json_writes_non_finite_numbers_as_null(record: RunRecord) -> None:
+    nan_verdict = Verdict("conv", {"k": 3}, "time", VerdictKind.MISSING, math.nan, None, None, 0.05, "")
+    nan_record = RunRecord(record.run, record.cases, (nan_verdict,), record.baseline)
+    loaded = json.loads(get_exporter("json").render(nan_record, {}), parse_constant=pytest.fail)
+    assert loaded["verdicts"][0]["ratio"] is None
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+def test_html_is_well_formed_with_one_chart_per_ok_case(record: RunRecord) -> None:
+    page = get_exporter("html").render(record, {})
+    parsed = _parse(page)
+    ok_cases = [c for c in record.cases if c.status is CaseStatus.OK]
+    assert parsed.tags.count("svg") == len(ok_cases) == 4
+    assert parsed.tags.count("circle") == 40 * len(ok_cases)
+    assert parsed.tags.count("script") == 1
+    assert [h for h in parsed.hrefs if not h.startswith("#")] == []
+    assert {h[1:] for h in parsed.hrefs} <= set(parsed.ids)
+
+
+def test_html_needs_no_network(record: RunRecord) -> None:
+    page = get_exporter("html").render(record, {}).lower()
+    for needle in ('src="http', "href=\"http", "@import", "url(", "http://", "https://", "<link"):
+        assert needle not in page
+    policy = next(m for m in _parse(page).meta if m.get("http-equiv") == "content-security-policy")
+    assert "default-src 'none'" in str(policy["content"])
+
+
+def test_html_policy_allows_exactly_its_inline_script(record: RunRecord) -> None:
+    page = get_exporter("html").render(record, {})
+    parsed = _parse(page)
+    digest = base64.b64encode(hashlib.sha256(parsed.scripts[0].encode()).digest()).decode()
+    policy = next(m["content"] for m in parsed.meta if m.get("http-equiv") == "Content-Security-Policy")
+    assert f"script-src 'sha256-{digest}'" in str(policy)
+
+
+def test_html_escapes_every_value_from_the_record(record: RunRecord) -> None:
+    page = get_exporter("html").render(record, {"title": SCRIPT})
+    assert SCRIPT not in page
+    assert ESCAPED_SCRIPT in page
+    assert "</script><b>" not in page  # the config is shown as text, not markup
+    assert _parse(page).scripts[0].count("alert") == 0
+
+
+def test_html_shows_run_facts_counts_and_verdicts(record: RunRecord) -> None:
+    page = get_exporter("html").render(record, {})
+    for text in [
+        "20250301-120000-ab12",
+        "0123456789ab",
+        "AMD EPYC 7763 64-Core Processor",
+        "64 GiB",
+        record.run.hardware.fingerprint if record.run.hardware else "",
+        '<span class="badge status-ok">4 ok</span>',
+        '<span class="badge status-error">1 error</span>',
+        '<span class="badge status-crashed">1 crashed</span>',
+        '<span class="badge verdict-regressed">1 regressed</span>',
+        "20250228-090000-cd34",
+        "1.31×",
+        "ZeroDivisionError: division by zero",
+        "worker killed by signal 9",
+    ]:
+        assert text in page
+
+
+def test_html_table_row_shows_time_statistics(record: RunRecord) -> None:
+    page = get_exporter("html").render(record, {})
+    case = record.cases[0]
+    summary = case.measures["time"].summary
+    assert summary is not None
+    row = page[page.index('<a href="#case-0">') : page.index("</tr>", page.index('<a href="#case-0">'))]
+    assert f">{format_seconds(summary.median)}<" in row
+    assert f'data-sort="{summary.median}"' in row
+    assert ">40<" in row and ">64<" in row
+    assert f">{format_seconds(case.measures['compile_time'].samples[0])}<" in row
+    assert "verdict-pass" in row
+
+
+def test_html_error_text_is_in_a_details_block(record: RunRecord) -> None:
+    page = get_exporter("html").render(record, {})
+    escaped = TRACEBACK.replace('"', "&#34;")
+    assert re.search(r"<details>\s*<summary>ZeroDivisionError: division by zero</summary>\s*<pre>", page)
+    assert escaped in page
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+
+def _table_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("| `")]
+
+
+def test_markdown_title_counts_and_verdicts(record: RunRecord) -> None:
+    text = get_exporter("markdown").render(record, {})
+    lines = text.splitlines()
+    assert lines[0] == "## ❌ calibrax run `20250301-120000-ab12`: failed"
+    assert "6 cases: 4 ok, 1 error, 1 crashed" in lines[2]
+    assert "### Verdicts against `main` (run id `20250228-090000-cd34`)" in text
+    assert "**1 regressed** · 1 pass · 1 improved · 1 inconclusive" in text
+
+
+def test_markdown_lists_the_regressed_case_first(record: RunRecord) -> None:
+    rows = _table_rows(get_exporter("markdown").render(record, {}))
+    assert rows[0].startswith("| `matmul` | `n=1024, dtype=float32` | `time` |")
+    assert "**regressed**" in rows[0]
+    assert all("regressed" not in row for row in rows[1:])
+
+
+def test_markdown_escapes_pipes_and_newlines_in_cells(record: RunRecord) -> None:
+    multiline = CaseResult("two\nlines", {"s": "a\nb"}, CaseStatus.ERROR, error="boom|bang\nmore")
+    record = RunRecord(record.run, (*record.cases, multiline), record.verdicts, record.baseline)
+    text = get_exporter("markdown").render(record, {})
+    assert "relu\\|gelu" in text
+    assert "relu|gelu" not in text.replace("relu\\|gelu", "")
+    assert "| `two lines` | `s=a b` | error | `boom\\|bang` |" in text
+    rows = _table_rows(text)
+    header_cells = "| Benchmark | Params | Status | Median time | CI (median) | n |".count("|")
+    all_cases = rows[-len(record.cases) :]
+    assert all(row.replace("\\|", "").count("|") == header_cells for row in all_cases)
+
+
+def test_markdown_collapses_all_cases_and_lists_failures(record: RunRecord) -> None:
+    text = get_exporter("markdown").render(record, {})
+    assert "<details><summary>All 6 cases</summary>" in text
+    failed = text[text.index("### Failed cases") : text.index("<details><summary>All")]
+    assert "| `conv` | `k=3` | error | `ZeroDivisionError: division by zero` |" in failed
+    assert "| `attention` | `seq=4096` | crashed | `worker killed by signal 9` |" in failed
+    assert "matmul" not in failed
+
+
+def test_markdown_without_verdicts_has_no_verdict_section(record: RunRecord) -> None:
+    plain = RunRecord(record.run, record.cases)
+    text = get_exporter("markdown").render(plain, {})
+    assert "Verdicts" not in text and "regressed" not in text
+
+
+# --- formatting and chart geometry -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (1.234e-9, "1.23 ns"),
+        (4.2e-5, "42 µs"),
+        (0.0009997, "1 ms"),
+        (0.00121, "1.21 ms"),
+        (0.5, "500 ms"),
+        (12.345, "12.3 s"),
+        (0.0, "0 s"),
+        (None, "—"),
+        (math.nan, "—"),
+    ],
+)
+def test_format_seconds_uses_si_units(seconds: float | None, expected: str) -> None:
+    assert format_seconds(seconds) == expected
+
+
+def test_strip_chart_geometry_stays_inside_the_plot() -> None:
+    rng = random.Random(7)
+    samples = [0.001 + rng.random() * 0.0005 for _ in range(50)]
+    chart = strip_chart(samples)
+    assert chart is not None
+    assert all(chart.left <= d.x <= chart.right for d in chart.dots)
+    assert all(chart.band_top <= d.y <= chart.band_bottom for d in chart.dots)
+    assert chart.left <= chart.box_left <= chart.median_x <= chart.box_right <= chart.right
+    xs = [t.x for t in chart.ticks]
+    assert xs == sorted(xs) and 3 <= len(xs) <= 11
+    assert all(t.label.endswith(" ms") for t in chart.ticks)
+    assert strip_chart(samples) == chart
+
+
+def test_strip_chart_handles_edge_cases() -> None:
+    assert strip_chart([]) is None
+    assert strip_chart([math.nan, math.inf]) is None
+    single = strip_chart([2e-6])
+    assert single is not None and single.box_width == 0 and single.ticks
+    many = strip_chart([float(i) for i in range(5000)], unit="1")
+    assert many is not None and (many.shown, many.total, len(many.dots)) == (600, 5000, 600)
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["_format", "_view", "base", "html", "markdown", "json_exporter"],
+)
+def test_docstring_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(f"calibrax.exporters.{module}"))
+    assert result.attempted > 0 and result.failed == 0

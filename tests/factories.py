@@ -1,0 +1,49 @@
+"""Builders of realistic records for tests that need no measuring."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from calibrax.core import (
+    STANDARD_MEASURES,
+    CaseResult,
+    CaseStatus,
+    GitInfo,
+    HardwareInfo,
+    MeasureResult,
+    RunInfo,
+    RunRecord,
+    RunStatus,
+)
+from calibrax.statistics import summarize
+
+
+def hardware(**kw: Any) -> HardwareInfo:
+    base: dict[str, Any] = dict(backend="cpu", device_kind="cpu", device_count=1, cpu_model="Test CPU",
+                                cpu_count=2, memory_bytes=1 << 34, platform="Linux", python="3.11.7")
+    base.update(kw)
+    return HardwareInfo(**base)
+
+
+def time_case(benchmark: str, params: dict[str, Any], center: float, *, n: int = 20, seed: int = 0,
+              status: CaseStatus = CaseStatus.OK) -> CaseResult:
+    """An ok case whose `time` samples scatter 2% around ``center`` seconds."""
+    rng = np.random.default_rng(seed)
+    samples = tuple(float(v) for v in center * (1 + 0.02 * rng.standard_normal(n)))
+    time_m = MeasureResult(STANDARD_MEASURES["time"], samples, summarize(samples), {"calls_per_round": 10, "rounds": n})
+    compile_m = MeasureResult(STANDARD_MEASURES["compile_time"], (0.01,), summarize((0.01,)))
+    return CaseResult(benchmark, params, status, {"time": time_m, "compile_time": compile_m},
+                      started_at="2026-11-26T00:00:00+00:00", duration=0.5)
+
+
+def run_info(run_id: str, *, hw: HardwareInfo | None = None, config: dict[str, Any] | None = None,
+             started_at: str = "2026-11-26T00:00:00+00:00") -> RunInfo:
+    return RunInfo(run_id, started_at, RunStatus.RUNNING, GitInfo("abc123", "main", False), hw or hardware(),
+                   config or {"thresholds": {"gate": ["time"], "margins": {"time": 0.25}}})
+
+
+def record(run_id: str, cases: Sequence[CaseResult], **kw: Any) -> RunRecord:
+    return RunRecord(run_info(run_id, **kw), tuple(cases))

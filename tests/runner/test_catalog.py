@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calibrax.core import ConfigError
+from calibrax.runner.catalog import config_dirs, discover_benchmarks, load_benchmark_entry, package_conf_dir
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "userproj"
+
+
+def test_shipped_benchmarks_are_discovered() -> None:
+    found = discover_benchmarks(Path("/"))
+    assert {"matmul", "softmax", "mlp_forward", "mlp_train_step"} <= set(found)
+    matmul = found["matmul"]
+    assert matmul.source.endswith("benchmarks/core_ops.py") and Path(matmul.source).is_file()
+    assert matmul.params["n"] == [128, 256, 512]
+
+
+def test_user_conf_comes_first_and_adds_benchmarks() -> None:
+    assert config_dirs(FIXTURE) == [FIXTURE / "conf", package_conf_dir()]
+    found = discover_benchmarks(FIXTURE)
+    assert found["steady"].source == "userbench" and "matmul" in found
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "conf" / "benchmark" / "b.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("- a\n- b\n", "must be a mapping"),
+        ("params: {n: [1]}\n", "needs 'source'"),
+        ("source: m\nparms: {}\n", r"unknown key\(s\) \['parms'\]"),
+        ("source: m\nparams: [1, 2]\n", "'params' in .* must map param names"),
+        ("source: m\nmetrics: accuracy\n", "'metrics' in .* must be a list"),
+        ("source: m\nparams: {n: [1\n", "Cannot read benchmark config"),
+    ],
+)
+def test_bad_benchmark_yaml_is_a_config_error(tmp_path: Path, text: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        load_benchmark_entry(_write(tmp_path, text))
+
+
+def test_py_source_is_relative_to_the_folder_holding_conf(tmp_path: Path) -> None:
+    entry = load_benchmark_entry(_write(tmp_path, "source: benches/b.py\nparams: {n: [1, 2]}\n"))
+    assert entry.source == str(tmp_path / "benches" / "b.py")

@@ -1,0 +1,97 @@
+"""The composed config, checked by the structured schema through Hydra's compose API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+
+from calibrax.core import ConfigError
+from calibrax.runner.app import _known_params, check_overrides, combine_exit_codes
+from calibrax.runner.catalog import discover_benchmarks, package_conf_dir
+from calibrax.runner.config import register_configs
+from calibrax.runner.run import plan_run
+
+CATALOG = discover_benchmarks()
+KNOWN = _known_params(CATALOG)
+
+
+@pytest.fixture(autouse=True)
+def hydra_conf() -> Iterator[None]:
+    register_configs(KNOWN)
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(package_conf_dir()), version_base="1.3"):
+        yield
+    GlobalHydra.instance().clear()
+
+
+def _cfg(*overrides: str) -> dict:
+    cfg = compose("calibrax", overrides=list(overrides))
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]
+
+
+def test_defaults_compose_to_the_default_suite() -> None:
+    cfg = _cfg()
+    assert cfg["suite"]["benchmarks"] == ["matmul", "softmax", "mlp_forward", "mlp_train_step"]
+    assert cfg["profile"]["name"] == "standard" and cfg["profile"]["isolation"] == "process"
+    assert cfg["params"]["matmul"]["n"] == [128, 256, 512]
+    assert set(cfg["exporter"]) == {"html", "markdown", "json"}
+    assert [b.name for b in plan_run(cfg, CATALOG)] == cfg["suite"]["benchmarks"]
+
+
+def test_subset_extra_and_param_overrides_need_no_plus() -> None:
+    cfg = _cfg("benchmarks=[matmul]", "extra_benchmarks=[softmax]", "params.matmul.n=512", "params.softmax.cols=[8,16]")
+    plan = plan_run(cfg, CATALOG)
+    assert [b.name for b in plan] == ["matmul", "softmax"]
+    assert plan[0].cases == ({"n": 512, "dtype": "float32"},)  # a scalar is a one-point grid
+    assert [c["cols"] for c in plan[1].cases] == [8, 16]
+
+
+@pytest.mark.parametrize(
+    "override, error",
+    [
+        ("profle=quick", ConfigCompositionException),
+        ("profile.min_rounds=abc", ConfigCompositionException),
+        ("profile.mode=fast", ConfigCompositionException),
+        ("profile=quik", Exception),
+        ("params.matmul.nn=5", ConfigCompositionException),
+    ],
+)
+def test_schema_rejects_mistakes(override: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        _cfg(override)
+
+
+def test_unknown_benchmark_names_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="Unknown benchmark 'matmull'. Did you mean 'matmul'"):
+        plan_run(_cfg("benchmarks=[matmull]"), CATALOG)
+    with pytest.raises(ConfigError, match="No benchmarks to run"):
+        plan_run(_cfg("benchmarks=[]"), CATALOG)
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["profle=quick"], "Unknown config key 'profle'. Did you mean 'profile'"),
+        (["params.matmu.n=1"], "Unknown benchmark 'matmu'. Did you mean 'matmul'"),
+        (["params.matmul.nn=1"], "has no param 'nn'. Its params are: dtype, n."),
+    ],
+)
+def test_override_precheck_names_the_mistake(argv: list[str], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        check_overrides(argv, KNOWN)
+
+
+def test_override_precheck_leaves_valid_and_hydra_syntax_alone() -> None:
+    check_overrides(["-m", "hydra/launcher=basic", "+extra.key=1", "~ci", "params.matmul.n=1,2", "exporter@x=html"], KNOWN)
+
+
+def test_exit_code_priority() -> None:
+    assert combine_exit_codes([]) == 0
+    assert combine_exit_codes([0, 1]) == 1
+    assert combine_exit_codes([1, 3, 0]) == 3
+    assert combine_exit_codes([3, 2]) == 2
