@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 from typing import Any, TextIO
 
@@ -58,7 +60,24 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
     _emit(channel, event="done")
 
 
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """End this worker (and its process group) once the process that started it is gone.
+
+    Workers run in their own session so a timeout can kill their whole group; this keeps a
+    worker from outliving a ``calibrax-run`` that was killed.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="calibrax-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _exit_with_parent()
     fd = int(argv[1])
     with os.fdopen(fd, "w", buffering=1, encoding="utf-8") as channel:
         serve(json.load(sys.stdin), channel)

@@ -1,0 +1,182 @@
+"""calibrax-run and calibrax as a user runs them: subprocesses in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import BIN, REPO, run_cli
+
+from calibrax.core import CaseStatus, RunStatus
+from calibrax.storage import Store
+
+pytestmark = pytest.mark.slow
+
+FIXTURE = REPO / "tests" / "fixtures" / "userproj"
+QUICK = ["profile=quick", "exporters=[]"]
+
+
+@pytest.fixture
+def userproj(tmp_path: Path) -> Path:
+    dest = tmp_path / "userproj"
+    shutil.copytree(FIXTURE, dest)
+    return dest
+
+
+def _json(*args: str, cwd: Path) -> object:
+    res = run_cli("calibrax", *args, "--json", cwd=cwd)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_default_suite_end_to_end(project: Path) -> None:
+    res = run_cli("calibrax-run", cwd=project)
+    assert res.returncode == 0, res.stdout + res.stderr
+    runs = _json("runs", cwd=project)
+    assert [r["status"] for r in runs] == ["ok"]  # type: ignore[index]
+    shown = _json("show", "latest", cwd=project)
+    cases = shown["cases"]  # type: ignore[index]
+    assert {c["benchmark"] for c in cases} == {"matmul", "softmax", "mlp_forward", "mlp_train_step"}
+    for case in cases:
+        assert case["status"] == "ok"
+        assert case["measures"]["time"]["n"] >= 5 and len(case["measures"]["time"]["samples"]) >= 5
+        assert case["measures"]["compile_time"]["median"] > 0
+    report = project / "reports" / runs[0]["id"] / "index.html"  # type: ignore[index]
+    assert report.is_file() and f"Report: {report}" in res.stdout
+    page = report.read_text()
+    HTMLParser().feed(page)
+    assert page.count("<svg") >= len(cases)
+    assert (project / "reports" / runs[0]["id"] / "summary.md").is_file()  # type: ignore[index]
+    assert json.loads((project / "reports" / runs[0]["id"] / "run.json").read_text())["run"]["id"] == runs[0]["id"]  # type: ignore[index]
+
+
+def _set_work(userproj: Path, work: int) -> None:
+    src = userproj / "userbench.py"
+    src.write_text(re.sub(r"^WORK = \d+", f"WORK = {work}", src.read_text(), flags=re.M))
+
+
+def test_baseline_then_check_passes_on_same_code_and_fails_when_twice_as_slow(userproj: Path) -> None:
+    args = ["suite=mine", "profile.min_rounds=20", *QUICK]
+    assert run_cli("calibrax-run", *args, cwd=userproj).returncode == 0
+    assert run_cli("calibrax", "baseline", "set", "main", cwd=userproj).returncode == 0
+    assert run_cli("calibrax-run", *args, cwd=userproj).returncode == 0
+    same = run_cli("calibrax", "check", "--baseline", "main", cwd=userproj)
+    assert same.returncode == 0, same.stdout + same.stderr
+
+    _set_work(userproj, 2)
+    gated = run_cli("calibrax-run", *args, "ci=stored", "ci.baseline=main", cwd=userproj)
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    assert "REGRESSED steady" in gated.stdout
+    slow = run_cli("calibrax", "check", "--baseline", "main", cwd=userproj)
+    assert slow.returncode == 1 and "REGRESSED steady" in slow.stdout
+    with Store.open(userproj / "calibrax.db") as store:
+        assert any(v.failed for v in store.load_verdicts(store.resolve_run_id("latest")))
+
+
+def test_failures_are_stored_and_the_suite_goes_on(userproj: Path) -> None:
+    res = run_cli(
+        "calibrax-run", "benchmarks=[raises,sleeps,kills_itself,steady]", "profile.case_timeout=3", *QUICK,
+        cwd=userproj,
+    )
+    assert res.returncode == 3, res.stdout + res.stderr
+    with Store.open(userproj / "calibrax.db") as store:
+        record = store.load_run("latest")
+    status = {c.benchmark: c for c in record.cases}
+    assert record.run.status is RunStatus.FAILED
+    assert status["raises"].status is CaseStatus.ERROR
+    assert "Traceback" in (status["raises"].error or "") and "broken on purpose" in (status["raises"].error or "")
+    assert status["sleeps"].status is CaseStatus.TIMEOUT and "case_timeout=3" in (status["sleeps"].error or "")
+    assert status["kills_itself"].status is CaseStatus.CRASHED and "SIGKILL" in (status["kills_itself"].error or "")
+    assert status["steady"].status is CaseStatus.OK and len(status["steady"].measures["time"].samples) >= 5
+
+
+def test_user_conf_subset_extra_params_and_sweep(userproj: Path) -> None:
+    res = run_cli("calibrax-run", "benchmarks=[steady]", "extra_benchmarks=[matmul]", "params.matmul.n=32",
+                  "params.steady.size=[16,32]", *QUICK, cwd=userproj)
+    assert res.returncode == 0, res.stdout + res.stderr
+    shown = _json("show", "latest", "--no-samples", cwd=userproj)
+    assert [(c["benchmark"], c["params"]) for c in shown["cases"]] == [  # type: ignore[index]
+        ("steady", {"size": 16}), ("steady", {"size": 32}), ("matmul", {"n": 32, "dtype": "float32"})]
+    assert shown["run"]["config"]["params"]["steady"]["size"] == [16, 32]  # type: ignore[index]
+    assert "params.steady.size=[16,32]" in shown["run"]["overrides"]  # type: ignore[index]
+
+    sweep = run_cli("calibrax-run", "-m", "benchmarks=[steady]", "params.steady.size=8,16", *QUICK, cwd=userproj)
+    assert sweep.returncode == 0, sweep.stdout + sweep.stderr
+    runs = _json("runs", cwd=userproj)
+    swept = [r for r in runs if r["sweep_id"]]  # type: ignore[union-attr]
+    assert len(swept) == 2 and len({r["sweep_id"] for r in swept}) == 1
+    assert sorted(r["overrides"][1] for r in swept) == ["params.steady.size=16", "params.steady.size=8"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["profle=quick"], "Did you mean 'profile'"),
+        (["profile.min_rounds=abc"], "could not be converted to Integer"),
+        (["benchmarks=[nope]"], "Unknown benchmark 'nope'"),
+        (["profile=quik"], "Available options in 'profile'"),
+        (["hardware=gpu"], "hardware target needs JAX platform 'gpu'"),
+    ],
+)
+def test_config_mistakes_exit_2_before_anything_runs(project: Path, args: list[str], message: str) -> None:
+    res = run_cli("calibrax-run", *args, cwd=project)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert message in res.stdout + res.stderr
+    if (project / "calibrax.db").exists():
+        with Store.open(project / "calibrax.db") as store:
+            assert store.list_runs() == []
+
+
+@pytest.mark.parametrize("damage", ["text", "truncated"])
+def test_a_bad_store_file_is_an_error_and_is_never_overwritten(userproj: Path, damage: str) -> None:
+    db = userproj / "calibrax.db"
+    if damage == "text":
+        db.write_text("these are my notes, not a database\n" * 100)
+    else:
+        assert run_cli("calibrax-run", "suite=mine", *QUICK, cwd=userproj).returncode == 0
+        with open(db, "r+b") as fh:
+            fh.truncate(db.stat().st_size // 2)
+    before = db.read_bytes()
+    for cmd in (["calibrax-run", "suite=mine", *QUICK], ["calibrax", "runs"]):
+        res = run_cli(*cmd, cwd=userproj)
+        assert res.returncode == 2, res.stdout + res.stderr
+        assert "Error:" in res.stderr and str(db.name) in res.stderr
+        assert db.read_bytes() == before
+
+
+def test_sigkill_mid_suite_leaves_an_interrupted_run_with_its_cases(userproj: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [str(BIN / "calibrax-run"), "benchmarks=[steady,sleeps]", "profile.case_timeout=120", *QUICK],
+        cwd=userproj, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    db = userproj / "calibrax.db"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if db.exists():
+                with Store.open(db) as store:
+                    runs = store.list_runs()
+                    if runs and store.load_run(runs[0].id).cases:
+                        break
+            time.sleep(0.5)
+        else:
+            pytest.fail("calibrax-run stored no case within 120 s")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    with Store.open(db) as store:
+        record = store.load_run("latest")
+    assert record.run.status is RunStatus.INTERRUPTED
+    assert [c.benchmark for c in record.cases] == ["steady"] and record.cases[0].status is CaseStatus.OK
+    shown = _json("show", "latest", cwd=userproj)
+    assert shown["run"]["status"] == "interrupted"  # type: ignore[index]
