@@ -30,6 +30,7 @@ typecheck: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 clean:

@@ -295,7 +295,7 @@ def benchmarks_list(as_json: bool) -> None:
     from calibrax.runner.catalog import discover_benchmarks
 
     catalog = discover_benchmarks()
-    rows = [{"name": e.name, "source": e.source, "params": dict(e.params), "description": e.description,
+    rows: list[dict[str, Any]] = [{"name": e.name, "source": e.source, "params": dict(e.params), "description": e.description,
              "config": str(e.config_file)} for e in catalog.values()]
     for name, spec in BENCHMARKS.items():
         if name not in catalog:

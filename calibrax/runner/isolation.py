@@ -194,8 +194,9 @@ def _drain(job: WorkerJob, worker: _Worker, pending: list[tuple[int, Mapping[str
         elif kind == "start":
             current, started = event["index"], utc_now()
         elif kind == "case":
-            pending.remove((current, params_of[current]))  # type: ignore[index]
-            yield event["index"], case_from_dict(event["case"])
+            index = int(event["index"])
+            pending.remove((index, params_of[index]))
+            yield index, case_from_dict(event["case"])
             current = None
         elif kind == "done":
             return

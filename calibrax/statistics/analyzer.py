@@ -6,9 +6,8 @@ the normal-scaled MAD; the confidence interval of the median is distribution-fre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from calibrax.core.models import Summary
@@ -16,7 +15,7 @@ from calibrax.core.models import Summary
 __all__ = ["median_ci", "summarize"]
 
 
-def median_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+def median_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, float]:
     """Distribution-free confidence interval of the median from order statistics.
 
     The interval is ``[x_(j), x_(k)]`` with ``j, k`` from the Binomial(n, 1/2) quantiles, so its
@@ -40,7 +39,7 @@ def median_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, floa
     return float(x[lo]), float(x[hi])
 
 
-def summarize(values: Sequence[float], level: float = 0.95) -> Summary:
+def summarize(values: ArrayLike, level: float = 0.95) -> Summary:
     """Summarise samples: median, mean, range, std, IQR, MAD and the median's CI.
 
     Example:
