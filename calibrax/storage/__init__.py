@@ -1,0 +1,14 @@
+"""storage: the SQLite store of runs, cases, samples, baselines and verdicts.
+
+Example:
+    >>> import tempfile
+    >>> from calibrax.storage import Store
+    >>> with Store.open(tempfile.mkdtemp() + "/calibrax.db") as store:
+    ...     store.list_baselines()
+    []
+"""
+
+from calibrax.storage._schema import SCHEMA_VERSION
+from calibrax.storage.store import Baseline, Store
+
+__all__ = ["SCHEMA_VERSION", "Baseline", "Store"]
