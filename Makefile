@@ -24,12 +24,14 @@ run: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/python -m mypy
 
 test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 

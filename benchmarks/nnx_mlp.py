@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import optax
 from flax import nnx
 
@@ -15,7 +14,7 @@ class MLP(nnx.Module):
 
     def __init__(self, sizes: list[int], *, rngs: nnx.Rngs) -> None:
         self.layers = nnx.List(
-            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])]
+            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:], strict=False)]
         )
 
     def __call__(self, x: jax.Array) -> jax.Array:

@@ -68,7 +68,7 @@ def _echo_json(data: Any) -> None:
 def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
 
 
 def _si(seconds: float | None) -> str:

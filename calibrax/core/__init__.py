@@ -39,18 +39,28 @@ from calibrax.core.models import (
     canonical_params,
     measure_for,
 )
+from calibrax.core.protocols import BenchmarkFactory, Exporter
 from calibrax.core.registry import Registry, close_matches, unknown_name_message
-from calibrax.core.result import RunRecord, case_from_dict, case_to_dict, measure_to_dict, run_info_to_dict, verdict_to_dict
+from calibrax.core.result import (
+    RunRecord,
+    case_from_dict,
+    case_to_dict,
+    measure_to_dict,
+    run_info_to_dict,
+    verdict_to_dict,
+)
 
 __all__ = [
     "BENCHMARKS",
     "BenchmarkError",
+    "BenchmarkFactory",
     "BenchmarkSpec",
     "CalibraxError",
     "CaseResult",
     "CaseStatus",
     "ConfigError",
     "Direction",
+    "Exporter",
     "ExporterError",
     "GitInfo",
     "HardwareInfo",

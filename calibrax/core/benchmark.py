@@ -116,7 +116,7 @@ def expand_grid(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """
     names = list(params)
     axes: list[Sequence[Any]] = [_as_grid(params[k]) for k in names]
-    for name, axis in zip(names, axes):
+    for name, axis in zip(names, axes, strict=False):
         if len(axis) == 0:
             raise BenchmarkError(f"Param {name!r} has an empty list of values; give at least one.")
-    return [dict(zip(names, point)) for point in itertools.product(*axes)]
+    return [dict(zip(names, point, strict=False)) for point in itertools.product(*axes)]

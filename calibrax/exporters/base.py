@@ -15,11 +15,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import jinja2
 
 from calibrax.core import ExporterError, Registry, RunRecord
+from calibrax.core.protocols import Exporter
 from calibrax.exporters import _format
 
 __all__ = [
@@ -33,37 +34,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-
-@runtime_checkable
-class Exporter(Protocol):
-    """Renders a run record as the text of one file.
-
-    Attributes:
-        name: the registry name, used in configs and ``calibrax report --format``.
-        filename: the file written into the output folder by :func:`export_all`.
-
-    Example:
-        >>> class Plain:
-        ...     name = "plain"
-        ...     filename = "run.txt"
-        ...     def render(self, record, settings):
-        ...         return record.run.id
-        >>> isinstance(Plain(), Exporter)
-        True
-    """
-
-    name: str
-    filename: str
-
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Return the file's text for ``record``.
-
-        Args:
-            record: the run and its cases (and verdicts, when a check was made).
-            settings: this exporter's options from the config, e.g. ``template_dir``.
-        """
-        ...
 
 
 EXPORTERS: Registry[Exporter] = Registry("exporter", "calibrax.exporters")

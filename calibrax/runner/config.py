@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -49,7 +49,7 @@ class CIMode(str, Enum):
 class SuiteConfig:
     name: str = "default"  # the suite's name, shown in reports
     description: str = ""  # one line on what the suite covers
-    benchmarks: List[str] = field(default_factory=list)  # benchmark names (conf/benchmark/*.yaml)
+    benchmarks: list[str] = field(default_factory=list)  # benchmark names (conf/benchmark/*.yaml)
 
 
 @dataclass
@@ -71,9 +71,9 @@ class ProfileConfig:
 @dataclass
 class HardwareConfig:
     name: str = "auto"  # the target's name: auto, cpu, gpu or a named chip
-    platform: Optional[str] = None  # JAX platform to force (cpu, gpu, tpu); null lets JAX choose
-    peak_flops: Optional[float] = None  # dense peak FLOP/s of the target, when known
-    bandwidth: Optional[float] = None  # peak memory bandwidth in bytes/s, when known
+    platform: str | None = None  # JAX platform to force (cpu, gpu, tpu); null lets JAX choose
+    peak_flops: float | None = None  # dense peak FLOP/s of the target, when known
+    bandwidth: float | None = None  # peak memory bandwidth in bytes/s, when known
 
 
 @dataclass
@@ -85,15 +85,15 @@ class StoreConfig:
 @dataclass
 class ThresholdsConfig:
     name: str = "default"  # the thresholds set's name
-    gate: List[str] = field(default_factory=lambda: ["time"])  # measures the CI gate checks
-    margins: Dict[str, float] = field(default_factory=lambda: {"time": 0.25})  # relative margin
-    benchmarks: Dict[str, Dict[str, float]] = field(default_factory=dict)  # per-benchmark margins
+    gate: list[str] = field(default_factory=lambda: ["time"])  # measures the CI gate checks
+    margins: dict[str, float] = field(default_factory=lambda: {"time": 0.25})  # relative margin
+    benchmarks: dict[str, dict[str, float]] = field(default_factory=dict)  # per-benchmark margins
 
 
 @dataclass
 class CIConfig:
     mode: CIMode = CIMode.none  # none or stored
-    baseline: Optional[str] = None  # the named baseline (calibrax baseline set NAME) for stored
+    baseline: str | None = None  # the named baseline (calibrax baseline set NAME) for stored
 
 
 @dataclass
@@ -104,16 +104,16 @@ class ReportConfig:
 @dataclass
 class CalibraxConfig:
     suite: SuiteConfig = field(default_factory=SuiteConfig)
-    benchmarks: Optional[List[str]] = None  # run exactly these instead of the suite's list
-    extra_benchmarks: List[str] = field(default_factory=list)  # run these after the suite's
-    params: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # benchmark -> param -> grid
+    benchmarks: list[str] | None = None  # run exactly these instead of the suite's list
+    extra_benchmarks: list[str] = field(default_factory=list)  # run these after the suite's
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # benchmark -> param -> grid
     profile: ProfileConfig = field(default_factory=ProfileConfig)
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
     ci: CIConfig = field(default_factory=CIConfig)
-    exporters: List[str] = field(default_factory=lambda: ["html", "markdown", "json"])
-    exporter: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # settings per exporter
+    exporters: list[str] = field(default_factory=lambda: ["html", "markdown", "json"])
+    exporter: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings per exporter
     report: ReportConfig = field(default_factory=ReportConfig)
 
 

@@ -15,7 +15,7 @@ import traceback
 import zlib
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ __all__ = ["load_benchmark", "run_case", "summarised", "utc_now"]
 
 def utc_now() -> str:
     """The current time as an ISO-8601 UTC string with microseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _import_source(source: str) -> None:

@@ -7,20 +7,19 @@ the Hydra app, from tests and from a notebook.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import subprocess
 import sys
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from calibrax.ci.guard import CheckResult, Thresholds, check_run
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
-from calibrax.core.errors import CalibraxError, ConfigError
+from calibrax.core.errors import ConfigError
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
 from calibrax.core.registry import unknown_name_message
 from calibrax.exporters import ExportOutcome, export_all, get_exporter
@@ -113,7 +112,7 @@ def _git_info(cwd: Path) -> GitInfo:
 
 def new_run_id() -> str:
     """A sortable, unique run id: ``YYYYmmdd-HHMMSS-xxxxxx``."""
-    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
 def exit_code_for(cases: Sequence[CaseResult], check: CheckResult | None) -> int:

@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -185,7 +185,7 @@ class Store:
             finished_at=None,
             pid=os.getpid(),
             hostname=socket.gethostname(),
-            created_at=datetime.now(timezone.utc).isoformat(),
+            created_at=datetime.now(UTC).isoformat(),
         )
         with self._write() as db:
             if db.execute("SELECT 1 FROM runs WHERE id = ?", [run.id]).fetchone():
@@ -362,7 +362,7 @@ class Store:
                 f"A baseline name must not be empty, got {name!r}; name it e.g. 'main'."
             )
         with self._write() as db:
-            created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            created_at = datetime.now(UTC).isoformat(timespec="seconds")
             baseline = Baseline(name, self._resolve(db, run_ref), created_at)
             db.table("baselines").upsert(asdict(baseline), pk="name")
         return baseline

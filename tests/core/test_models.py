@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from calibrax.core import (
+    STANDARD_MEASURES,
     CaseResult,
     CaseStatus,
     Direction,
@@ -12,7 +13,6 @@ from calibrax.core import (
     RunInfo,
     RunRecord,
     RunStatus,
-    STANDARD_MEASURES,
     case_from_dict,
     measure_for,
 )

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import doctest
 import hashlib
-import importlib
 import json
 import math
 import random
@@ -517,12 +515,3 @@ def test_strip_chart_handles_edge_cases() -> None:
     assert single is not None and single.box_width == 0 and single.ticks
     many = strip_chart([float(i) for i in range(5000)], unit="1")
     assert many is not None and (many.shown, many.total, len(many.dots)) == (600, 5000, 600)
-
-
-@pytest.mark.parametrize(
-    "module",
-    ["_format", "_view", "base", "html", "markdown", "json_exporter"],
-)
-def test_docstring_examples_run(module: str) -> None:
-    result = doctest.testmod(importlib.import_module(f"calibrax.exporters.{module}"))
-    assert result.attempted > 0 and result.failed == 0

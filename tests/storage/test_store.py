@@ -5,7 +5,6 @@ test_store_file.py."""
 from __future__ import annotations
 
 import dataclasses
-import doctest
 import os
 import sqlite3
 import tempfile
@@ -18,10 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import calibrax.storage
-import calibrax.storage._rows as storage_rows
-import calibrax.storage._schema
-import calibrax.storage.store
 from calibrax.core import (
     STANDARD_MEASURES,
     CalibraxError,
@@ -401,14 +396,3 @@ def test_history_lists_ok_cases_oldest_first_filtered_by_params(store: Store) ->
 def test_queries_use_their_index(store: Store, sql: str, args: list[object], index: str) -> None:
     plan = sqlite3.connect(store.path).execute("EXPLAIN QUERY PLAN " + sql, args).fetchall()
     assert index in " ".join(str(row[-1]) for row in plan)
-
-
-# Documentation
-
-
-@pytest.mark.parametrize(
-    "module", [calibrax.storage, calibrax.storage.store, calibrax.storage._schema, storage_rows]
-)
-def test_docstring_examples_run(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0 and result.failed == 0
