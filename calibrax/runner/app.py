@@ -60,7 +60,8 @@ def _task(cfg: DictConfig) -> None:
     container: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[assignment]
     sweep_id = None
     if hc.mode is not None and hc.mode.name == "MULTIRUN":
-        sweep_id = Path(hc.sweep.dir).name
+        # Every job of a sweep shares its sweep folder (multirun/DATE/TIME by default).
+        sweep_id = "_".join(Path(hc.sweep.dir).parts[-2:])
     try:
         outcome = run_benchmarks(container, overrides=list(hc.overrides.task), catalog=_STATE.catalog, sweep_id=sweep_id)
     except CalibraxError as exc:

@@ -13,13 +13,16 @@ and optionally ``description``, ``metrics`` and ``thresholds``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
 from calibrax.core.errors import ConfigError
+from calibrax.core.registry import unknown_name_message
+from calibrax.runner.config import BenchmarkFileConfig
 
 __all__ = [
     "BenchmarkEntry",
@@ -28,8 +31,6 @@ __all__ = [
     "package_conf_dir",
     "user_conf_dir",
 ]
-
-_ALLOWED_KEYS = {"source", "params", "description", "metrics", "thresholds"}
 
 
 def package_conf_dir() -> Path:
@@ -85,6 +86,29 @@ def discover_benchmarks(cwd: Path | None = None) -> dict[str, BenchmarkEntry]:
     return found
 
 
+_EXPECTED = {
+    "source": "a module name (mybench) or a .py path",
+    "description": "a string",
+    "params": "a mapping of param names to lists of values",
+    "metrics": "a list of metric names",
+    "thresholds": "a mapping of measure names to margins",
+}
+
+
+def _check_keys(path: Path, raw: DictConfig) -> None:
+    """Name the first unknown or mistyped key of a benchmark file, checked one key at a time."""
+    allowed = [f.name for f in fields(BenchmarkFileConfig)]
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(f"Benchmark config {path}: " + unknown_name_message("key", str(key), allowed))
+        try:
+            OmegaConf.merge(OmegaConf.structured(BenchmarkFileConfig), {key: raw[key]})
+        except OmegaConfBaseException:
+            node = raw[key]
+            value = OmegaConf.to_container(node) if OmegaConf.is_config(node) else node
+            raise ConfigError(f"Benchmark config {path}: '{key}' must be {_EXPECTED[str(key)]}, got {value!r}.") from None
+
+
 def load_benchmark_entry(path: Path) -> BenchmarkEntry:
     """Read and check one ``conf/benchmark/NAME.yaml``.
 
@@ -98,33 +122,26 @@ def load_benchmark_entry(path: Path) -> BenchmarkEntry:
         raise ConfigError(f"Cannot read benchmark config {path}: {exc}") from None
     if not isinstance(raw, DictConfig):
         raise ConfigError(f"Benchmark config {path} must be a mapping with 'source' and 'params'.")
-    data: dict[str, Any] = OmegaConf.to_container(raw, resolve=True)  # type: ignore[assignment]
-    unknown = sorted(set(data) - _ALLOWED_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"Benchmark config {path} has unknown key(s) {unknown}; allowed keys are "
-            f"{sorted(_ALLOWED_KEYS)}."
-        )
-    source = data.get("source")
-    if not isinstance(source, str) or not source:
+    _check_keys(path, raw)
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(BenchmarkFileConfig), raw)
+        data: dict[str, Any] = OmegaConf.to_container(merged, resolve=True, throw_on_missing=True)  # type: ignore[assignment]
+    except MissingMandatoryValue:
+        data = {"source": ""}
+    source = data["source"]
+    if not source:
         raise ConfigError(
             f"Benchmark config {path} needs 'source': the module (e.g. mybench) or .py file "
             "(e.g. benchmarks/mybench.py) that registers it with @calibrax.benchmark."
         )
     if source.endswith(".py"):
         source = str((path.parent.parent.parent / source).resolve())
-    params = data.get("params") or {}
-    if not isinstance(params, dict):
-        raise ConfigError(f"'params' in {path} must map param names to lists of values.")
-    metrics = data.get("metrics") or []
-    if isinstance(metrics, str) or not isinstance(metrics, list):
-        raise ConfigError(f"'metrics' in {path} must be a list of metric names, got {metrics!r}.")
     return BenchmarkEntry(
         name=path.stem,
         source=source,
-        params=params,
-        description=str(data.get("description") or ""),
-        metrics=tuple(metrics),
-        thresholds=data.get("thresholds") or {},
+        params=data["params"],
+        description=data["description"],
+        metrics=tuple(data["metrics"]),
+        thresholds=data["thresholds"],
         config_file=path,
     )

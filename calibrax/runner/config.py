@@ -13,8 +13,10 @@ from enum import Enum
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
 
 __all__ = [
+    "BenchmarkFileConfig",
     "CIConfig",
     "CIMode",
     "CalibraxConfig",
@@ -50,6 +52,17 @@ class SuiteConfig:
     name: str = "default"  # the suite's name, shown in reports
     description: str = ""  # one line on what the suite covers
     benchmarks: list[str] = field(default_factory=list)  # benchmark names (conf/benchmark/*.yaml)
+
+
+@dataclass
+class BenchmarkFileConfig:
+    """The schema of one ``conf/benchmark/NAME.yaml`` (read by name, not composed)."""
+
+    source: str = MISSING  # module name (mybench) or .py path relative to the folder holding conf/
+    description: str = ""  # one line for reports and `calibrax benchmarks list`
+    params: dict[str, Any] = field(default_factory=dict)  # param name -> list of values (a grid)
+    metrics: list[str] = field(default_factory=list)  # quality metrics computed on the outputs
+    thresholds: dict[str, Any] = field(default_factory=dict)  # margins for this benchmark
 
 
 @dataclass

@@ -180,3 +180,25 @@ def test_sigkill_mid_suite_leaves_an_interrupted_run_with_its_cases(userproj: Pa
     assert [c.benchmark for c in record.cases] == ["steady"] and record.cases[0].status is CaseStatus.OK
     shown = _json("show", "latest", cwd=userproj)
     assert shown["run"]["status"] == "interrupted"  # type: ignore[index]
+
+
+def test_an_installed_plugin_benchmark_runs_by_name(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist = site / "calibrax_demo_plugin-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: calibrax-demo-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[calibrax.benchmarks]\nplugged_sum = calibrax_demo_plugin\n")
+    (site / "calibrax_demo_plugin.py").write_text(
+        "import jax, jax.numpy as jnp\nimport calibrax\n\n"
+        "@calibrax.benchmark('plugged_sum', params={'n': [8]})\n"
+        "def plugged_sum(n):\n"
+        "    return calibrax.Workload(jax.jit(jnp.sum), args=(jnp.ones(n),))\n"
+    )
+    env = {"PYTHONPATH": str(site)}
+    listed = run_cli("calibrax", "benchmarks", "list", "--json", cwd=project, env=env)
+    assert "plugged_sum" in {r["name"] for r in json.loads(listed.stdout)}
+    res = run_cli("calibrax-run", "benchmarks=[plugged_sum]", "params.plugged_sum.n=16", *QUICK, cwd=project, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    with Store.open(project / "calibrax.db") as store:
+        [case] = store.load_run("latest").cases
+    assert case.benchmark == "plugged_sum" and case.params == {"n": 16} and case.status is CaseStatus.OK

@@ -36,9 +36,10 @@ def _write(tmp_path: Path, text: str) -> Path:
     [
         ("- a\n- b\n", "must be a mapping"),
         ("params: {n: [1]}\n", "needs 'source'"),
-        ("source: m\nparms: {}\n", r"unknown key\(s\) \['parms'\]"),
-        ("source: m\nparams: [1, 2]\n", "'params' in .* must map param names"),
-        ("source: m\nmetrics: accuracy\n", "'metrics' in .* must be a list"),
+        ("source: m\nparms: {}\n", "Unknown key 'parms'. Did you mean 'params'"),
+        ("source: m\nparams: [1, 2]\n", r"'params' must be a mapping of param names to lists of values, got \[1, 2\]"),
+        ("source: m\nmetrics: accuracy\n", "'metrics' must be a list of metric names, got 'accuracy'"),
+        ("source: ''\n", "needs 'source'"),
         ("source: m\nparams: {n: [1\n", "Cannot read benchmark config"),
     ],
 )
