@@ -16,6 +16,7 @@ import click
 from calibrax.core.errors import CalibraxError, ConfigError
 from calibrax.core.models import RunInfo
 from calibrax.core.result import RunRecord, verdict_to_dict
+from calibrax.exporters import format_seconds
 
 __all__ = ["cli", "main"]
 
@@ -71,13 +72,6 @@ def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> None:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
 
 
-def _si(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if abs(seconds) >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
 
 
 def _params(params: Mapping[str, Any]) -> str:
@@ -137,10 +131,10 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
     for c in record.cases:
         t = c.measures.get("time")
         s = t.summary if t is not None else None
-        ci = f"[{_si(s.ci_low)}, {_si(s.ci_high)}]" if s else "-"
+        ci = f"[{format_seconds(s.ci_low)}, {format_seconds(s.ci_high)}]" if s else "-"
         comp = c.measures.get("compile_time")
-        rows.append([c.benchmark, _params(c.params), c.status.value, _si(s.median if s else None), ci,
-                     str(s.n if s else 0), _si(comp.samples[0] if comp and comp.samples else None)])
+        rows.append([c.benchmark, _params(c.params), c.status.value, format_seconds(s.median if s else None), ci,
+                     str(s.n if s else 0), format_seconds(comp.samples[0] if comp and comp.samples else None)])
     _table(rows, ["benchmark", "params", "status", "time", "95% CI", "n", "compile"])
 
 

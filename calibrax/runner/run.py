@@ -22,7 +22,7 @@ from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
 from calibrax.core.registry import unknown_name_message
-from calibrax.exporters import ExportOutcome, export_all, get_exporter
+from calibrax.exporters import ExportOutcome, export_all, format_seconds, get_exporter
 from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
 from calibrax.profiling.timing import TimingProtocol
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
@@ -225,17 +225,12 @@ def _log_case(case: CaseResult) -> None:
     if case.status is CaseStatus.OK and t is not None and t.summary is not None:
         s = t.summary
         log.info("%-16s %-28s %s [%s, %s] (%d rounds x %s calls)", case.benchmark, params,
-                 _si(s.median), _si(s.ci_low), _si(s.ci_high), s.n, t.meta.get("calls_per_round"))
+                 format_seconds(s.median), format_seconds(s.ci_low), format_seconds(s.ci_high), s.n, t.meta.get("calls_per_round"))
     else:
         first = (case.error or "").strip().splitlines()
         log.warning("%-16s %-28s %s: %s", case.benchmark, params, case.status.value.upper(), first[-1] if first else "")
 
 
-def _si(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
 
 
 def _gate(store: Store, run_id: str, cfg: Mapping[str, Any]) -> CheckResult | None:
