@@ -63,7 +63,9 @@ def _task(cfg: DictConfig) -> None:
         # Every job of a sweep shares its sweep folder (multirun/DATE/TIME by default).
         sweep_id = "_".join(Path(hc.sweep.dir).parts[-2:])
     try:
-        outcome = run_benchmarks(container, overrides=list(hc.overrides.task), catalog=_STATE.catalog, sweep_id=sweep_id)
+        outcome = run_benchmarks(
+            container, overrides=list(hc.overrides.task), catalog=_STATE.catalog or None, sweep_id=sweep_id
+        )
     except CalibraxError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         _STATE.codes.append(exc.exit_code)
@@ -133,6 +135,9 @@ def main() -> None:
     app = hydra.main(version_base="1.3", config_path=str(package_conf_dir()), config_name="calibrax")(_task)
     try:
         app()
+    except KeyboardInterrupt:
+        print("Interrupted: the run is stored as interrupted with the cases it finished.", file=sys.stderr)
+        sys.exit(130)
     except SystemExit as exc:
         if exc.code not in (0, None) and not _STATE.started:
             sys.exit(EXIT_USAGE)  # Hydra rejected the config or the command line

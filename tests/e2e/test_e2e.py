@@ -202,3 +202,21 @@ def test_an_installed_plugin_benchmark_runs_by_name(project: Path, tmp_path: Pat
     with Store.open(project / "calibrax.db") as store:
         [case] = store.load_run("latest").cases
     assert case.benchmark == "plugged_sum" and case.params == {"n": 16} and case.status is CaseStatus.OK
+
+
+def test_git_commit_branch_and_dirty_flag_are_recorded(userproj: Path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=userproj, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q", "-b", "trunk")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "start")
+    git("add", "userbench.py")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "bench")
+    head = git("rev-parse", "HEAD")
+    assert run_cli("calibrax-run", "suite=mine", *QUICK, cwd=userproj).returncode == 0
+    (userproj / "userbench.py").write_text((userproj / "userbench.py").read_text() + "\n# edited\n")
+    assert run_cli("calibrax-run", "suite=mine", *QUICK, cwd=userproj).returncode == 0
+    with Store.open(userproj / "calibrax.db") as store:
+        older, newer = reversed(store.list_runs())
+    assert (older.git.commit, older.git.branch, older.git.dirty) == (head, "trunk", False)
+    assert (newer.git.commit, newer.git.dirty) == (head, True)
