@@ -30,9 +30,9 @@ def hardware(**kw: Any) -> HardwareInfo:
 
 def time_case(benchmark: str, params: dict[str, Any], center: float, *, n: int = 20, seed: int = 0,
               status: CaseStatus = CaseStatus.OK) -> CaseResult:
-    """An ok case whose `time` samples scatter 2% around ``center`` seconds."""
+    """An ok case whose `time` samples scatter 1% around ``center`` seconds."""
     rng = np.random.default_rng(seed)
-    samples = tuple(float(v) for v in center * (1 + 0.02 * rng.standard_normal(n)))
+    samples = tuple(float(v) for v in center * (1 + 0.01 * rng.standard_normal(n)))
     time_m = MeasureResult(STANDARD_MEASURES["time"], samples, summarize(samples), {"calls_per_round": 10, "rounds": n})
     compile_m = MeasureResult(STANDARD_MEASURES["compile_time"], (0.01,), summarize((0.01,)))
     return CaseResult(benchmark, params, status, {"time": time_m, "compile_time": compile_m},
@@ -42,7 +42,7 @@ def time_case(benchmark: str, params: dict[str, Any], center: float, *, n: int =
 def run_info(run_id: str, *, hw: HardwareInfo | None = None, config: dict[str, Any] | None = None,
              started_at: str = "2026-11-26T00:00:00+00:00") -> RunInfo:
     return RunInfo(run_id, started_at, RunStatus.RUNNING, GitInfo("abc123", "main", False), hw or hardware(),
-                   config or {"thresholds": {"gate": ["time"], "margins": {"time": 0.25}}})
+                   config or {"thresholds": {"gate": ["time"], "measures": {"time": {"margin": 0.05, "alpha": 0.01}}}})
 
 
 def record(run_id: str, cases: Sequence[CaseResult], **kw: Any) -> RunRecord:

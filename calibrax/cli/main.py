@@ -218,16 +218,19 @@ def check(run: str, baseline_name: str, margins: Sequence[str], summary: Path | 
     """
     from dataclasses import replace
 
-    from calibrax.ci.guard import Thresholds, check_run, summary_lines
+    from calibrax.ci.guard import check_run, policy_from_config, summary_lines
     from calibrax.exporters import get_exporter
 
     with _open(db) as store:
-        thresholds = None
+        policy = None
         if margins:
-            stored = store.get_run(run).config.get("thresholds") or {}
-            merged = {**stored, "margins": {**(stored.get("margins") or {}), **_margins(margins)}}
-            thresholds = Thresholds.from_config(merged)
-        result = check_run(store, run, baseline_name, thresholds)
+            config = dict(store.get_run(run).config)
+            thresholds = dict(config.get("thresholds") or {})
+            measures = {k: dict(v or {}) for k, v in (thresholds.get("measures") or {}).items()}
+            for measure, margin in _margins(margins).items():
+                measures[measure] = {**measures.get(measure, {}), "margin": margin}
+            policy = policy_from_config({"thresholds": {**thresholds, "measures": measures}})
+        result = check_run(store, run, baseline_name, policy)
         record = store.load_run(result.run_id)
     if summary is not None:
         record = replace(record, verdicts=result.verdicts,
@@ -245,29 +248,56 @@ def check(run: str, baseline_name: str, margins: Sequence[str], summary: Path | 
 
 @cli.command()
 @click.argument("run", default="latest")
-@click.option("--format", "fmt", default="html", show_default=True, help="An exporter: html, markdown, json.")
+@click.option("--format", "fmt", default="html", show_default=True,
+              help="An exporter: html, latex, markdown, junit, json, wandb, mlflow.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Output file (default: reports/<run-id>/<exporter's file name>).")
+@click.option("--baseline", "baseline_name", default=None,
+              help="The named baseline the run was checked against (default: the run's ci.baseline).")
 @db_option
-def report(run: str, fmt: str, out: Path | None, db: Path) -> None:
-    """Render a stored run with one exporter.
+def report(run: str, fmt: str, out: Path | None, baseline_name: str | None, db: Path) -> None:
+    """Render a stored run with one exporter, with the exporter settings the run was made with.
 
-    Example: calibrax report latest --format markdown --out summary.md
+    When the run was checked (calibrax check, or calibrax-run ci=stored), its verdicts are
+    shown and the HTML report draws the baseline's samples beside the run's.
+
+    Example: calibrax report latest --format latex --out table.tex
     """
-    from calibrax.exporters import get_exporter
+    from calibrax.exporters import get_exporter, report_settings
 
     exporter = get_exporter(fmt)
     with _open(db) as store:
         record = store.load_run(run)
         verdicts = store.load_verdicts(record.run.id)
+        baseline = _checked_baseline(store, baseline_name, record.run.config) if verdicts else None
     if verdicts:
         from dataclasses import replace
 
-        record = replace(record, verdicts=tuple(verdicts))
+        names = {"name": baseline[0], "run_id": baseline[1].run.id} if baseline else {}
+        record = replace(record, verdicts=tuple(verdicts), baseline=names)
+    settings = report_settings(record, fmt, baseline[1] if baseline else None)
     path = out or Path("reports") / record.run.id / exporter.filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(exporter.render(record, {}), encoding="utf-8")
+    path.write_text(exporter.render(record, settings), encoding="utf-8")
     click.echo(str(path))
+
+
+def _checked_baseline(store: Any, name: str | None, config: Mapping[str, Any]) -> tuple[str, RunRecord] | None:
+    """The named baseline (``name``, else the run config's ``ci.baseline``) as a record.
+
+    A name given on the command line must exist; the config's may have been removed since.
+    """
+    from calibrax.core.errors import NotFoundError
+
+    if name:
+        return name, store.load_run(store.get_baseline(name).run_id)
+    name = (config.get("ci") or {}).get("baseline")
+    if not name:
+        return None
+    try:
+        return name, store.load_run(store.get_baseline(name).run_id)
+    except NotFoundError:
+        return None
 
 
 @cli.group(cls=_Group)

@@ -107,6 +107,8 @@ class Summary:
     ci_low: float
     ci_high: float
     ci_level: float = 0.95
+    outliers_tukey: int = 0  # samples beyond 1.5 IQR from the quartiles (kept, only counted)
+    outliers_modz: int = 0  # samples with |modified z| > 3.5 (kept, only counted)
 
     @property
     def cv(self) -> float:
@@ -263,7 +265,14 @@ class VerdictKind(str, Enum):
 class Verdict:
     """A verdict for one case and measure against a baseline.
 
-    ``ratio`` is candidate over baseline median (None when either is missing).
+    Attributes:
+        ratio: candidate over baseline median (None when either is missing).
+        baseline, candidate: the two medians (or values, for single-valued measures).
+        margin: the practical margin the verdict used (relative, or absolute for rules).
+        ci_low, ci_high: the 95% bootstrap CI of ``ratio``, when samples allowed one.
+        p_value: the two-sided Mann-Whitney U p-value; ``p_adjusted`` after the suite-level
+            Benjamini-Hochberg correction.
+        details: further figures (effect sizes, coefficients of variation, the rule applied).
     """
 
     benchmark: str
@@ -275,6 +284,11 @@ class Verdict:
     candidate: float | None
     margin: float
     message: str
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    p_adjusted: float | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:

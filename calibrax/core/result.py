@@ -107,6 +107,8 @@ def measure_to_dict(m: MeasureResult, *, samples: bool = True) -> dict[str, Any]
         "mad": s.mad if s else None,
         "ci_low": s.ci_low if s else None,
         "ci_high": s.ci_high if s else None,
+        "outliers_tukey": s.outliers_tukey if s else None,
+        "outliers_modz": s.outliers_modz if s else None,
         "meta": dict(m.meta),
     }
     if samples:
@@ -126,6 +128,11 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
         "candidate": v.candidate,
         "margin": v.margin,
         "message": v.message,
+        "ci_low": v.ci_low,
+        "ci_high": v.ci_high,
+        "p_value": v.p_value,
+        "p_adjusted": v.p_adjusted,
+        "details": dict(v.details),
     }
 
 

@@ -45,6 +45,7 @@ class Isolation(str, Enum):
 class CIMode(str, Enum):
     none = "none"  # no gate: the exit code reports only failed benchmarks
     stored = "stored"  # compare with the stored run named by ci.baseline
+    interleaved = "interleaved"  # re-measure the git ref ci.ref beside this code, ABBA trials
 
 
 @dataclass
@@ -99,14 +100,21 @@ class StoreConfig:
 class ThresholdsConfig:
     name: str = "default"  # the thresholds set's name
     gate: list[str] = field(default_factory=lambda: ["time"])  # measures the CI gate checks
-    margins: dict[str, float] = field(default_factory=lambda: {"time": 0.25})  # relative margin
-    benchmarks: dict[str, dict[str, float]] = field(default_factory=dict)  # per-benchmark margins
+    fdr: float = 0.05  # Benjamini-Hochberg false discovery rate across the suite (0..1)
+    seed: int = 0  # seed of the bootstrap: the same samples always give the same verdict
+    measures: dict[str, dict[str, Any]] = field(  # measure -> {rule, margin, alpha, min, max, max_drop}
+        default_factory=lambda: {"time": {"margin": 0.05, "alpha": 0.01}}
+    )
+    benchmarks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # benchmark -> measure -> rule
 
 
 @dataclass
 class CIConfig:
-    mode: CIMode = CIMode.none  # none or stored
-    baseline: str | None = None  # the named baseline (calibrax baseline set NAME) for stored
+    mode: CIMode = CIMode.none  # none, stored or interleaved
+    baseline: str | None = None  # stored: the named baseline (calibrax baseline set NAME)
+    ref: str | None = None  # interleaved: the git ref to compare with (main, HEAD~1, a sha)
+    trials: int = 10  # interleaved: trials (worker processes) per side, in ABBA order
+    max_trials: int = 30  # interleaved: trials per side at most, added while inconclusive
 
 
 @dataclass

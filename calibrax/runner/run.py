@@ -17,17 +17,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from calibrax.ci.guard import CheckResult, Thresholds, check_run
+from calibrax.analysis.regression import GatePolicy
+from calibrax.ci.guard import CheckResult, check_run, policy_from_config
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
-from calibrax.core.errors import ConfigError
+from calibrax.core.errors import ConfigError, NotFoundError
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
 from calibrax.core.registry import unknown_name_message
-from calibrax.exporters import ExportOutcome, export_all, format_seconds, get_exporter
+from calibrax.exporters import ExportOutcome, export_all, format_seconds, get_exporter, with_baseline
 from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
 from calibrax.profiling.timing import TimingProtocol
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
 from calibrax.runner.execute import load_benchmark, run_case, summarised, utc_now
+from calibrax.runner.interleaved import TrialSettings, interleaved_gate
 from calibrax.runner.isolation import WorkerJob, probe_device, run_isolated
+from calibrax.runner.worktree import resolve_commit
 from calibrax.storage import Store
 
 __all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "plan_run", "run_benchmarks"]
@@ -124,10 +127,28 @@ def exit_code_for(cases: Sequence[CaseResult], check: CheckResult | None) -> int
     return EXIT_OK
 
 
-def _validate_outputs(cfg: Mapping[str, Any], store: Store) -> None:
+def _with_benchmark_thresholds(cfg: Mapping[str, Any], catalog: Mapping[str, BenchmarkEntry],
+                               planned: Sequence[PlannedBenchmark]) -> dict[str, Any]:
+    """The config with each planned benchmark's own YAML thresholds merged into
+    ``thresholds.benchmarks``, so the stored config holds the whole gate policy."""
+    thresholds = dict(cfg.get("thresholds") or {})
+    per_bench = {b: dict(m) for b, m in (thresholds.get("benchmarks") or {}).items()}
+    for bench in planned:
+        entry = catalog.get(bench.name)
+        if entry is not None and entry.thresholds:
+            per_bench[bench.name] = {**dict(entry.thresholds), **per_bench.get(bench.name, {})}
+    thresholds["benchmarks"] = per_bench
+    return {**cfg, "thresholds": thresholds}
+
+
+def _validate_outputs(cfg: Mapping[str, Any], store: Store, cwd: Path) -> None:
     for name in cfg.get("exporters") or []:
         get_exporter(name)
     ci = cfg.get("ci") or {}
+    if ci.get("mode") == "interleaved":
+        if not ci.get("ref"):
+            raise ConfigError("ci=interleaved needs the git ref to compare with: ci.ref=main (or HEAD~1, a sha).")
+        resolve_commit(cwd, str(ci["ref"]))
     if ci.get("mode", "none") == "stored":
         if not ci.get("baseline"):
             raise ConfigError("ci=stored needs a baseline name: ci.baseline=main (see calibrax baseline list).")
@@ -150,13 +171,14 @@ def run_benchmarks(
     cwd = (cwd or Path.cwd()).resolve()
     catalog = discover_benchmarks(cwd) if catalog is None else catalog
     planned = plan_run(cfg, catalog)
+    cfg = _with_benchmark_thresholds(cfg, catalog, planned)
     profile = cfg.get("profile") or {}
     protocol = _protocol(profile)
-    Thresholds.from_config(cfg.get("thresholds") or {})
+    policy = policy_from_config(cfg)
     store = Store.open(cwd / (cfg.get("store") or {}).get("path", "calibrax.db"),
                        busy_timeout=float((cfg.get("store") or {}).get("busy_timeout", 30.0)))
     with store:
-        _validate_outputs(cfg, store)
+        _validate_outputs(cfg, store, cwd)
         platform = (cfg.get("hardware") or {}).get("platform")
         isolated = profile.get("isolation", "process") == "process"
         device = _device(platform, isolated, float(profile.get("worker_start_timeout", 120.0)))
@@ -171,7 +193,7 @@ def run_benchmarks(
             raise
         status = RunStatus.OK if all(c.status is CaseStatus.OK for c in cases) else RunStatus.FAILED
         store.finish_run(run.id, status, utc_now())
-        check = _gate(store, run.id, cfg)
+        check = _gate(store, run.id, cfg, cwd, planned, policy)
         exported, report_dir = _export(store, run.id, cfg, cwd, check)
     return RunOutcome(run.id, status, cases, check, exported, report_dir, exit_code_for(cases, check))
 
@@ -233,11 +255,22 @@ def _log_case(case: CaseResult) -> None:
 
 
 
-def _gate(store: Store, run_id: str, cfg: Mapping[str, Any]) -> CheckResult | None:
+def _gate(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, planned: Sequence[PlannedBenchmark],
+          policy: GatePolicy) -> CheckResult | None:
     ci = cfg.get("ci") or {}
-    if ci.get("mode", "none") != "stored":
+    mode = ci.get("mode", "none")
+    if mode == "stored":
+        return check_run(store, run_id, ci["baseline"], policy)
+    if mode != "interleaved":
         return None
-    return check_run(store, run_id, ci["baseline"], Thresholds.from_config(cfg.get("thresholds") or {}))
+    profile = cfg.get("profile") or {}
+    settings = TrialSettings({k: profile[k] for k in _PROTOCOL_FIELDS if k in profile},
+                             (cfg.get("hardware") or {}).get("platform"), float(profile.get("case_timeout", 300.0)),
+                             float(profile.get("worker_start_timeout", 120.0)))
+    ok_cases = {b.name: b.cases for b in planned}
+    check, _ = interleaved_gate(cfg, cwd, run_id, list(ok_cases.items()), policy, settings)
+    store.add_verdicts(run_id, check.baseline_run_id, check.verdicts)
+    return check
 
 
 def _export(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, check: CheckResult | None) -> tuple[ExportOutcome | None, Path | None]:
@@ -245,11 +278,16 @@ def _export(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, check:
     if not names:
         return None, None
     record = store.load_run(run_id)
+    settings = cfg.get("exporter") or {}
     if check is not None:
         record = replace(record, verdicts=check.verdicts,
                          baseline={"name": check.baseline_name, "run_id": check.baseline_run_id})
+        try:  # the reports draw the baseline's samples beside the run's
+            settings = with_baseline(settings, names, store.load_run(check.baseline_run_id))
+        except NotFoundError:
+            log.info("Baseline run %s is not stored; reports show this run's samples only.", check.baseline_run_id)
     out_dir = cwd / (cfg.get("report") or {}).get("dir", "reports") / run_id
-    outcome = export_all(record, names, out_dir, cfg.get("exporter") or {})
+    outcome = export_all(record, names, out_dir, settings)
     for name, reason in outcome.failed.items():
         log.warning("Exporter %s failed: %s", name, reason)
     return outcome, out_dir

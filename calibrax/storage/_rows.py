@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 SUMMARY_FLOATS = ("median", "mean", "min", "max", "std", "iqr", "mad", "ci_low", "ci_high")
+SUMMARY_COUNTS = ("outliers_tukey", "outliers_modz")
 
 
 def dumps(value: Any) -> str:
@@ -149,6 +150,7 @@ def measure_row(case_id: int | None, result: MeasureResult) -> dict[str, Any]:
         "meta": dumps(dict(result.meta)),
     }
     row.update({f: getattr(s, f) if s is not None else None for f in SUMMARY_FLOATS})
+    row.update({f: getattr(s, f) if s is not None else None for f in SUMMARY_COUNTS})
     return row
 
 
@@ -164,8 +166,9 @@ def measure(row: Mapping[str, Any]) -> MeasureResult:
     """
     summary = None
     if row["ci_level"] is not None:
-        floats = {f: real(row[f]) for f in SUMMARY_FLOATS}
-        summary = Summary(n=row["n"], ci_level=row["ci_level"], **floats)
+        fields: dict[str, Any] = {f: real(row[f]) for f in SUMMARY_FLOATS}
+        fields.update({f: int(row.get(f) or 0) for f in SUMMARY_COUNTS})  # NULL in rows from schema v1
+        summary = Summary(n=row["n"], ci_level=row["ci_level"], **fields)
     return MeasureResult(
         measure=Measure(row["name"], row["unit"], Direction(row["direction"]), row["description"]),
         samples=tuple(json.loads(row["sample_values"] or "[]")),
@@ -194,6 +197,11 @@ def verdict_row(run_id: str, baseline_run_id: str, v: Verdict) -> dict[str, Any]
         "candidate": v.candidate,
         "margin": v.margin,
         "message": v.message,
+        "ci_low": v.ci_low,
+        "ci_high": v.ci_high,
+        "p_value": v.p_value,
+        "p_adjusted": v.p_adjusted,
+        "details": dumps(dict(v.details)),
     }
 
 
@@ -209,4 +217,9 @@ def verdict(row: Mapping[str, Any]) -> Verdict:
         candidate=row["candidate"],
         margin=real(row["margin"]),
         message=row["message"],
+        ci_low=row.get("ci_low"),
+        ci_high=row.get("ci_high"),
+        p_value=row.get("p_value"),
+        p_adjusted=row.get("p_adjusted"),
+        details=json.loads(row.get("details") or "{}"),
     )

@@ -123,7 +123,22 @@ def _create_v1(db: Database) -> None:
     db.executescript(_V1)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1]
+def _v1_to_v2(db: Database) -> None:
+    """Version 1 -> 2: outlier counts on measures; CI, p-values and details on verdicts."""
+    db.executescript(
+        """
+        ALTER TABLE measures ADD COLUMN outliers_tukey INTEGER;
+        ALTER TABLE measures ADD COLUMN outliers_modz INTEGER;
+        ALTER TABLE verdicts ADD COLUMN ci_low REAL;
+        ALTER TABLE verdicts ADD COLUMN ci_high REAL;
+        ALTER TABLE verdicts ADD COLUMN p_value REAL;
+        ALTER TABLE verdicts ADD COLUMN p_adjusted REAL;
+        ALTER TABLE verdicts ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -239,7 +254,7 @@ def migrate(db: Database, path: Path) -> int:
     Example:
         >>> db = Database(memory=True)
         >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:"))
-        (0, 1)
+        (0, 2)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):

@@ -64,7 +64,7 @@ def _set_work(userproj: Path, work: int) -> None:
 
 
 def test_baseline_then_check_passes_on_same_code_and_fails_when_twice_as_slow(userproj: Path) -> None:
-    args = ["suite=mine", "profile.min_rounds=20", *QUICK]
+    args = ["suite=mine", "profile.min_rounds=20", "thresholds.measures.time.margin=0.25", *QUICK]
     assert run_cli("calibrax-run", *args, cwd=userproj).returncode == 0
     assert run_cli("calibrax", "baseline", "set", "main", cwd=userproj).returncode == 0
     assert run_cli("calibrax-run", *args, cwd=userproj).returncode == 0
@@ -220,3 +220,33 @@ def test_git_commit_branch_and_dirty_flag_are_recorded(userproj: Path) -> None:
         older, newer = reversed(store.list_runs())
     assert (older.git.commit, older.git.branch, older.git.dirty) == (head, "trunk", False)
     assert (newer.git.commit, newer.git.dirty) == (head, True)
+
+
+def _git_repo(folder: Path) -> None:
+    ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], [*ident, "commit", "-q", "-m", "start"]):
+        subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
+
+
+def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
+    (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
+    _git_repo(userproj)
+    args = ["suite=mine", "ci=interleaved", "ci.ref=main", "ci.trials=6", "ci.max_trials=8", *QUICK]
+    same = run_cli("calibrax-run", *args, cwd=userproj)
+    assert same.returncode == 0, same.stdout + same.stderr
+    _set_work(userproj, 2)  # an uncommitted change that doubles the work
+    slow = run_cli("calibrax-run", *args, cwd=userproj)
+    assert slow.returncode == 1, slow.stdout + slow.stderr
+    assert "REGRESSED steady" in slow.stdout
+    with Store.open(userproj / "calibrax.db") as store:
+        [v] = store.load_verdicts(store.resolve_run_id("latest"))
+    assert v.kind.value == "regressed" and v.ratio is not None and 1.6 < v.ratio < 2.6
+    assert v.details["n_baseline"] >= 6 and v.details["n_candidate"] >= 6
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=userproj, capture_output=True, text=True).stdout
+    assert len(worktrees.strip().splitlines()) == 1  # the temporary worktree is gone
+    assert "WORK = 2" in (userproj / "userbench.py").read_text()  # the user's checkout is untouched
+
+
+def test_interleaved_gate_outside_git_is_a_config_error(userproj: Path) -> None:
+    res = run_cli("calibrax-run", "suite=mine", "ci=interleaved", "ci.ref=main", *QUICK, cwd=userproj)
+    assert res.returncode == 2 and "not inside a git checkout" in res.stderr

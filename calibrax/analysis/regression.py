@@ -1,0 +1,320 @@
+"""The three-valued regression verdict per case and measure.
+
+For samples of a timed measure (REFERENCE.md, "Recommended gate"): the effect is the ratio of
+medians, oriented so that above 1 is worse, with a 95% BCa bootstrap CI; significance is a
+two-sided Mann-Whitney U test at ``alpha`` whose p-values are also Benjamini-Hochberg adjusted
+across the suite at ``fdr``. Then, with ``m`` the practical margin:
+
+- REGRESSED when significant and the CI's lower bound is above ``1 + m``;
+- IMPROVED when significant and the CI's upper bound is below ``1 / (1 + m)``;
+- PASS when the CI's upper bound is below ``1 + m``;
+- UNSTABLE instead of REGRESSED or INCONCLUSIVE when either side's MAD-based CV exceeds
+  ``m / 2``: a noisy case never hard-fails;
+- INCONCLUSIVE otherwise (more samples or trials may decide it).
+
+Deterministic measures (flops, bytes) use ``exact`` or ``relative`` rules, quality metrics
+``absolute`` rules (``min``, ``max``, ``max_drop``); cases on hardware with another
+fingerprint are INCOMPARABLE and cases present on one side only MISSING. None of those
+three ever fails the gate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import numpy as np
+
+from calibrax.core.errors import ConfigError
+from calibrax.core.models import CaseResult, CaseStatus, Direction, Measure, Verdict, VerdictKind
+from calibrax.core.result import RunRecord
+from calibrax.statistics.significance import (
+    benjamini_hochberg,
+    cliffs_delta,
+    cliffs_label,
+    mann_whitney,
+    ratio_of_medians,
+)
+
+__all__ = ["GatePolicy", "MeasureRule", "Pair", "compare_records", "decide", "judge"]
+
+Rule = Literal["statistical", "exact", "relative", "absolute"]
+_MIN_SAMPLES = 5
+
+
+@dataclass(frozen=True)
+class MeasureRule:
+    """How one measure is judged.
+
+    Attributes:
+        rule: ``statistical`` (samples), ``exact`` or ``relative`` (deterministic values),
+            ``absolute`` (quality metrics against fixed bounds or a largest drop).
+        margin: practical margin, relative (0.05 = 5%); for ``absolute`` unused.
+        alpha: significance level of the Mann-Whitney test.
+        min, max: ``absolute``: the value must stay within these bounds.
+        max_drop: ``absolute``: the largest allowed worsening against the baseline, in the
+            measure's own units (direction-aware).
+    """
+
+    rule: Rule = "statistical"
+    margin: float = 0.05
+    alpha: float = 0.01
+    min: float | None = None
+    max: float | None = None
+    max_drop: float | None = None
+
+    @classmethod
+    def from_config(cls, key: str, cfg: Mapping[str, Any]) -> MeasureRule:
+        """Build from a mapping such as ``{margin: 0.05, alpha: 0.01}``; bad values raise ConfigError."""
+        allowed = {"rule", "margin", "alpha", "min", "max", "max_drop"}
+        unknown = sorted(set(cfg) - allowed)
+        if unknown:
+            raise ConfigError(f"{key} has unknown setting(s) {unknown}; allowed: {sorted(allowed)}.")
+        rule = cfg.get("rule") or ("absolute" if {"min", "max", "max_drop"} & set(cfg) else "statistical")
+        if rule not in ("statistical", "exact", "relative", "absolute"):
+            raise ConfigError(f"{key}.rule must be statistical, exact, relative or absolute, got {rule!r}.")
+        out = cls(rule=cast(Rule, rule), margin=_number(f"{key}.margin", cfg.get("margin", 0.05), low=0.0),
+                  alpha=_number(f"{key}.alpha", cfg.get("alpha", 0.01), low=0.0, high=1.0),
+                  min=_optional(f"{key}.min", cfg.get("min")), max=_optional(f"{key}.max", cfg.get("max")),
+                  max_drop=_optional(f"{key}.max_drop", cfg.get("max_drop")))
+        if out.rule == "absolute" and out.min is None and out.max is None and out.max_drop is None:
+            raise ConfigError(f"{key}: an absolute rule needs min, max or max_drop.")
+        return out
+
+
+def _number(key: str, value: Any, *, low: float, high: float = math.inf) -> float:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        out = math.nan
+    if not low <= out <= high:
+        raise ConfigError(f"{key} must be a number in [{low}, {high}], got {value!r}.")
+    return out
+
+
+def _optional(key: str, value: Any) -> float | None:
+    return None if value is None else _number(key, value, low=-math.inf)
+
+
+@dataclass(frozen=True)
+class GatePolicy:
+    """Which measures are gated and the rule for each, suite-wide and per benchmark.
+
+    Example:
+        >>> p = GatePolicy.from_config({"gate": ["time"], "measures": {"time": {"margin": 0.05}},
+        ...                             "benchmarks": {"matmul": {"time": {"margin": 0.1}}}})
+        >>> p.rule("matmul", "time").margin, p.rule("other", "time").margin
+        (0.1, 0.05)
+    """
+
+    gate: tuple[str, ...] = ("time",)
+    measures: Mapping[str, MeasureRule] = field(default_factory=lambda: {"time": MeasureRule()})
+    benchmarks: Mapping[str, Mapping[str, MeasureRule]] = field(default_factory=dict)
+    fdr: float = 0.05
+    seed: int = 0
+
+    def rule(self, benchmark: str, measure: str) -> MeasureRule:
+        """The rule for one benchmark's measure (per-benchmark rules win)."""
+        specific = self.benchmarks.get(benchmark, {})
+        if measure in specific:
+            return specific[measure]
+        return self.measures.get(measure, MeasureRule())
+
+    def gated(self, benchmark: str) -> list[str]:
+        """Measures gated for ``benchmark``: the suite's gate plus its own rules."""
+        return list(dict.fromkeys([*self.gate, *self.benchmarks.get(benchmark, {})]))
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any], per_benchmark: Mapping[str, Mapping[str, Any]] | None = None) -> GatePolicy:
+        """Build from the ``thresholds`` config node plus benchmarks' own ``thresholds``."""
+        measures = {k: MeasureRule.from_config(f"thresholds.measures.{k}", v or {})
+                    for k, v in (cfg.get("measures") or {}).items()}
+        merged: dict[str, dict[str, Any]] = {b: dict(m or {}) for b, m in (cfg.get("benchmarks") or {}).items()}
+        for bench, rules in (per_benchmark or {}).items():
+            merged.setdefault(bench, {}).update(rules or {})
+        benchmarks = {b: {k: MeasureRule.from_config(f"thresholds.benchmarks.{b}.{k}", {**_base(measures, k), **(v or {})})
+                          for k, v in m.items()} for b, m in merged.items()}
+        gate = tuple(cfg.get("gate") or ("time",))
+        return cls(gate, measures, benchmarks, _number("thresholds.fdr", cfg.get("fdr", 0.05), low=0.0, high=1.0),
+                   int(cfg.get("seed", 0)))
+
+
+def _base(measures: Mapping[str, MeasureRule], key: str) -> dict[str, Any]:
+    rule = measures.get(key)
+    if rule is None or rule.rule == "absolute":
+        return {}
+    return {"rule": rule.rule, "margin": rule.margin, "alpha": rule.alpha}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One case and measure to judge: baseline and candidate samples (None when absent)."""
+
+    benchmark: str
+    params: Mapping[str, Any]
+    measure: Measure
+    baseline: tuple[float, ...] | None
+    candidate: tuple[float, ...] | None
+    comparable: bool = True
+
+
+@dataclass(frozen=True)
+class _Stats:
+    ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    cv: float
+    details: Mapping[str, Any]
+
+
+def _cv(x: np.ndarray) -> float:
+    med = float(np.median(x))
+    return 1.4826 * float(np.median(np.abs(x - med))) / med if med > 0 else math.inf
+
+
+def _statistics(pair: Pair, seed: int) -> _Stats:
+    a, b = np.asarray(pair.baseline, dtype=float), np.asarray(pair.candidate, dtype=float)
+    worse_first = (b, a) if pair.measure.direction is Direction.HIGHER else (a, b)
+    effect = ratio_of_medians(*worse_first, seed=seed)
+    delta, cv_a, cv_b = cliffs_delta(a, b), _cv(a), _cv(b)
+    details = {"cliffs_delta": delta, "cliffs_label": cliffs_label(delta), "cv_baseline": cv_a,
+               "cv_candidate": cv_b, "n_baseline": int(a.size), "n_candidate": int(b.size)}
+    return _Stats(effect.estimate, effect.ci_low, effect.ci_high, mann_whitney(a, b).p_value, max(cv_a, cv_b), details)
+
+
+def decide(stats_ratio: float, ci_low: float, ci_high: float, p_value: float, p_adjusted: float, cv: float,
+           rule: MeasureRule, fdr: float) -> tuple[VerdictKind, str]:
+    """The statistical verdict from the effect, its CI, the p-values and the noise level.
+
+    Example:
+        >>> decide(1.2, 1.15, 1.25, 1e-6, 1e-5, 0.01, MeasureRule(margin=0.05), 0.05)[0].value
+        'regressed'
+    """
+    m = rule.margin
+    significant = p_value < rule.alpha and p_adjusted < fdr
+    ci = f"ratio {stats_ratio:.3f} [{ci_low:.3f}, {ci_high:.3f}]"
+    noisy = cv > m / 2
+    if significant and ci_low > 1 + m:
+        if noisy:
+            return VerdictKind.UNSTABLE, f"{ci} looks worse, but the noise (CV {cv:.1%}) exceeds half the {m:.0%} margin"
+        return VerdictKind.REGRESSED, f"{ci}: worse beyond the {m:.0%} margin (p={p_value:.2g}, adjusted {p_adjusted:.2g})"
+    if significant and ci_high < 1 / (1 + m):
+        return VerdictKind.IMPROVED, f"{ci}: better beyond the {m:.0%} margin (p={p_value:.2g})"
+    if ci_high < 1 + m:
+        return VerdictKind.PASS, f"{ci}: within the {m:.0%} margin"
+    if noisy:
+        return VerdictKind.UNSTABLE, f"{ci}: undecided and noisy (CV {cv:.1%} > {m / 2:.1%}); steady the machine or widen the margin"
+    return VerdictKind.INCONCLUSIVE, f"{ci}: cannot tell whether it is within the {m:.0%} margin (p={p_value:.2g}); add samples or trials"
+
+
+def judge(pairs: Sequence[Pair], policy: GatePolicy) -> list[Verdict]:
+    """Verdicts for every pair, with Benjamini-Hochberg across the suite's statistical tests."""
+    results: list[Verdict | None] = [None] * len(pairs)
+    stats_of: dict[int, _Stats] = {}
+    for i, pair in enumerate(pairs):
+        rule = policy.rule(pair.benchmark, pair.measure.name)
+        early = _early(pair, rule)
+        if early is not None:
+            results[i] = early
+        elif rule.rule == "statistical":
+            stats_of[i] = _statistics(pair, policy.seed)
+        else:
+            results[i] = _deterministic(pair, rule)
+    adjusted = dict(zip(stats_of, benjamini_hochberg([s.p_value for s in stats_of.values()]), strict=True))
+    for i, s in stats_of.items():
+        pair, rule = pairs[i], policy.rule(pairs[i].benchmark, pairs[i].measure.name)
+        kind, text = decide(s.ratio, s.ci_low, s.ci_high, s.p_value, float(adjusted[i]), s.cv, rule, policy.fdr)
+        results[i] = _verdict(pair, kind, text, rule.margin, s.ratio, ci=(s.ci_low, s.ci_high),
+                              p=(s.p_value, float(adjusted[i])), details=s.details)
+    return [v for v in results if v is not None]
+
+
+def _verdict(pair: Pair, kind: VerdictKind, message: str, margin: float, ratio: float | None = None, *,
+             ci: tuple[float, float] | None = None, p: tuple[float, float] | None = None,
+             details: Mapping[str, Any] | None = None) -> Verdict:
+    base = float(np.median(pair.baseline)) if pair.baseline else None
+    cand = float(np.median(pair.candidate)) if pair.candidate else None
+    return Verdict(pair.benchmark, dict(pair.params), pair.measure.name, kind, ratio, base, cand, margin, message,
+                   ci[0] if ci else None, ci[1] if ci else None, p[0] if p else None, p[1] if p else None,
+                   dict(details or {}))
+
+
+def _early(pair: Pair, rule: MeasureRule) -> Verdict | None:
+    """MISSING, INCOMPARABLE, absolute bounds and too-few-samples verdicts, before statistics."""
+    if pair.candidate is None or len(pair.candidate) == 0:
+        return _verdict(pair, VerdictKind.MISSING, "the candidate has no ok result for this case", rule.margin)
+    if rule.rule == "absolute" and (rule.min is not None or rule.max is not None):
+        bounded = _bounds(pair, rule)
+        if bounded is not None or pair.baseline is None:
+            return bounded or _verdict(pair, VerdictKind.PASS, "within its absolute bounds", rule.margin)
+    if pair.baseline is None or len(pair.baseline) == 0:
+        return _verdict(pair, VerdictKind.MISSING, "the baseline has no ok result for this case", rule.margin)
+    if not pair.comparable:
+        return _verdict(pair, VerdictKind.INCOMPARABLE, "measured on hardware with another fingerprint than the baseline", rule.margin)
+    if rule.rule == "statistical" and min(len(pair.baseline), len(pair.candidate)) < _MIN_SAMPLES:
+        return _verdict(pair, VerdictKind.INCONCLUSIVE,
+                        f"too few samples for a statistical verdict (need {_MIN_SAMPLES} per side)", rule.margin)
+    return None
+
+
+def _bounds(pair: Pair, rule: MeasureRule) -> Verdict | None:
+    value = float(np.median(pair.candidate))  # type: ignore[arg-type]
+    if rule.min is not None and value < rule.min:
+        return _verdict(pair, VerdictKind.REGRESSED, f"{value:.6g} is below the minimum {rule.min:.6g}", 0.0)
+    if rule.max is not None and value > rule.max:
+        return _verdict(pair, VerdictKind.REGRESSED, f"{value:.6g} is above the maximum {rule.max:.6g}", 0.0)
+    return None
+
+
+def _deterministic(pair: Pair, rule: MeasureRule) -> Verdict:
+    base, cand = float(np.median(pair.baseline)), float(np.median(pair.candidate))  # type: ignore[arg-type]
+    direction = pair.measure.direction
+    worsening = {Direction.LOWER: cand - base, Direction.HIGHER: base - cand}.get(direction, abs(cand - base))
+    ratio = cand / base if base else None
+    if rule.rule == "absolute":  # max_drop against the baseline
+        drop = rule.max_drop if rule.max_drop is not None else math.inf
+        kind = VerdictKind.REGRESSED if worsening > drop else VerdictKind.PASS
+        return _verdict(pair, kind, f"worsened by {worsening:.6g} (largest allowed {drop:.6g})", drop, ratio)
+    if rule.rule == "exact":
+        if cand == base:
+            return _verdict(pair, VerdictKind.PASS, "unchanged", 0.0, ratio)
+        kind = VerdictKind.IMPROVED if worsening < 0 else VerdictKind.REGRESSED
+        return _verdict(pair, kind, f"changed from {base:.6g} to {cand:.6g} (exact rule)", 0.0, ratio)
+    rel = worsening / abs(base) if base else (0.0 if worsening == 0 else math.inf)
+    if rel > rule.margin:
+        return _verdict(pair, VerdictKind.REGRESSED, f"{rel:+.2%} worse, beyond the {rule.margin:.0%} margin", rule.margin, ratio)
+    if rel < -rule.margin and direction is not Direction.INFO:
+        return _verdict(pair, VerdictKind.IMPROVED, f"{-rel:.2%} better, beyond the {rule.margin:.0%} margin", rule.margin, ratio)
+    return _verdict(pair, VerdictKind.PASS, f"within the {rule.margin:.0%} margin ({rel:+.2%})", rule.margin, ratio)
+
+
+def _samples(case: CaseResult | None, measure: str) -> tuple[float, ...] | None:
+    if case is None or case.status is not CaseStatus.OK or measure not in case.measures:
+        return None
+    return tuple(case.measures[measure].samples) or None
+
+
+def compare_records(candidate: RunRecord, baseline: RunRecord, policy: GatePolicy) -> list[Verdict]:
+    """Verdicts of a stored candidate run against a stored baseline run (the ``stored`` mode)."""
+    a, b = candidate.run.hardware, baseline.run.hardware
+    comparable = a is None or b is None or a.fingerprint == b.fingerprint
+    base_cases = {c.key: c for c in baseline.cases}
+    cand_cases = {c.key: c for c in candidate.cases}
+    pairs = []
+    for key in list(cand_cases) + [k for k in base_cases if k not in cand_cases]:
+        cand, base = cand_cases.get(key), base_cases.get(key)
+        ref = cand if cand is not None else base
+        assert ref is not None
+        if cand is not None and cand.status is not CaseStatus.OK:
+            continue  # a failed case is reported as a failure (exit 3), not judged
+        for name in policy.gated(ref.benchmark):
+            source = (cand if cand is not None and name in cand.measures else base)
+            if source is None or name not in source.measures:
+                continue
+            pairs.append(Pair(ref.benchmark, ref.params, source.measures[name].measure,
+                              _samples(base, name), _samples(cand, name), comparable))
+    return judge(pairs, policy)
+
