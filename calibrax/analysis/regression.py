@@ -9,7 +9,9 @@ across the suite at ``fdr``. Then, with ``m`` the practical margin:
 - IMPROVED when significant and the CI's upper bound is below ``1 / (1 + m)``;
 - PASS when the CI's upper bound is below ``1 + m``;
 - UNSTABLE instead of REGRESSED or INCONCLUSIVE when either side's MAD-based CV exceeds
-  ``m / 2``: a noisy case never hard-fails;
+  ``m / 2``, unless the CI's lower bound also clears the noise band ``1 + 3 CV``: a noisy
+  case fails only on a slowdown far larger than its own noise (a 2x slowdown with 3% noise
+  still fails; a 6% one does not);
 - INCONCLUSIVE otherwise (more samples or trials may decide it).
 
 Deterministic measures (flops, bytes) use ``exact`` or ``relative`` rules, quality metrics
@@ -198,7 +200,7 @@ def decide(stats_ratio: float, ci_low: float, ci_high: float, p_value: float, p_
     ci = f"ratio {stats_ratio:.3f} [{ci_low:.3f}, {ci_high:.3f}]"
     noisy = cv > m / 2
     if significant and ci_low > 1 + m:
-        if noisy:
+        if noisy and ci_low <= 1 + 3 * cv:
             return VerdictKind.UNSTABLE, f"{ci} looks worse, but the noise (CV {cv:.1%}) exceeds half the {m:.0%} margin"
         return VerdictKind.REGRESSED, f"{ci}: worse beyond the {m:.0%} margin (p={p_value:.2g}, adjusted {p_adjusted:.2g})"
     if significant and ci_high < 1 / (1 + m):

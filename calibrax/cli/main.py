@@ -332,6 +332,57 @@ def benchmarks_list(as_json: bool) -> None:
     _table([[r["name"], _params(r["params"]), r["description"]] for r in rows], ["name", "params", "description"])
 
 
+def _param_values(items: Sequence[str]) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--param takes NAME=VALUE (e.g. n=256), got {item!r}.")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+@cli.command("bisect")
+@click.option("--good", required=True, help="A commit (ref or sha) where the benchmark was fast.")
+@click.option("--bad", required=True, help="A later commit where it is slow.")
+@click.option("--benchmark", "bench", required=True, help="The benchmark to measure at each commit.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Fix a param (repeatable), e.g. --param n=512.")
+@click.option("--profile", default="quick", show_default=True, help="Timing protocol of each trial (conf/profile/).")
+@click.option("--margin", type=click.FloatRange(min=0), default=0.05, show_default=True, help="Practical margin on time.")
+@click.option("--trials", type=click.IntRange(min=5), default=10, show_default=True, help="Trials per side and comparison.")
+@click.option("--max-trials", type=click.IntRange(min=5), default=30, show_default=True, help="Trials per side when undecided.")
+@json_option
+def bisect_cmd(good: str, bad: str, bench: str, params: Sequence[str], profile: str, margin: float, trials: int,
+               max_trials: int, as_json: bool) -> None:
+    """Find the first commit between --good and --bad that made a benchmark slower.
+
+    Each commit is checked out in a temporary git worktree (your checkout is never touched) and
+    measured against the good end in interleaved trials. Exit 0 when a first bad commit is
+    found, 1 when the re-tested ends show no regression.
+
+    Example: calibrax bisect --good v1.0 --bad HEAD --benchmark matmul --param n=512
+    """
+    from calibrax.core.result import verdict_to_dict
+    from calibrax.runner.bisect import bisect_commits
+
+    def show(step: Any) -> None:
+        if not as_json:
+            v = step.verdict
+            click.echo(f"{step.newer[:12]} vs {step.older[:12]}: {v.kind.value.upper()} {v.message}")
+
+    result = bisect_commits(Path.cwd(), good, bad, bench, params=_param_values(params), profile=profile,
+                            margin=margin, trials=trials, max_trials=max_trials, on_step=show)
+    if as_json:
+        _echo_json({"first_bad": result.first_bad, "last_good": result.last_good, "message": result.message,
+                    "effect": verdict_to_dict(result.effect) if result.effect else None,
+                    "steps": [{"older": s.older, "newer": s.newer, "verdict": verdict_to_dict(s.verdict)} for s in result.steps]})
+    else:
+        click.echo(result.message)
+    sys.exit(0 if result.first_bad else 1)
+
+
 def main() -> None:
     """Entry point of the ``calibrax`` script."""
     cli(prog_name="calibrax")

@@ -19,7 +19,8 @@ RULE = MeasureRule(margin=0.05, alpha=0.01)
         (1.10, 1.05, 1.14, 1e-4, 1e-3, 0.01, VerdictKind.INCONCLUSIVE),  # CI touches 1+m exactly
         (1.10, 1.06, 1.14, 0.02, 0.03, 0.01, VerdictKind.INCONCLUSIVE),  # p above alpha
         (1.10, 1.06, 1.14, 1e-4, 0.06, 0.01, VerdictKind.INCONCLUSIVE),  # BH-adjusted above fdr
-        (1.10, 1.06, 1.14, 1e-4, 1e-3, 0.026, VerdictKind.UNSTABLE),  # CV above m/2: never fails
+        (1.10, 1.06, 1.14, 1e-4, 1e-3, 0.026, VerdictKind.UNSTABLE),  # CV above m/2, within 1 + 3 CV
+        (1.93, 1.85, 2.00, 1e-4, 1e-3, 0.03, VerdictKind.REGRESSED),  # noisy, but far beyond its noise
         (1.00, 0.98, 1.049, 0.5, 0.6, 0.01, VerdictKind.PASS),  # CI below 1+m
         (1.00, 0.98, 1.049, 0.5, 0.6, 0.2, VerdictKind.PASS),  # a noisy case may still pass
         (0.80, 0.76, 0.94, 1e-4, 1e-3, 0.01, VerdictKind.IMPROVED),  # CI below 1/(1+m)

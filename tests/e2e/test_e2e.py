@@ -250,3 +250,28 @@ def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
 def test_interleaved_gate_outside_git_is_a_config_error(userproj: Path) -> None:
     res = run_cli("calibrax-run", "suite=mine", "ci=interleaved", "ci.ref=main", *QUICK, cwd=userproj)
     assert res.returncode == 2 and "not inside a git checkout" in res.stderr
+
+
+def test_bisect_finds_the_commit_that_slowed_a_benchmark(userproj: Path) -> None:
+    (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
+    _git_repo(userproj)
+    ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+    shas = []
+    for i in range(1, 10):
+        if i == 6:
+            _set_work(userproj, 2)
+        (userproj / "NOTES.md").write_text(f"change {i}\n")
+        subprocess.run(["git", "add", "-A"], cwd=userproj, check=True)
+        subprocess.run(["git", *ident, "commit", "-q", "-m", f"change {i}"], cwd=userproj, check=True)
+        shas.append(subprocess.run(["git", "rev-parse", "HEAD"], cwd=userproj, capture_output=True, text=True).stdout.strip())
+    res = run_cli("calibrax", "bisect", "--good", "HEAD~9", "--bad", "HEAD", "--benchmark", "steady",
+                  "--trials", "5", "--max-trials", "6", "--json", cwd=userproj)
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = json.loads(res.stdout)
+    assert out["first_bad"] == shas[5] and out["last_good"] == shas[4]
+    assert out["effect"]["verdict"] == "regressed" and out["effect"]["ratio"] > 1.5
+    assert out["effect"]["ci_low"] > 1.05
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=userproj, capture_output=True, text=True).stdout == ""
+
+    bad_ref = run_cli("calibrax", "bisect", "--good", "nope", "--bad", "HEAD", "--benchmark", "steady", cwd=userproj)
+    assert bad_ref.returncode == 2 and "Git ref 'nope' names no commit" in bad_ref.stderr

@@ -1,0 +1,287 @@
+"""Changepoints in a benchmark's history: the runs where its level shifted and stayed shifted.
+
+Two methods share one search. Binary segmentation finds, in a segment, the split with the
+largest Welch t between the runs before and after it (``binseg``) or the largest energy
+divergence (``edivisive``, E-divisive means); a permutation test of the segment's order gives
+the split's p-value; a significant split cuts the segment in two and each half is searched
+again. p-values of every tested split are then corrected together (Holm or Benjamini-Hochberg),
+and a split is kept only when it stays significant and the split that made its segment is kept.
+Values are compared on a log scale by default, so a step is a ratio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from calibrax.analysis._common import AnalysisError, finite_array
+from calibrax.core.models import canonical_params
+from calibrax.core.result import RunRecord
+
+__all__ = [
+    "Changepoint",
+    "ChangepointResult",
+    "HistoryPoint",
+    "detect_changepoints",
+    "history_from_runs",
+]
+
+Method = Literal["binseg", "edivisive"]
+Correction = Literal["holm", "bh"]
+Profile = Callable[[NDArray[np.float64], int], NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One run in a benchmark's history.
+
+    Attributes:
+        run_id: the run's id.
+        value: the run's summary value of the measure (its median).
+        commit: the git commit the run measured, when known.
+    """
+
+    run_id: str
+    value: float
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class Changepoint:
+    """A shift in level between two segments of the history.
+
+    Attributes:
+        index: position in the history of the first run after the shift.
+        run_id: that run's id.
+        commit: that run's commit (the first commit measured at the new level).
+        before: median of the values of the segment before the shift.
+        after: median of the values of the segment after it.
+        relative_change: ``after / before - 1`` (0.05 is a 5% increase; inf when ``before`` is
+            0, which only a linear-scale history can have).
+        p_value: permutation p-value after correction over every tested split.
+        raw_p_value: the permutation p-value of the split before correction.
+        statistic: the split statistic (max |Welch t| or the E-divisive divergence).
+    """
+
+    index: int
+    run_id: str
+    commit: str | None
+    before: float
+    after: float
+    relative_change: float
+    p_value: float
+    raw_p_value: float
+    statistic: float
+
+
+@dataclass(frozen=True)
+class ChangepointResult:
+    """The changepoints found in a history, and how they were searched for.
+
+    Attributes:
+        changepoints: the significant changepoints, by index.
+        method: ``binseg`` or ``edivisive``.
+        alpha: significance level after correction.
+        correction: ``holm`` or ``bh``.
+        n_tested: how many splits were tested (the size of the correction).
+        n: length of the history.
+    """
+
+    changepoints: tuple[Changepoint, ...]
+    method: Method
+    alpha: float
+    correction: Correction
+    n_tested: int
+    n: int
+
+
+def _welch_profile(z: NDArray[np.float64], min_size: int) -> NDArray[np.float64]:
+    """|Welch t| between ``z[..., :k]`` and ``z[..., k:]`` for ``k`` in ``[min_size, m - min_size]``."""
+    m = z.shape[-1]
+    z = z - z.mean(axis=-1, keepdims=True)
+    c1, c2 = np.cumsum(z, axis=-1), np.cumsum(z * z, axis=-1)
+    k = np.arange(min_size, m - min_size + 1)
+    s1_l, s2_l = c1[..., k - 1], c2[..., k - 1]
+    s1_r, s2_r = c1[..., -1:] - s1_l, c2[..., -1:] - s2_l
+    n_l, n_r = k.astype(float), (m - k).astype(float)
+    mean_l, mean_r = s1_l / n_l, s1_r / n_r
+    var_l = np.maximum(s2_l - n_l * mean_l**2, 0.0) / (n_l - 1)
+    var_r = np.maximum(s2_r - n_r * mean_r**2, 0.0) / (n_r - 1)
+    diff = np.abs(mean_r - mean_l)
+    se = np.sqrt(var_l / n_l + var_r / n_r)
+    # Segments without spread would give 0/0 or x/0; a floor far below any real noise keeps the
+    # statistic finite (scipy's permutation test compares it with a relative tolerance).
+    tiny = 1e-12 * (np.abs(z).max(axis=-1, keepdims=True) + 1e-300)
+    return np.where(diff <= tiny, 0.0, diff / np.maximum(se, tiny))
+
+
+def _energy_profile(z: NDArray[np.float64], min_size: int) -> NDArray[np.float64]:
+    """Scaled E-divisive divergence ``k (m-k) / m * E`` for each split ``k`` (exponent 1)."""
+    m = z.shape[-1]
+    dist = np.abs(z[..., :, None] - z[..., None, :])
+    pre = np.zeros((*z.shape[:-1], m + 1, m + 1))
+    pre[..., 1:, 1:] = np.cumsum(np.cumsum(dist, axis=-1), axis=-2)
+    k = np.arange(min_size, m - min_size + 1)
+    within_l = pre[..., k, k]
+    between = pre[..., k, m] - within_l
+    within_r = pre[..., m, m][..., None] - pre[..., k, m] - pre[..., m, k] + within_l
+    n_l, n_r = k.astype(float), (m - k).astype(float)
+    energy = 2 * between / (n_l * n_r) - within_l / (n_l * (n_l - 1)) - within_r / (n_r * (n_r - 1))
+    return np.asarray(n_l * n_r / m * energy, dtype=float)
+
+
+_PROFILES: dict[str, Profile] = {"binseg": _welch_profile, "edivisive": _energy_profile}
+
+
+def _adjust(p: NDArray[np.float64], correction: Correction) -> NDArray[np.float64]:
+    """Holm step-down or Benjamini-Hochberg adjusted p-values."""
+    if correction == "bh":
+        return np.asarray(stats.false_discovery_control(p, method="bh"), dtype=float)
+    order = np.argsort(p)
+    scaled = np.maximum.accumulate((p.size - np.arange(p.size)) * p[order])
+    out = np.empty_like(p)
+    out[order] = np.minimum(scaled, 1.0)
+    return out
+
+
+def _test_split(
+    seg: NDArray[np.float64], profile: Profile, min_size: int, n_permutations: int, rng: np.random.Generator
+) -> tuple[int, float, float]:
+    """The best split of ``seg`` (offset within it), its statistic and permutation p-value."""
+    prof = profile(seg, min_size)
+    k = int(np.argmax(prof))
+    res = stats.permutation_test(
+        (seg,), lambda s, axis: profile(np.moveaxis(s, axis, -1), min_size).max(axis=-1),
+        permutation_type="pairings", vectorized=True, n_resamples=n_permutations, batch=256,
+        alternative="greater", rng=rng,
+    )
+    return min_size + k, float(prof[k]), float(res.pvalue)
+
+
+def _search(
+    z: NDArray[np.float64], profile: Profile, min_size: int, n_permutations: int, alpha: float, seed: int
+) -> list[tuple[int, float, float, int | None]]:
+    """Binary segmentation: every tested split as (index, statistic, raw p, parent position)."""
+    rng = np.random.default_rng(seed)
+    tested: list[tuple[int, float, float, int | None]] = []
+    queue: list[tuple[int, int, int | None]] = [(0, z.size, None)]
+    while queue:
+        start, end, parent = queue.pop(0)
+        if end - start < 2 * min_size:
+            continue
+        k, stat, p = _test_split(z[start:end], profile, min_size, n_permutations, rng)
+        tested.append((start + k, stat, p, parent))
+        if p < alpha:  # an adjusted p is never smaller, so other splits cannot survive correction
+            me = len(tested) - 1
+            queue += [(start, start + k, me), (start + k, end, me)]
+    return tested
+
+
+def _as_points(history: Sequence[HistoryPoint | float]) -> list[HistoryPoint]:
+    return [h if isinstance(h, HistoryPoint) else HistoryPoint(str(i), float(h)) for i, h in enumerate(history)]
+
+
+def detect_changepoints(
+    history: Sequence[HistoryPoint | float],
+    *,
+    method: Method = "binseg",
+    alpha: float = 0.01,
+    min_size: int = 5,
+    n_permutations: int = 4999,
+    correction: Correction = "holm",
+    log: bool = True,
+    seed: int = 0,
+) -> ChangepointResult:
+    """Find the runs where a benchmark's level shifted, with the size and p-value of each shift.
+
+    Args:
+        history: per-run medians in run order, as HistoryPoints (or bare values, whose run ids
+            become their positions).
+        method: ``binseg`` (split by max |Welch t|) or ``edivisive`` (E-divisive means).
+        alpha: significance level after correction.
+        min_size: fewest runs in a segment; a history shorter than ``2 * min_size`` has none.
+        n_permutations: random orderings per permutation test (the smallest possible p-value is
+            ``1 / (n_permutations + 1)``).
+        correction: ``holm`` (family-wise) or ``bh`` (false discovery rate) over tested splits.
+        log: compare log values (a step is a ratio); values must then be positive.
+        seed: seed of the permutations; equal inputs and seeds give equal results.
+
+    Example:
+        >>> values = [1.00, 1.01, 0.99, 1.00, 1.02, 0.98, 1.01, 1.00,
+        ...           1.10, 1.11, 1.09, 1.10, 1.12, 1.08, 1.11, 1.10]
+        >>> cp = detect_changepoints(values, n_permutations=999).changepoints
+        >>> [(c.index, round(c.relative_change, 3)) for c in cp]
+        [(8, 0.1)]
+
+    References:
+        Scott and Knott, "A cluster analysis method for grouping means in the analysis of
+        variance", Biometrics 30, 1974 (binary segmentation); Matteson and James, "A
+        nonparametric approach for multiple change point analysis of multivariate data", JASA
+        109, 2014 (E-divisive); Daly et al., "The use of change point detection to identify
+        software performance regressions", ICPE 2020; Holm, Scand. J. Stat. 6, 1979;
+        Benjamini and Hochberg, JRSS B 57, 1995.
+    """
+    if method not in _PROFILES:
+        raise AnalysisError(f"method must be 'binseg' or 'edivisive', got {method!r}.")
+    if correction not in ("holm", "bh"):
+        raise AnalysisError(f"correction must be 'holm' or 'bh', got {correction!r}.")
+    if not 0 < alpha < 1:
+        raise AnalysisError(f"alpha must be between 0 and 1, got {alpha}.")
+    if min_size < 2:
+        raise AnalysisError(f"min_size must be at least 2 (a segment needs a variance), got {min_size}.")
+    if n_permutations < 1:
+        raise AnalysisError(f"n_permutations must be at least 1, got {n_permutations}.")
+    points = _as_points(history)
+    values = finite_array([p.value for p in points], "History values", positive=log) if points else np.empty(0)
+    z = np.log(values) if log else values
+    tested = _search(z, _PROFILES[method], min_size, n_permutations, alpha, seed)
+    adjusted = _adjust(np.array([t[2] for t in tested]), correction) if tested else np.empty(0)
+    kept: set[int] = set()
+    for i, (_, _, _, parent) in enumerate(tested):  # parents are tested before their children
+        if adjusted[i] < alpha and (parent is None or parent in kept):
+            kept.add(i)
+    cuts = sorted(tested[i][0] for i in kept)
+    bounds = [0, *cuts, len(points)]
+    found = []
+    for j, i in enumerate(sorted(kept, key=lambda i: tested[i][0])):
+        idx, stat, raw, _ = tested[i]
+        before = float(np.median(values[bounds[j]:idx]))
+        after = float(np.median(values[idx:bounds[j + 2]]))
+        change = after / before - 1 if before != 0 else float("inf")
+        found.append(Changepoint(idx, points[idx].run_id, points[idx].commit, before, after, change,
+                                 float(adjusted[i]), raw, stat))
+    return ChangepointResult(tuple(found), method, alpha, correction, len(tested), len(points))
+
+
+def history_from_runs(
+    runs: Sequence[RunRecord], benchmark: str, params: Mapping[str, Any] | None = None, measure: str = "time"
+) -> tuple[HistoryPoint, ...]:
+    """The history of one case and measure: one point per run that measured it, in run order.
+
+    Each point's value is the median of the measure's samples in that run; runs without the
+    case, with a failed case or without samples are skipped.
+
+    Example:
+        >>> from calibrax.core import CaseResult, CaseStatus, MeasureResult, RunInfo, RunStatus
+        >>> from calibrax.core import GitInfo, STANDARD_MEASURES
+        >>> def run(i, t):
+        ...     m = MeasureResult(STANDARD_MEASURES["time"], (t, t))
+        ...     case = CaseResult("matmul", {"n": 64}, CaseStatus.OK, {"time": m})
+        ...     return RunRecord(RunInfo(f"r{i}", "", RunStatus.OK, GitInfo(f"c{i}")), (case,))
+        >>> history_from_runs([run(0, 1.0), run(1, 2.0)], "matmul", {"n": 64})[1]
+        HistoryPoint(run_id='r1', value=2.0, commit='c1')
+    """
+    key = f"{benchmark}{canonical_params(params or {})}"
+    out = []
+    for record in runs:
+        for case in record.cases:
+            result = case.measures.get(measure)
+            if case.key == key and case.status.value == "ok" and result is not None and result.samples:
+                out.append(HistoryPoint(record.run.id, float(np.median(result.samples)), record.run.git.commit))
+                break
+    return tuple(out)
