@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -330,6 +330,82 @@ def benchmarks_list(as_json: bool) -> None:
         _echo_json(rows)
         return
     _table([[r["name"], _params(r["params"]), r["description"]] for r in rows], ["name", "params", "description"])
+
+
+@cli.command()
+@click.argument("runs_", metavar="RUN_A RUN_B [RUN ...]", nargs=-1, required=True)
+@click.option("--measure", "measures", multiple=True, help="Only these measures (repeatable; default: all).")
+@db_option
+@json_option
+def compare(runs_: Sequence[str], measures: Sequence[str], db: Path, as_json: bool) -> None:
+    """Put two or more runs side by side: speedups over the first run, with 95% CIs.
+
+    Example: calibrax compare 20261126-101500-a1b2c3 latest --measure time
+    """
+    from calibrax.analysis.comparison import compare_runs
+
+    if len(runs_) < 2:
+        raise ConfigError(f"compare needs at least two runs, got {list(runs_)}; e.g. calibrax compare RUN_A latest.")
+    with _open(db) as store:
+        records = [store.load_run(r) for r in runs_]
+    result = compare_runs(records, 0, measures=list(measures) or None)
+    if as_json:
+        _echo_json([{"benchmark": row.benchmark, "params": dict(row.params), "measure": row.measure.name,
+                     "reference": row.reference, "best": row.best, "winner": row.winner, "note": row.note,
+                     "runs": [vars(e) for e in row.entries]} for row in result.rows])
+        return
+    table = []
+    for row in result.rows:
+        cells = [f"{e.speedup:.3g}x [{e.ci_low:.3g}, {e.ci_high:.3g}]" if e.run_id != row.reference else "ref"
+                 for e in row.entries]
+        table.append([row.benchmark, _params(row.params), row.measure.name, *cells, row.winner or "-"])
+    ids = [r.run.id for r in records]
+    _table(table, ["benchmark", "params", "measure", *ids, "winner"])
+
+
+@cli.command()
+@click.argument("benchmark")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Only cases with these params.")
+@click.option("--measure", default="time", show_default=True, help="The measure to follow.")
+@click.option("--method", type=click.Choice(["binseg", "edivisive"]), default="binseg", show_default=True,
+              help="Changepoint method.")
+@click.option("--alpha", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Significance level.")
+@db_option
+@json_option
+def history(benchmark: str, params: Sequence[str], measure: str, method: str, alpha: float, db: Path,
+            as_json: bool) -> None:
+    """A benchmark's stored history per case, with the changepoints found in it.
+
+    Example: calibrax history matmul --param n=512
+    """
+    from calibrax.analysis.changepoint import HistoryPoint, detect_changepoints
+    from calibrax.core.models import canonical_params
+
+    with _open(db) as store:
+        rows = store.history(benchmark, measure, _param_values(params))
+    if not rows:
+        raise ConfigError(f"No stored ok results of {benchmark!r} ({measure}) match; see calibrax benchmarks list and calibrax runs.")
+    cases: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        cases.setdefault(canonical_params(row["params"]), []).append(row)
+    out = []
+    for case_rows in cases.values():
+        points = [HistoryPoint(r["run_id"], float(r["median"]), r["git_commit"]) for r in case_rows]
+        found = detect_changepoints(points, method=cast(Any, method), alpha=alpha) if len(points) >= 10 else None
+        out.append({"params": case_rows[0]["params"], "runs": case_rows,
+                    "changepoints": [vars(c) for c in found.changepoints] if found else [],
+                    "note": None if found else f"{len(points)} runs: changepoints need at least 10"})
+    if as_json:
+        _echo_json(out)
+        return
+    for case in out:
+        click.echo(f"{benchmark} {_params(case['params'])}: {len(case['runs'])} runs")
+        marks = {c["index"]: c for c in case["changepoints"]}
+        for i, r in enumerate(case["runs"]):
+            mark = f"  <- changepoint {marks[i]['relative_change']:+.1%} (p={marks[i]['p_value']:.2g})" if i in marks else ""
+            click.echo(f"  {r['started_at'][:19]}  {(r['git_commit'] or '-')[:10]}  {format_seconds(r['median'])}{mark}")
+        if case["note"]:
+            click.echo(f"  ({case['note']})")
 
 
 def _param_values(items: Sequence[str]) -> dict[str, Any]:

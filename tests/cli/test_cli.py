@@ -136,3 +136,35 @@ def _commands(group: object, prefix: str = "") -> list[tuple[str, object]]:
 def test_every_command_is_documented_with_an_example(name: str, cmd: object) -> None:
     doc = (getattr(cmd, "help", None) or "").strip()
     assert doc and "Example: calibrax " in doc.splitlines()[-1], f"{name} needs a docstring ending in an example"
+
+
+def test_compare_shows_speedups_with_cis(db: Path) -> None:
+    res = invoke("compare", "run-a", "run-slow", "--db", str(db), "--json")
+    rows = json.loads(res.output)  # type: ignore[attr-defined]
+    matmul = next(r for r in rows if r["benchmark"] == "matmul" and r["measure"] == "time")
+    slow = next(e for e in matmul["runs"] if e["run_id"] == "run-slow")
+    assert slow["speedup"] == pytest.approx(0.5, rel=0.02) and slow["ci_low"] < 0.5 < slow["ci_high"]
+    assert matmul["winner"] == "run-a"
+    text = invoke("compare", "run-a", "run-slow", "--db", str(db), "--measure", "time")
+    assert "matmul" in text.output and "ref" in text.output  # type: ignore[attr-defined]
+    one = CliRunner().invoke(cli, ["compare", "run-a", "--db", str(db)])
+    assert one.exit_code == 2 and "at least two runs" in one.output
+
+
+def test_history_marks_a_step_change(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    with Store.open(path) as store:
+        for i in range(30):
+            run_id = f"r{i:02d}"
+            store.begin_run(run_info(run_id, started_at=f"2026-11-26T00:{i:02d}:00+00:00"))
+            store.add_case(run_id, time_case("matmul", {"n": 64}, 1e-3 * (1.10 if i >= 18 else 1.0), seed=i))
+            store.finish_run(run_id, RunStatus.OK, f"2026-11-26T00:{i:02d}:30+00:00")
+    out = json.loads(invoke("history", "matmul", "--param", "n=64", "--db", str(path), "--json").output)  # type: ignore[attr-defined]
+    [case] = out
+    assert len(case["runs"]) == 30
+    [cp] = case["changepoints"]
+    assert abs(cp["index"] - 18) <= 1 and cp["relative_change"] == pytest.approx(0.10, abs=0.02)
+    text = invoke("history", "matmul", "--db", str(path)).output  # type: ignore[attr-defined]
+    assert "<- changepoint +" in text
+    missing = CliRunner().invoke(cli, ["history", "nope", "--db", str(path)])
+    assert missing.exit_code == 2 and "No stored ok results of 'nope'" in missing.output
