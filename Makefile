@@ -30,6 +30,7 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/python -m mypy
 
 test: $(VENV)/.installed-dev
+	scripts/system-deps.sh
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
 	$(BIN)/python -m mypy

@@ -1,4 +1,5 @@
-"""exporters: render a run record as report files (HTML, Markdown, JSON).
+"""exporters: render a run record as report files (HTML, Markdown, JSON, JUnit XML, LaTeX),
+or send it to an experiment tracker (W&B, MLflow).
 
 Each exporter is registered in :data:`EXPORTERS` under its name and writes one file;
 :func:`export_all` runs several and keeps going when one fails. Exporters render records only
@@ -19,10 +20,22 @@ from calibrax.exporters.base import (
     export_all,
     get_exporter,
     render_template,
+    report_settings,
+    with_baseline,
 )
-from calibrax.exporters.html import HtmlExporter, StripChart, html_context, strip_chart
+from calibrax.exporters.html import (
+    HtmlExporter,
+    StripChart,
+    html_context,
+    shared_domain,
+    strip_chart,
+)
 from calibrax.exporters.json_exporter import JsonExporter
+from calibrax.exporters.junit import JunitExporter
+from calibrax.exporters.latex import LatexExporter, latex_context
 from calibrax.exporters.markdown import MarkdownExporter, markdown_context
+from calibrax.exporters.mlflow_exporter import MlflowExporter
+from calibrax.exporters.wandb_exporter import WandbExporter
 
 __all__ = [
     "EXPORTERS",
@@ -30,14 +43,22 @@ __all__ = [
     "Exporter",
     "HtmlExporter",
     "JsonExporter",
+    "JunitExporter",
+    "LatexExporter",
     "MarkdownExporter",
+    "MlflowExporter",
     "StripChart",
+    "WandbExporter",
     "export_all",
     "format_seconds",
     "format_value",
     "get_exporter",
     "html_context",
+    "latex_context",
     "markdown_context",
     "render_template",
+    "report_settings",
+    "shared_domain",
     "strip_chart",
+    "with_baseline",
 ]

@@ -21,7 +21,7 @@ import jinja2
 
 from calibrax.core import ExporterError, Registry, RunRecord
 from calibrax.core.protocols import Exporter
-from calibrax.exporters import _format
+from calibrax.exporters import _format, _tex
 
 __all__ = [
     "EXPORTERS",
@@ -30,7 +30,9 @@ __all__ = [
     "export_all",
     "get_exporter",
     "render_template",
+    "report_settings",
     "template_dir_setting",
+    "with_baseline",
 ]
 
 _log = logging.getLogger(__name__)
@@ -126,6 +128,47 @@ def export_all(
     return ExportOutcome(written=written, failed=failed)
 
 
+def report_settings(
+    record: RunRecord, name: str, baseline: RunRecord | None = None
+) -> dict[str, Any]:
+    """One exporter's settings for rendering a stored run again: the run's own, plus a baseline.
+
+    The settings come from the run's stored config (``exporter.<name>``), so a report made
+    later looks like the one made with the run; ``baseline`` (the run the verdicts compared
+    with) is added under the ``baseline`` key when given.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK,
+        ...               config={"exporter": {"latex": {"mode": "fragment"}}})
+        >>> report_settings(RunRecord(run, ()), "latex")
+        {'mode': 'fragment'}
+    """
+    stored = record.run.config.get("exporter") or {}
+    settings = dict(stored.get(name) or {}) if isinstance(stored, Mapping) else {}
+    if baseline is not None:
+        settings["baseline"] = baseline
+    return settings
+
+
+def with_baseline(
+    settings: Mapping[str, Mapping[str, Any]] | None, names: Sequence[str], baseline: RunRecord
+) -> dict[str, dict[str, Any]]:
+    """``settings`` for :func:`export_all` with ``baseline`` added to each named exporter's.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> base = RunRecord(RunInfo(id="b", started_at="", status=RunStatus.OK), ())
+        >>> out = with_baseline({"html": {"title": "t"}}, ["html", "json"], base)
+        >>> out["html"]["title"], out["json"]["baseline"].run.id
+        ('t', 'b')
+    """
+    merged = {key: dict(value or {}) for key, value in (settings or {}).items()}
+    for name in names:
+        merged.setdefault(name, {})["baseline"] = baseline
+    return merged
+
+
 def _write_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file, so no reader sees half a report."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
@@ -171,7 +214,7 @@ def render_template(name: str, template_dir: str | Path | None = None, **context
     shipped in ``calibrax/exporters/templates``. Autoescaping is on for ``.html.j2`` templates
     and off for ``.md.j2``; an undefined variable is an error, never an empty string. Templates
     get the filters ``seconds``, ``value(unit)``, ``ratio``, ``params``, ``md_code`` and
-    ``md_text`` (Markdown cell escaping) and ``csp_hash`` (the CSP source of an inline script).
+    ``md_text`` (Markdown cell escaping), ``tex`` (LaTeX escaping) and ``csp_hash`` (the CSP source of an inline script).
 
     Args:
         name: the template file name, e.g. ``"report.html.j2"``.
@@ -203,7 +246,9 @@ def _environment(template_dir: str | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html.j2", "html"), disabled_extensions=("md.j2",), default=False
+            enabled_extensions=("html.j2", "html"),
+            disabled_extensions=("md.j2", "tex.j2"),
+            default=False,
         ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -217,6 +262,7 @@ def _environment(template_dir: str | None) -> jinja2.Environment:
         params=_format.format_params,
         ratio=_format.format_ratio,
         seconds=_format.format_seconds,
+        tex=_tex.tex_escape,
         value=_format.format_value,
     )
     return env

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from calibrax.core import CaseResult, RunRecord
+from calibrax.core import CaseResult, ExporterError, RunRecord, run_info_to_dict
 from calibrax.exporters import _format, _view
 from calibrax.exporters.base import EXPORTERS, render_template, template_dir_setting
 
@@ -27,6 +27,7 @@ __all__ = [
     "MeasureLine",
     "StripChart",
     "html_context",
+    "shared_domain",
     "strip_chart",
 ]
 
@@ -113,7 +114,9 @@ class StripChart:
         return round(self.band_bottom - self.band_top, 1)
 
 
-def strip_chart(samples: Sequence[float], unit: str = "s") -> StripChart | None:
+def strip_chart(
+    samples: Sequence[float], unit: str = "s", domain: tuple[float, float] | None = None
+) -> StripChart | None:
     """Lay out a strip plot of ``samples``: jittered dots, a quartile box and the median.
 
     The jitter comes from a fixed seed, so the same samples always give the same picture.
@@ -121,6 +124,8 @@ def strip_chart(samples: Sequence[float], unit: str = "s") -> StripChart | None:
     Args:
         samples: the values; NaN and infinite values are left out.
         unit: their unit; seconds get SI tick labels (ns, µs, ms, s).
+        domain: the x range to draw (low, high), so that two charts share one axis (see
+            :func:`shared_domain`); default: the samples' own range with a little room.
 
     Returns:
         The chart geometry, or None when no sample is finite.
@@ -135,7 +140,7 @@ def strip_chart(samples: Sequence[float], unit: str = "s") -> StripChart | None:
     values = [float(v) for v in samples if math.isfinite(v)]
     if not values:
         return None
-    lo, hi = _domain(values)
+    lo, hi = domain if domain is not None and domain[1] > domain[0] else _domain(values)
 
     def to_x(value: float) -> float:
         return round(_LEFT + (value - lo) / (hi - lo) * (_RIGHT - _LEFT), 1)
@@ -164,6 +169,18 @@ def strip_chart(samples: Sequence[float], unit: str = "s") -> StripChart | None:
             f"{_format.format_value(q1, unit)} to {_format.format_value(q3, unit)}"
         ),
     )
+
+
+def shared_domain(*groups: Sequence[float]) -> tuple[float, float] | None:
+    """One x range that holds every finite value of every group (None when there is none).
+
+    Example:
+        >>> lo, hi = shared_domain([1.0, 2.0], [3.0])
+        >>> lo < 1.0 and hi > 3.0
+        True
+    """
+    values = [float(v) for group in groups for v in group if math.isfinite(v)]
+    return _domain(values) if values else None
 
 
 def _domain(values: Sequence[float]) -> tuple[float, float]:
@@ -229,12 +246,15 @@ class CaseSection:
         anchor: the HTML id of its detail section.
         chart: the strip plot of its ``time`` samples, None without any.
         measures: every measure of the case.
+        baseline_chart: the baseline run's ``time`` samples of the same case, on the same
+            axis as ``chart``; None without a baseline record or without samples there.
     """
 
     row: _view.CaseView
     anchor: str
     chart: StripChart | None
     measures: tuple[MeasureLine, ...]
+    baseline_chart: StripChart | None = None
 
 
 class HtmlExporter:
@@ -243,6 +263,9 @@ class HtmlExporter:
     Settings:
         title: the page title (default ``calibrax run <id>``).
         template_dir: a folder whose ``report.html.j2`` replaces the packaged one.
+        baseline: the baseline's :class:`~calibrax.core.RunRecord` (given by the code that
+            checked the run, not by config): each case's samples are drawn beside the
+            baseline's, on one axis.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
@@ -258,12 +281,21 @@ class HtmlExporter:
     def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
         """Return the HTML report of ``record``."""
         title = str(settings.get("title") or f"calibrax run {record.run.id}")
-        context = html_context(record, title)
+        baseline = settings.get("baseline")
+        if baseline is not None and not isinstance(baseline, RunRecord):
+            raise ExporterError(
+                f"The html exporter's baseline setting must be the baseline run's RunRecord, got "
+                f"{type(baseline).__name__}. Leave it out to draw this run's samples alone."
+            )
+        context = html_context(record, title, baseline)
         return render_template("report.html.j2", template_dir_setting(settings), **context)
 
 
-def html_context(record: RunRecord, title: str) -> dict[str, Any]:
+def html_context(record: RunRecord, title: str, baseline: RunRecord | None = None) -> dict[str, Any]:
     """The variables ``report.html.j2`` gets, for users who write their own template.
+
+    ``baseline_run`` is the baseline record's run (None without one); ``environment_json`` the
+    git state, hardware, library versions and overrides; ``config_json`` the resolved config.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
@@ -271,7 +303,8 @@ def html_context(record: RunRecord, title: str) -> dict[str, Any]:
         >>> html_context(record, "t")["cases"]
         []
     """
-    sections = [_section(row) for row in _view.case_views(record)]
+    baseline_cases = {case.key: case for case in baseline.cases} if baseline else {}
+    sections = [_section(row, baseline_cases.get(row.case.key)) for row in _view.case_views(record)]
     return {
         "title": title,
         "record": record,
@@ -281,18 +314,32 @@ def html_context(record: RunRecord, title: str) -> dict[str, Any]:
         "verdict_counts": _view.verdict_counts(record),
         "baseline": dict(record.baseline),
         "cases": sections,
+        "baseline_run": baseline.run if baseline else None,
         "config_json": json.dumps(dict(record.run.config), indent=2, sort_keys=True, default=str),
+        "environment_json": json.dumps(_environment(record), indent=2, default=str),
     }
 
 
-def _section(row: _view.CaseView) -> CaseSection:
+def _environment(record: RunRecord) -> dict[str, Any]:
+    """Where and how the run was made: git, hardware (with versions), overrides, sweep."""
+    run = record.run
+    info = run_info_to_dict(run)
+    return {key: info[key] for key in ("git", "hardware", "overrides", "sweep_id")}
+
+
+def _section(row: _view.CaseView, baseline: CaseResult | None) -> CaseSection:
     time = row.case.measures.get("time")
-    chart = strip_chart(time.samples, time.measure.unit) if time and time.samples else None
+    samples = time.samples if time else ()
+    base_time = baseline.measures.get("time") if baseline else None
+    base_samples = base_time.samples if base_time else ()
+    domain = shared_domain(samples, base_samples) if base_samples else None
+    unit = time.measure.unit if time else "s"
     return CaseSection(
         row=row,
         anchor=f"case-{row.index}",
-        chart=chart,
+        chart=strip_chart(samples, unit, domain) if samples else None,
         measures=_measure_lines(row.case),
+        baseline_chart=strip_chart(base_samples, unit, domain) if base_samples else None,
     )
 
 

@@ -53,7 +53,13 @@ TRACEBACK = (
 )
 
 # Every shipped exporter: (name, filename). Adding an exporter means adding a row.
-SHIPPED = [("html", "index.html"), ("markdown", "summary.md"), ("json", "run.json")]
+SHIPPED = [
+    ("html", "index.html"),
+    ("markdown", "summary.md"),
+    ("json", "run.json"),
+    ("junit", "junit.xml"),
+    ("latex", "report.tex"),
+]
 
 
 def _summary(samples: list[float]) -> Summary:

@@ -1,0 +1,140 @@
+"""The HTML report of a real run, opened in headless Chromium through Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, run_cli
+
+pytestmark = pytest.mark.slow
+
+FIXTURE = REPO / "tests" / "fixtures" / "xssproj"
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+HOSTILE_PARAM = "<script>alert(1)</script>"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index.html of a real `calibrax-run profile=quick` in a hostile user project."""
+    project = tmp_path_factory.mktemp("browser") / "xssproj"
+    shutil.copytree(FIXTURE, project)
+    res = run_cli("calibrax-run", "profile=quick", "suite=hostile", "exporters=[html]", cwd=project)
+    assert res.returncode == 0, res.stdout + res.stderr
+    pages = list((project / "reports").glob("*/index.html"))
+    assert len(pages) == 1, pages
+    return pages[0]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), "Chromium is missing: run scripts/system-deps.sh (make test does)."
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class _Watched:
+    """A page with every console error, page error, dialog and request it made recorded."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.requests: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(url, wait_until="load")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+@pytest.fixture
+def watched(browser: Any, report: Path) -> Iterator[_Watched]:
+    page = _Watched(browser, report.as_uri())
+    yield page
+    page.context.close()
+
+
+def _column(page: Any, index: int, attribute: str | None = None) -> list[str]:
+    cells = page.locator(f"#cases tbody tr:not([hidden]) td:nth-child({index})")
+    if attribute is None:
+        return [t.strip() for t in cells.all_text_contents()]
+    return [str(cells.nth(i).get_attribute(attribute)) for i in range(cells.count())]
+
+
+def test_report_opens_without_errors_or_network(watched: _Watched, report: Path) -> None:
+    page = watched.page
+    assert page.title().startswith("calibrax")
+    assert page.locator("#cases tbody tr").count() == 4
+    assert watched.console_errors == []
+    assert watched.page_errors == []
+    assert watched.dialogs == []
+    assert watched.requests == [report.as_uri()]
+
+
+def test_table_sorts_when_a_header_is_clicked(watched: _Watched) -> None:
+    page = watched.page
+    header = page.locator("#cases thead th").nth(3)
+    assert header.text_content() == "Median"
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    ascending = [float(v) for v in _column(page, 4, "data-sort")]
+    assert ascending == sorted(ascending) and len(ascending) == 4
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "descending"
+    assert [float(v) for v in _column(page, 4, "data-sort")] == sorted(ascending, reverse=True)
+    page.locator("#cases thead th").nth(0).locator("button").click()
+    names = _column(page, 1)
+    assert names == sorted(names, key=str.lower)
+    assert watched.console_errors == [] and watched.page_errors == []
+
+
+def test_filter_hides_rows_that_do_not_match(watched: _Watched) -> None:
+    page = watched.page
+    page.fill("#filter", "softmax")
+    assert _column(page, 1) == ["softmax", "softmax"]
+    assert page.locator("#shown").text_content() == "2 of 4 cases shown"
+    page.fill("#filter", "")
+    assert len(_column(page, 1)) == 4
+
+
+def test_hostile_names_stay_text(watched: _Watched) -> None:
+    page = watched.page
+    assert HOSTILE_NAME in _column(page, 1)
+    assert any(HOSTILE_PARAM in params for params in _column(page, 2))
+    assert page.locator("img").count() == 0
+    assert page.locator("script").count() == 1  # the report's own script, nothing injected
+    assert page.locator("b", has_text="not bold").count() == 0
+    assert watched.dialogs == []
+
+
+def test_screenshot(watched: _Watched, tmp_path: Path) -> None:
+    path = tmp_path / "report.png"
+    watched.page.screenshot(path=str(path), full_page=True)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width == 1280 and height > 900

@@ -1,0 +1,95 @@
+"""Tests of the HTML report's baseline charts and its configuration and environment sections."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from test_exporters import ESCAPED_SCRIPT, SCRIPT, _ok_case, _parse, make_record
+
+from calibrax.core import ExporterError, RunRecord
+from calibrax.exporters import get_exporter, html_context, shared_domain, strip_chart
+
+
+def _baseline(record: RunRecord) -> RunRecord:
+    """The same cases measured 10% faster, in a run whose id is hostile."""
+    cases = tuple(
+        _ok_case(c.benchmark, c.params, c.measures["time"].samples[0] / 1.1, 100 + i)
+        for i, c in enumerate(record.cases[:3])
+    )
+    return RunRecord(replace(record.run, id=f"base-{SCRIPT}"), cases)
+
+
+def _articles(text: str) -> list[str]:
+    return re.findall(r'<article class="case".*?</article>', text, flags=re.S)
+
+
+def test_baseline_samples_are_drawn_beside_the_candidates_on_one_axis() -> None:
+    record = make_record()
+    text = get_exporter("html").render(record, {"baseline": _baseline(record)})
+    _parse(text)
+    articles = _articles(text)
+    for article in articles[:3]:
+        charts = re.findall(r"<svg.*?</svg>", article, flags=re.S)
+        assert len(charts) == 2
+        assert 'class="chart baseline"' in charts[1]
+        ticks = [re.findall(r"<text [^>]*>([^<]*)</text>", chart) for chart in charts]
+        assert ticks[0] == ticks[1]  # one shared axis
+        assert f"Baseline run <code>base-{ESCAPED_SCRIPT}</code>, same axis" in article
+    # The hostile case has no baseline case: its chart stands alone.
+    assert articles[3].count("<svg") == 1 and "Baseline run" not in articles[3]
+    assert SCRIPT not in text
+
+
+def test_without_a_baseline_each_case_has_one_chart() -> None:
+    text = get_exporter("html").render(make_record(), {})
+    assert [a.count("<svg") for a in _articles(text)] == [1, 1, 1, 1, 0, 0]
+    assert "chart baseline" not in text
+
+
+def test_baseline_setting_must_be_a_record() -> None:
+    with pytest.raises(ExporterError, match="baseline setting must be the baseline run's RunRecord"):
+        get_exporter("html").render(make_record(), {"baseline": "main"})
+
+
+def test_config_and_environment_are_collapsible_json() -> None:
+    record = make_record()
+    text = get_exporter("html").render(record, {})
+    parser = _parse(text)
+    assert {"config", "environment"} <= set(parser.ids)
+    context = html_context(record, "t")
+    environment = json.loads(context["environment_json"])
+    assert environment["hardware"]["versions"] == {"jax": "0.6.0", "jaxlib": "0.6.0"}
+    assert environment["git"]["commit"] == record.run.git.commit
+    assert environment["overrides"] == ["suite=default"]
+    section = text[text.index('<details id="environment">'):]
+    assert "&#34;jaxlib&#34;: &#34;0.6.0&#34;" in section
+    assert "</script><b>x</b>" not in text
+
+
+def test_shared_domain_covers_both_groups_and_charts_respect_it() -> None:
+    domain = shared_domain([1.0, 2.0], [4.0, float("nan")])
+    assert domain is not None and domain[0] < 1.0 and domain[1] > 4.0
+    narrow = strip_chart([1.0, 2.0], "1", domain)
+    wide = strip_chart([4.0], "1", domain)
+    assert narrow is not None and wide is not None
+    assert narrow.ticks == wide.ticks
+    assert max(d.x for d in narrow.dots) < min(d.x for d in wide.dots)
+    assert shared_domain([], [float("inf")]) is None
+
+
+def test_render_speed_script_runs_on_a_small_run() -> None:
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "meta" / "render_speed.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--cases", "30", "--samples", "5", "--repeats", "1"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("30 cases x 5 samples")
+    assert [line.split()[0] for line in lines[1:]] == ["html", "latex"]
