@@ -1,0 +1,157 @@
+"""False-positive rate and detection power of the CI gate, measured on this machine.
+
+A real jitted workload (a ``fori_loop`` of 64x64 matmul + tanh steps, about 1 ms) is made
+slower by a controlled fraction of extra loop steps (3%, 5%, 10%). Every trial is a fresh
+process (forked from a server that has imported JAX, so each trial has its own JAX backend,
+compilation and memory layout) that times one variant with calibrax's timing loop.
+
+Trials run in palindromic cycles ``A A' s3 s5 s10 s10 s5 s3 A' A`` so that each variant is
+interleaved with the baseline ``A`` (``A'`` is the same code, for A/A comparisons). From the
+trials:
+
+- interleaved mode: windows of consecutive trials, one median per trial, 10 per side and up to
+  30 while undecided, judged by calibrax's verdict (``calibrax.analysis.judge``);
+- stored mode: one trial's samples against another trial's from half a sequence later (two
+  separate runs, as a stored baseline is), judged by the same verdict;
+- pytest-benchmark's ``--benchmark-compare-fail=median:5%`` rule on those same stored pairs:
+  fail when the candidate's median is more than 5% above the baseline's.
+
+Each condition runs on a quiet machine and with a noisy neighbour: a CPU-bound process pinned
+to one core for the middle half of the sequence.
+
+Run: ``.venv/bin/python benchmarks/meta/gate_power.py [--cycles 70]`` (about 15 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from calibrax.analysis import GatePolicy, Pair, judge
+from calibrax.core import STANDARD_MEASURES, VerdictKind
+
+BASE_STEPS = 200
+VARIANTS = {"A": 0.0, "A2": 0.0, "s3": 0.03, "s5": 0.05, "s10": 0.10}
+CYCLE = ["A", "A2", "s3", "s5", "s10", "s10", "s5", "s3", "A2", "A"]
+UNDECIDED = (VerdictKind.INCONCLUSIVE, VerdictKind.UNSTABLE)
+
+
+def trial(fraction: float) -> list[float]:
+    """Time one variant in this (fresh) process: seconds per call, one sample per round."""
+    import jax
+    import jax.numpy as jnp
+
+    from calibrax.core import Workload
+    from calibrax.profiling import TimingProtocol, measure_workload
+
+    steps = round(BASE_STEPS * (1 + fraction))
+    w = jnp.full((64, 64), 0.01, dtype=jnp.float32)
+
+    @jax.jit
+    def work(x: jax.Array) -> jax.Array:
+        return jax.lax.fori_loop(0, steps, lambda i, v: jnp.tanh(v @ w), x)
+
+    protocol = TimingProtocol(min_rounds=10, min_time=0.1, warmup_time=0.02)
+    return list(measure_workload(Workload(work, args=(jnp.ones((64, 64)),)), protocol)["time"].samples)
+
+
+def _spin(stop_at: float) -> None:
+    os.sched_setaffinity(0, {os.cpu_count() - 1})  # type: ignore[operator]
+    while time.time() < stop_at:
+        pass
+
+
+def run_sequence(pool: mp.pool.Pool, cycles: int, noisy: bool) -> list[tuple[str, list[float]]]:
+    """Trials in palindromic cycles; with ``noisy``, a spinning neighbour in the middle half."""
+    order = CYCLE * cycles
+    out: list[tuple[str, list[float]]] = []
+    neighbour: mp.Process | None = None
+    for i, name in enumerate(order):
+        if noisy and i == len(order) // 4:
+            neighbour = mp.get_context("fork").Process(target=_spin, args=(time.time() + 3600,), daemon=True)
+            neighbour.start()
+        if neighbour is not None and i == 3 * len(order) // 4:
+            neighbour.kill()
+            neighbour = None
+        out.append((name, pool.apply(trial, (VARIANTS[name],))))
+        if (i + 1) % 50 == 0:
+            print(f"  {i + 1}/{len(order)} trials", file=sys.stderr, flush=True)
+    if neighbour is not None:
+        neighbour.kill()
+    return out
+
+
+def _pair(a: Sequence[float], b: Sequence[float]) -> Pair:
+    return Pair("gate_power", {}, STANDARD_MEASURES["time"], tuple(a), tuple(b))
+
+
+def interleaved_rates(trials: list[tuple[str, list[float]]], variant: str, base: str, policy: GatePolicy) -> tuple[float, int]:
+    """Share of interleaved windows whose verdict is REGRESSED, and how many windows."""
+    a = [statistics.median(s) for n, s in trials if n == base]
+    b = [statistics.median(s) for n, s in trials if n == variant]
+    size = min(len(a), len(b))
+    fails, windows = 0, 0
+    for start in range(0, size - 30 + 1):
+        n = 10
+        while True:
+            [v] = judge([_pair(a[start:start + n], b[start:start + n])], policy)
+            if v.kind not in UNDECIDED or n >= 30:
+                break
+            n += 2
+        fails += v.kind is VerdictKind.REGRESSED
+        windows += 1
+    return fails / max(windows, 1), windows
+
+
+def stored_pairs(trials: list[tuple[str, list[float]]], variant: str, base: str) -> list[tuple[list[float], list[float]]]:
+    """(baseline run, candidate run) pairs half a sequence apart."""
+    a = [s for n, s in trials if n == base]
+    b = [s for n, s in trials if n == variant]
+    half = len(a) // 2
+    return [(a[i], b[(i + half) % len(b)]) for i in range(len(a))]
+
+
+def stored_rates(pairs: list[tuple[list[float], list[float]]], policy: GatePolicy) -> tuple[float, float]:
+    """Failure share by calibrax's verdict and by pytest-benchmark's median:5% rule."""
+    ours = sum(judge([_pair(a, b)], policy)[0].kind is VerdictKind.REGRESSED for a, b in pairs)
+    theirs = sum(np.median(b) > 1.05 * np.median(a) for a, b in pairs)
+    return ours / len(pairs), theirs / len(pairs)
+
+
+def report(label: str, trials: list[tuple[str, list[float]]], policy: GatePolicy) -> None:
+    print(f"\n{label}: {len(trials)} trials")
+    print(f"  {'comparison':<16} {'interleaved':>12} {'stored':>10} {'pytest-benchmark':>18} {'comparisons':>12}")
+    for variant, title in (("A2", "A/A (false +)"), ("s3", "3% slower"), ("s5", "5% slower"), ("s10", "10% slower")):
+        inter, windows = interleaved_rates(trials, variant, "A", policy)
+        pairs = stored_pairs(trials, variant, "A")
+        stored, pytest_rule = stored_rates(pairs, policy)
+        print(f"  {title:<16} {inter:>11.1%} {stored:>10.1%} {pytest_rule:>18.1%} {f'{windows} / {len(pairs)}':>12}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=70, help="palindromic cycles (2 trials per variant each)")
+    parser.add_argument("--margin", type=float, default=0.03, help="the gate's practical margin on time")
+    args = parser.parse_args()
+    policy = GatePolicy.from_config({"measures": {"time": {"margin": args.margin, "alpha": 0.01}}})
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["jax", "jax.numpy", "calibrax.profiling"])
+    print(f"gate power: {os.cpu_count()} cores, margin {args.margin:.0%}, alpha 0.01, "
+          f"{args.cycles} cycles of {CYCLE}")
+    for noisy in (False, True):
+        with ctx.Pool(1, maxtasksperchild=1) as pool:
+            t0 = time.time()
+            trials = run_sequence(pool, args.cycles, noisy)
+            label = "noisy neighbour on one core (middle half)" if noisy else "quiet machine"
+            report(f"{label}, {time.time() - t0:.0f} s", trials, policy)
+
+
+if __name__ == "__main__":
+    main()
