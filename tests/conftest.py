@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +13,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+QUICK = ["profile=quick", "exporters=[]"]
+"""Overrides for end-to-end runs that only need a few samples and no report."""
+
+
+@pytest.fixture
+def userproj(tmp_path: Path) -> Path:
+    """A copy of tests/fixtures/userproj: a user project with its own conf/ and module."""
+    dest = tmp_path / "userproj"
+    shutil.copytree(REPO / "tests" / "fixtures" / "userproj", dest)
+    return dest
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from calibrax.core.adapters import (
     from_train_step,
 )
 from calibrax.core.benchmark import BENCHMARKS, BenchmarkSpec, benchmark, expand_grid
+from calibrax.core.checks import Alert, Severity, ValidationEntry, alert_from_dict, alert_id, alert_to_dict
 from calibrax.core.errors import (
     BenchmarkError,
     CalibraxError,
@@ -51,6 +52,12 @@ from calibrax.core.result import (
 )
 
 __all__ = [
+    "Alert",
+    "Severity",
+    "ValidationEntry",
+    "alert_from_dict",
+    "alert_id",
+    "alert_to_dict",
     "BENCHMARKS",
     "BenchmarkError",
     "BenchmarkFactory",
@@ -91,6 +98,7 @@ __all__ = [
     "from_train_step",
     "measure_for",
     "measure_to_dict",
+    "record_from_dict",
     "run_info_to_dict",
     "unknown_name_message",
     "verdict_to_dict",

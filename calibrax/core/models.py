@@ -190,7 +190,8 @@ class RunStatus(str, Enum):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"  # finished, but at least one case did not end ok
-    INTERRUPTED = "interrupted"
+    INTERRUPTED = "interrupted"  # its process died or was killed; finished cases are kept
+    SKIPPED = "skipped"  # a sweep job whose hardware target is not here; its cases say why
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from calibrax.core.models import (
     CaseResult,
     CaseStatus,
     Direction,
+    GitInfo,
+    HardwareInfo,
     Measure,
     MeasureResult,
     RunInfo,
+    RunStatus,
     Verdict,
+    VerdictKind,
     measure_for,
 )
 
@@ -163,4 +167,33 @@ def case_from_dict(data: Mapping[str, Any]) -> CaseResult:
     )
 
 
-__all__ += ["case_from_dict", "verdict_to_dict"]
+def record_from_dict(data: Mapping[str, Any]) -> RunRecord:
+    """Rebuild a RunRecord (with verdicts) from :meth:`RunRecord.to_dict` output.
+
+    Example:
+        >>> r = RunRecord(RunInfo("r1", "t", RunStatus.OK), (CaseResult("b", {}, CaseStatus.OK),))
+        >>> record_from_dict(r.to_dict()).run.id
+        'r1'
+    """
+    run = data["run"]
+    hw = run.get("hardware")
+    hardware = None
+    if hw:
+        known = {f.name for f in fields(HardwareInfo)}
+        hardware = HardwareInfo(**{k: v for k, v in hw.items() if k in known})
+    info = RunInfo(
+        id=run["id"], started_at=run["started_at"], status=RunStatus(run["status"]),
+        git=GitInfo(**(run.get("git") or {})), hardware=hardware, config=dict(run.get("config") or {}),
+        overrides=tuple(run.get("overrides") or ()), sweep_id=run.get("sweep_id"), finished_at=run.get("finished_at"),
+    )
+    verdicts = tuple(
+        Verdict(v["benchmark"], dict(v["params"]), v["measure"], VerdictKind(v["verdict"]), v["ratio"], v["baseline"],
+                v["candidate"], v["margin"], v["message"], v.get("ci_low"), v.get("ci_high"), v.get("p_value"),
+                v.get("p_adjusted"), dict(v.get("details") or {}))
+        for v in data.get("verdicts") or ()
+    )
+    return RunRecord(info, tuple(case_from_dict(c) for c in data.get("cases") or ()), verdicts,
+                     dict(data.get("baseline") or {}))
+
+
+__all__ += ["case_from_dict", "record_from_dict", "verdict_to_dict"]

@@ -85,21 +85,27 @@ def time_stages(workload: Workload) -> dict[str, float]:
         >>> sorted(time_stages(Workload(jax.jit(jnp.sin), args=(jnp.ones(4),))))
         ['compile_time', 'lower_time', 'trace_time']
     """
+    return _stages(workload)[0]
+
+
+def _stages(workload: Workload) -> tuple[dict[str, float], Any]:
+    """Stage times and the compiled executable (None for a plain callable)."""
     if not workload.is_jitted:
-        return {}
+        return {}, None
     clock = time.perf_counter_ns
     t0 = clock()
     traced = workload.fn.trace(*workload.args, **workload.kwargs)  # type: ignore[attr-defined]
     t1 = clock()
     lowered = traced.lower()
     t2 = clock()
-    lowered.compile()
+    compiled = lowered.compile()
     t3 = clock()
-    return {
+    times = {
         "trace_time": (t1 - t0) * _NS,
         "lower_time": (t2 - t1) * _NS,
         "compile_time": (t3 - t2) * _NS,
     }
+    return times, compiled
 
 
 def _blocker(output: Any) -> Callable[[Any], Any]:
@@ -182,11 +188,17 @@ def measure_workload(
     workload: Workload,
     protocol: TimingProtocol,
     into: MutableMapping[str, MeasureResult] | None = None,
+    *,
+    on_compiled: Callable[[Any], None] | None = None,
+    on_rounds: Callable[[], None] | None = None,
 ) -> dict[str, MeasureResult]:
     """Time a workload: compile stages, then calibrated rounds of calls.
 
     Measures are written into ``into`` as soon as each is known, so a caller keeps the stage
     times of a workload that fails later. Summaries are left to the statistics layer.
+    ``on_compiled(executable)`` is called once with the compiled executable of a jitted
+    workload, and ``on_rounds()`` just before the first timed round (profilers hook in there,
+    never inside a round).
 
     Returns:
         ``trace_time``, ``lower_time``, ``compile_time`` (jitted workloads only), ``time``
@@ -201,8 +213,11 @@ def measure_workload(
         True
     """
     out: MutableMapping[str, MeasureResult] = into if into is not None else {}
-    for name, seconds in time_stages(workload).items():
+    stage_times, compiled = _stages(workload)
+    for name, seconds in stage_times.items():
         out[name] = MeasureResult(STANDARD_MEASURES[name], (seconds,))
+    if on_compiled is not None and compiled is not None:
+        on_compiled(compiled)
 
     first = workload.call()
     block = _blocker(first)
@@ -210,6 +225,8 @@ def measure_workload(
     run = _round_runner(workload, protocol.mode, block)
     warmup_calls = _warm_up(run, protocol)
     calls = calibrate_calls(run, protocol.min_round_time)
+    if on_rounds is not None:
+        on_rounds()
     samples = _timed_rounds(run, calls, protocol)
 
     meta = {

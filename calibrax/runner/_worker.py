@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from calibrax.core.errors import HardwareUnavailableError
 from calibrax.core.result import case_to_dict
+from calibrax.profiling.base import ProfilingOptions
 from calibrax.profiling.hardware import apply_platform, device_info
 from calibrax.profiling.timing import TimingProtocol
 from calibrax.runner.execute import load_benchmark, run_case
@@ -53,9 +54,10 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
         _emit(channel, event="fatal", kind="benchmark", error=traceback.format_exc())
         return
     protocol = TimingProtocol(**job["protocol"])
+    profiling = ProfilingOptions.from_dict(job.get("profiling"))
     for index, params in job["cases"]:
         _emit(channel, event="start", index=index)
-        case = run_case(spec, params, protocol)
+        case = run_case(spec, params, protocol, profiling)
         _emit(channel, event="case", index=index, case=case_to_dict(case))
     _emit(channel, event="done")
 

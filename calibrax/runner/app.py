@@ -13,10 +13,11 @@ import re
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from calibrax.core.benchmark import BENCHMARKS
@@ -24,9 +25,12 @@ from calibrax.core.errors import CalibraxError, ConfigError
 from calibrax.core.registry import unknown_name_message
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, register_configs
-from calibrax.runner.run import EXIT_BENCHMARK_FAILED, EXIT_REGRESSION, EXIT_USAGE, run_benchmarks
+from calibrax.runner.job import JobContext, run_job
+from calibrax.runner.run import EXIT_BENCHMARK_FAILED, EXIT_REGRESSION, EXIT_USAGE
+from calibrax.runner.sweep import finalize_sweep
+from calibrax.storage import Store
 
-__all__ = ["main"]
+__all__ = ["SweepCallback", "main"]
 
 log = logging.getLogger("calibrax")
 
@@ -36,6 +40,9 @@ class _State:
     catalog: dict[str, BenchmarkEntry] = field(default_factory=dict)
     codes: list[int] = field(default_factory=list)
     started: bool = False
+    sweep_dir: Path | None = None
+    store_path: Path | None = None
+    sweep_code: int | None = None
 
 
 _STATE = _State()
@@ -58,28 +65,42 @@ def _task(cfg: DictConfig) -> None:
     _STATE.started = True
     hc = HydraConfig.get()
     container: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[assignment]
-    sweep_id = None
-    if hc.mode is not None and hc.mode.name == "MULTIRUN":
-        # Every job of a sweep shares its sweep folder (multirun/DATE/TIME by default).
-        sweep_id = "_".join(Path(hc.sweep.dir).parts[-2:])
-    try:
-        outcome = run_benchmarks(
-            container, overrides=list(hc.overrides.task), catalog=_STATE.catalog or None, sweep_id=sweep_id
-        )
-    except CalibraxError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        _STATE.codes.append(exc.exit_code)
-        return
-    _STATE.codes.append(outcome.exit_code)
-    where = outcome.report_dir / "index.html" if outcome.report_dir and outcome.exported and "html" in outcome.exported.written else outcome.report_dir
-    print(f"Run {outcome.run_id}: {outcome.status.value}, {len(outcome.cases)} case(s), exit code {outcome.exit_code}")
-    if outcome.check is not None:
-        from calibrax.ci.guard import summary_lines
+    multirun = hc.mode is not None and hc.mode.name == "MULTIRUN"
+    launcher = str(OmegaConf.select(cast(DictConfig, hc), "launcher._target_") or "")
+    ctx = JobContext(
+        overrides=tuple(hc.overrides.task),
+        multirun=multirun,
+        sweep_dir=Path(hc.sweep.dir) if multirun else None,
+        job_dir=Path(hc.runtime.output_dir),
+        job_num=int(hc.job.num) if multirun and hc.job.num is not None else 0,
+        remote="Slurm" in launcher,
+    )
+    _STATE.codes.append(run_job(container, ctx, _STATE.catalog or None))
 
-        for line in summary_lines(outcome.check):
-            print(line)
-    if where is not None:
-        print(f"Report: {where}")
+
+class SweepCallback(Callback):
+    """At the end of a ``-m`` sweep, on the submitting machine: ingest spooled results,
+    record crashed jobs, and set the sweep's exit code from every job's marker."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _STATE.sweep_dir = Path(str(config.hydra.sweep.dir))
+        _STATE.store_path = Path.cwd() / str(OmegaConf.select(config, "store.path") or "calibrax.db")
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        _finish_sweep()
+
+
+def _finish_sweep() -> int:
+    """Finish the sweep once (the callback, or ``main`` when a launcher raised first)."""
+    if _STATE.sweep_code is not None or _STATE.sweep_dir is None or _STATE.store_path is None:
+        return _STATE.sweep_code or 0
+    with Store.open(_STATE.store_path) as store:
+        summary = finalize_sweep(_STATE.sweep_dir, store)
+    crashed = f", job(s) {', '.join(summary.crashed)} did not finish" if summary.crashed else ""
+    print(f"Sweep {_STATE.sweep_dir}: {summary.jobs} job(s){crashed}, {len(summary.ingested)} spooled run(s) "
+          f"loaded, exit code {summary.exit_code}")
+    _STATE.sweep_code = summary.exit_code
+    return summary.exit_code
 
 
 def _known_params(catalog: dict[str, BenchmarkEntry]) -> dict[str, dict[str, Any]]:
@@ -139,7 +160,11 @@ def main() -> None:
         print("Interrupted: the run is stored as interrupted with the cases it finished.", file=sys.stderr)
         sys.exit(130)
     except SystemExit as exc:
+        if _STATE.sweep_dir is not None:  # a launcher raised (e.g. a killed job): still finish the sweep
+            sys.exit(_finish_sweep())
         if exc.code not in (0, None) and not _STATE.started:
             sys.exit(EXIT_USAGE)  # Hydra rejected the config or the command line
         raise
+    if _STATE.sweep_dir is not None:
+        sys.exit(_finish_sweep())
     sys.exit(combine_exit_codes(_STATE.codes))

@@ -25,6 +25,8 @@ __all__ = [
     "ProfileConfig",
     "ReportConfig",
     "StoreConfig",
+    "StoreMode",
+    "SweepConfig",
     "SuiteConfig",
     "ThresholdsConfig",
     "TimingMode",
@@ -80,6 +82,11 @@ class ProfileConfig:
     isolation: Isolation = Isolation.process  # process or none
     case_timeout: float = 300.0  # s; a case still running after this is killed, stored as timeout
     worker_start_timeout: float = 120.0  # s allowed for a worker to import JAX and the benchmark
+    # Profilers run around the timed rounds: timing (always), resources, flops, roofline,
+    # compilation, memory, gpu, energy, carbon, complexity (a fit over a size sweep), or all.
+    profilers: list[str] = field(default_factory=lambda: ["timing"])
+    carbon_intensity: float = 475.0  # g CO2e per kWh of the grid (world average, IEA 2019)
+    pue: float = 1.0  # power usage effectiveness of the data centre (>= 1; 1 for a desktop)
 
 
 @dataclass
@@ -90,8 +97,14 @@ class HardwareConfig:
     bandwidth: float | None = None  # peak memory bandwidth in bytes/s, when known
 
 
+class StoreMode(str, Enum):
+    sqlite = "sqlite"  # every job writes the SQLite file at store.path directly (one machine)
+    spool = "spool"  # each job writes its run as JSON into its job folder; the sweep's end loads them
+
+
 @dataclass
 class StoreConfig:
+    mode: StoreMode = StoreMode.sqlite  # sqlite, or spool for remote launchers (SLURM)
     path: str = "calibrax.db"  # SQLite file, relative to the folder calibrax-run started in
     busy_timeout: float = 30.0  # s to wait for another writer's lock before failing
 
@@ -118,6 +131,15 @@ class CIConfig:
 
 
 @dataclass
+class SweepConfig:
+    id: str | None = None  # the sweep id; default: Hydra's sweep folder (multirun/DATE/TIME)
+    resume: bool = False  # re-run only the jobs of sweep.id (or the latest sweep) with no ok run
+    dry_run: bool = False  # print the cases every job would run, measure nothing, exit 0
+    pin_cores: bool = False  # give each local job its own CPU cores (job number -> core set)
+    assign_gpus: bool = True  # local launchers: one visible GPU per job (CUDA_VISIBLE_DEVICES)
+
+
+@dataclass
 class ReportConfig:
     dir: str = "reports"  # reports go to DIR/<run-id>/, relative to the starting folder
 
@@ -136,6 +158,7 @@ class CalibraxConfig:
     exporters: list[str] = field(default_factory=lambda: ["html", "markdown", "json"])
     exporter: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings per exporter
     report: ReportConfig = field(default_factory=ReportConfig)
+    sweep: SweepConfig = field(default_factory=SweepConfig)
 
 
 def register_configs(known_params: Mapping[str, Mapping[str, Any]]) -> None:

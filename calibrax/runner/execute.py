@@ -22,7 +22,9 @@ from typing import Any
 from calibrax.core.benchmark import BENCHMARKS, BenchmarkSpec
 from calibrax.core.errors import BenchmarkError
 from calibrax.core.models import CaseResult, CaseStatus, MeasureResult
-from calibrax.profiling.timing import TimingProtocol, measure_workload
+from calibrax.profiling.base import ProfileContext, ProfilingOptions, measure_profiled
+from calibrax.profiling.flops import analytic_flops
+from calibrax.profiling.timing import TimingProtocol
 from calibrax.statistics.analyzer import summarize
 
 __all__ = ["load_benchmark", "run_case", "summarised", "utc_now"]
@@ -76,15 +78,20 @@ def load_benchmark(name: str, source: str | None) -> BenchmarkSpec:
     return BENCHMARKS.get(name)
 
 
-def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingProtocol) -> CaseResult:
-    """Build the workload for one grid point and time it; failures become data."""
+def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingProtocol,
+             profiling: ProfilingOptions | None = None) -> CaseResult:
+    """Build the workload for one grid point and time it, with the selected profilers around
+    its timed rounds; failures become data."""
     started_at = utc_now()
     t0 = time.perf_counter()
     measures: dict[str, MeasureResult] = {}
+    meta: dict[str, Any] = {"pid": os.getpid()}
     status, error = CaseStatus.OK, None
     try:
         workload = spec.setup(**params)
-        measure_workload(workload, protocol, into=measures)
+        context = ProfileContext(spec.name, dict(params), profiling or ProfilingOptions(),
+                                 analytic_flops(spec.factory, params))
+        measure_profiled(workload, protocol, context, into=measures, meta=meta)
     except Exception:
         status, error = CaseStatus.ERROR, traceback.format_exc()
     return CaseResult(
@@ -95,7 +102,7 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
         error=error,
         started_at=started_at,
         duration=time.perf_counter() - t0,
-        meta={"pid": os.getpid()},
+        meta=meta,
     )
 
 

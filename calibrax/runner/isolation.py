@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from calibrax.core.errors import BenchmarkError, HardwareUnavailableError
@@ -43,6 +43,7 @@ class WorkerJob:
     sys_path: Sequence[str]
     case_timeout: float
     start_timeout: float
+    profiling: Mapping[str, Any] = field(default_factory=dict)  # ProfilingOptions.to_dict()
 
 
 class _WorkerGone(Exception):
@@ -120,6 +121,7 @@ def _payload(job: WorkerJob, cases: Sequence[tuple[int, Mapping[str, Any]]]) -> 
         "protocol": dict(job.protocol),
         "platform": job.platform,
         "sys_path": list(job.sys_path),
+        "profiling": dict(job.profiling),
     }
 
 

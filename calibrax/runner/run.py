@@ -6,12 +6,14 @@ the Hydra app, from tests and from a notebook.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import secrets
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,16 +22,19 @@ from typing import Any
 from calibrax.analysis.regression import GatePolicy
 from calibrax.ci.guard import CheckResult, check_run, policy_from_config
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
-from calibrax.core.errors import ConfigError, NotFoundError
+from calibrax.core.errors import ConfigError, HardwareUnavailableError, NotFoundError
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
 from calibrax.core.registry import unknown_name_message
 from calibrax.exporters import ExportOutcome, export_all, format_seconds, get_exporter, with_baseline
+from calibrax.profiling.base import ProfilingOptions
 from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
 from calibrax.profiling.timing import TimingProtocol
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
 from calibrax.runner.execute import load_benchmark, run_case, summarised, utc_now
 from calibrax.runner.interleaved import TrialSettings, interleaved_gate
 from calibrax.runner.isolation import WorkerJob, probe_device, run_isolated
+from calibrax.runner.profilers import check_profilers, profiling_options, with_complexity
+from calibrax.runner.sweep import JOB_STORE, RESULT_FILE, skipped_cases
 from calibrax.runner.worktree import resolve_commit
 from calibrax.storage import Store
 
@@ -142,6 +147,7 @@ def _with_benchmark_thresholds(cfg: Mapping[str, Any], catalog: Mapping[str, Ben
 
 
 def _validate_outputs(cfg: Mapping[str, Any], store: Store, cwd: Path) -> None:
+    check_profilers(cfg)
     for name in cfg.get("exporters") or []:
         get_exporter(name)
     ci = cfg.get("ci") or {}
@@ -162,8 +168,21 @@ def run_benchmarks(
     cwd: Path | None = None,
     catalog: Mapping[str, BenchmarkEntry] | None = None,
     sweep_id: str | None = None,
+    spool_dir: Path | None = None,
+    on_run_start: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """Run every selected benchmark, store each case, gate and export.
+
+    Args:
+        cfg: the composed config as plain containers.
+        overrides: the command-line overrides, stored with the run.
+        cwd: the folder the run belongs to (store and reports are relative to it).
+        catalog: the benchmarks declared in YAML (found from ``cwd`` when not given).
+        sweep_id: the sweep this run is a job of; an unavailable hardware target then makes a
+            recorded skip instead of an error.
+        spool_dir: with ``store.mode=spool``, the job folder: the store is a private file
+            there and the finished run is also written there as JSON for ingestion.
+        on_run_start: called with the new run's id before anything is measured.
 
     Raises:
         CalibraxError: a config, store or hardware problem found before anything is measured.
@@ -175,19 +194,29 @@ def run_benchmarks(
     profile = cfg.get("profile") or {}
     protocol = _protocol(profile)
     policy = policy_from_config(cfg)
-    store = Store.open(cwd / (cfg.get("store") or {}).get("path", "calibrax.db"),
-                       busy_timeout=float((cfg.get("store") or {}).get("busy_timeout", 30.0)))
+    store_cfg = cfg.get("store") or {}
+    path = spool_dir / JOB_STORE if spool_dir is not None else cwd / store_cfg.get("path", "calibrax.db")
+    store = Store.open(path, busy_timeout=float(store_cfg.get("busy_timeout", 30.0)))
     with store:
         _validate_outputs(cfg, store, cwd)
         platform = (cfg.get("hardware") or {}).get("platform")
         isolated = profile.get("isolation", "process") == "process"
-        device = _device(platform, isolated, float(profile.get("worker_start_timeout", 120.0)))
         run = RunInfo(new_run_id(), utc_now(), RunStatus.RUNNING, _git_info(cwd), None, dict(cfg), tuple(overrides), sweep_id)
+        if on_run_start is not None:
+            on_run_start(run.id)
+        try:
+            device = _device(platform, isolated, float(profile.get("worker_start_timeout", 120.0)))
+        except HardwareUnavailableError as exc:
+            if sweep_id is None:
+                raise
+            return _record_skip(store, run, planned, str(exc), spool_dir)
         store.begin_run(run)
-        store.set_run_hardware(run.id, hardware_info(host_info(), device))
+        hardware = hardware_info(host_info(), device)
+        store.set_run_hardware(run.id, hardware)
+        profiling = profiling_options(cfg, hardware)
         log.info("Run %s: %d benchmark(s), store %s", run.id, len(planned), store.path)
         try:
-            cases = tuple(_measure_all(store, run.id, planned, protocol, profile, platform, cwd, isolated))
+            cases = tuple(_measure_all(store, run.id, planned, protocol, profile, platform, cwd, isolated, profiling))
         except BaseException:
             store.finish_run(run.id, RunStatus.INTERRUPTED, utc_now())
             raise
@@ -195,7 +224,34 @@ def run_benchmarks(
         store.finish_run(run.id, status, utc_now())
         check = _gate(store, run.id, cfg, cwd, planned, policy)
         exported, report_dir = _export(store, run.id, cfg, cwd, check)
+        if spool_dir is not None:
+            _spool(store, run.id, check, spool_dir)
     return RunOutcome(run.id, status, cases, check, exported, report_dir, exit_code_for(cases, check))
+
+
+def _record_skip(store: Store, run: RunInfo, planned: Sequence[PlannedBenchmark], reason: str,
+                 spool_dir: Path | None) -> RunOutcome:
+    """A sweep job whose hardware target is not here: a stored run of skipped cases, exit 0."""
+    log.warning("Skipping this job: %s", reason)
+    store.begin_run(run)
+    cases = tuple(skipped_cases([(b.name, b.cases) for b in planned], reason))
+    for case in cases:
+        store.add_case(run.id, case)
+    store.finish_run(run.id, RunStatus.SKIPPED, utc_now())
+    if spool_dir is not None:
+        _spool(store, run.id, None, spool_dir)
+    return RunOutcome(run.id, RunStatus.SKIPPED, cases, None, None, None, EXIT_OK)
+
+
+def _spool(store: Store, run_id: str, check: CheckResult | None, spool_dir: Path) -> None:
+    """Write the finished run (and its verdicts) as JSON into the job folder, for ingestion."""
+    record = store.load_run(run_id)
+    if check is not None:
+        record = replace(record, verdicts=check.verdicts,
+                         baseline={"name": check.baseline_name, "run_id": check.baseline_run_id})
+    tmp = spool_dir / f"{RESULT_FILE}.tmp"
+    tmp.write_text(json.dumps(record.to_dict(), default=str), encoding="utf-8")
+    os.replace(tmp, spool_dir / RESULT_FILE)
 
 
 def _device(platform: str | None, isolated: bool, timeout: float) -> dict[str, Any]:
@@ -207,7 +263,7 @@ def _device(platform: str | None, isolated: bool, timeout: float) -> dict[str, A
 
 def _measure_all(
     store: Store, run_id: str, planned: Sequence[PlannedBenchmark], protocol: TimingProtocol,
-    profile: Mapping[str, Any], platform: str | None, cwd: Path, isolated: bool,
+    profile: Mapping[str, Any], platform: str | None, cwd: Path, isolated: bool, profiling: ProfilingOptions,
 ) -> Iterator[CaseResult]:
     for bench in planned:
         if isolated:
@@ -215,19 +271,20 @@ def _measure_all(
                 bench.name, bench.source, list(enumerate(bench.cases)),
                 {k: profile[k] for k in _PROTOCOL_FIELDS if k in profile}, platform,
                 [str(cwd)], float(profile.get("case_timeout", 300.0)),
-                float(profile.get("worker_start_timeout", 120.0)),
+                float(profile.get("worker_start_timeout", 120.0)), profiling.to_dict(),
             )
             results: Iterator[tuple[int, CaseResult]] = run_isolated(job)
         else:
-            results = _in_process(bench, protocol, cwd)
-        for _, case in results:
+            results = _in_process(bench, protocol, cwd, profiling)
+        for _, case in with_complexity(results, len(bench.cases), profiling.complexity):
             case = summarised(case)
             store.add_case(run_id, case)
             _log_case(case)
             yield case
 
 
-def _in_process(bench: PlannedBenchmark, protocol: TimingProtocol, cwd: Path) -> Iterator[tuple[int, CaseResult]]:
+def _in_process(bench: PlannedBenchmark, protocol: TimingProtocol, cwd: Path,
+                profiling: ProfilingOptions) -> Iterator[tuple[int, CaseResult]]:
     if str(cwd) not in sys.path:
         sys.path.insert(0, str(cwd))
     try:
@@ -238,7 +295,7 @@ def _in_process(bench: PlannedBenchmark, protocol: TimingProtocol, cwd: Path) ->
             yield i, CaseResult(bench.name, params, CaseStatus.ERROR, error=error, started_at=utc_now())
         return
     for i, params in enumerate(bench.cases):
-        yield i, run_case(spec, params, protocol)
+        yield i, run_case(spec, params, protocol, profiling)
 
 
 def _log_case(case: CaseResult) -> None:

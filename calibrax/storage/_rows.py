@@ -13,6 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from calibrax.core import (
+    Alert,
     CaseResult,
     CaseStatus,
     Direction,
@@ -22,7 +23,9 @@ from calibrax.core import (
     MeasureResult,
     RunInfo,
     RunStatus,
+    Severity,
     Summary,
+    ValidationEntry,
     Verdict,
     VerdictKind,
     canonical_params,
@@ -223,3 +226,70 @@ def verdict(row: Mapping[str, Any]) -> Verdict:
         p_adjusted=row.get("p_adjusted"),
         details=json.loads(row.get("details") or "{}"),
     )
+
+
+def alert_row(alert: Alert, created_at: str) -> dict[str, Any]:
+    """The ``alerts`` row of an alert, ``created_at`` being when it was stored."""
+    return {
+        "id": alert.id,
+        "rule": alert.rule,
+        "severity": Severity(alert.severity).value,
+        "message": alert.message,
+        "at": alert.at,
+        "subject": dumps(dict(alert.subject)),
+        "value": alert.value,
+        "threshold": alert.threshold,
+        "run_id": alert.run_id,
+        "details": dumps(dict(alert.details)),
+        "created_at": created_at,
+    }
+
+
+def alert(row: Mapping[str, Any]) -> Alert:
+    """Rebuild an Alert from an ``alerts`` row.
+
+    Example:
+        >>> a = Alert("a1", "slow", Severity.CRITICAL, "Slower.", "t0", {"benchmark": "mm"}, 2.0, 1.0, "r1")
+        >>> alert(alert_row(a, "t1")) == a
+        True
+    """
+    return Alert(
+        id=row["id"],
+        rule=row["rule"],
+        severity=Severity(row["severity"]),
+        message=row["message"],
+        at=row["at"],
+        subject=json.loads(row["subject"]),
+        value=row["value"],
+        threshold=row["threshold"],
+        run_id=row["run_id"],
+        details=json.loads(row["details"]),
+    )
+
+
+def validation_row(run_id: str, seq: int, entry: ValidationEntry, gate: bool) -> dict[str, Any]:
+    """The ``validations`` row of one check of a run."""
+    return {
+        "run_id": run_id,
+        "seq": seq,
+        "kind": entry.kind,
+        "name": entry.name,
+        "passed": int(entry.passed),
+        "message": entry.message,
+        "figures": dumps(dict(entry.figures)),
+        "gate": int(gate),
+    }
+
+
+def validation_entry(row: Mapping[str, Any]) -> ValidationEntry:
+    """Rebuild a ValidationEntry from a ``validations`` row.
+
+    Example:
+        >>> e = ValidationEntry("error", "matmul f32", True, "ok", {"max_abs": 1e-5})
+        >>> validation_entry(validation_row("r1", 0, e, False)) == e
+        True
+    """
+    return ValidationEntry(row["kind"], row["name"], bool(row["passed"]), row["message"], json.loads(row["figures"]))
+
+
+__all__ += ["alert", "alert_row", "validation_entry", "validation_row"]

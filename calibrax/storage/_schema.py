@@ -138,7 +138,41 @@ def _v1_to_v2(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2]
+def _v2_to_v3(db: Database) -> None:
+    """Version 2 -> 3: monitoring alerts (one row per alert id) and validation checks per run."""
+    db.executescript(
+        """
+        CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,
+            rule TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            message TEXT NOT NULL,
+            at TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '{}',
+            value REAL,
+            threshold REAL,
+            run_id TEXT,
+            details TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE validations (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            passed INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            figures TEXT NOT NULL DEFAULT '{}',
+            gate INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (run_id, seq)
+        );
+        CREATE INDEX alerts_at ON alerts(at);
+        CREATE INDEX alerts_run ON alerts(run_id);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -254,7 +288,7 @@ def migrate(db: Database, path: Path) -> int:
     Example:
         >>> db = Database(memory=True)
         >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:"))
-        (0, 2)
+        (0, 3)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):

@@ -9,6 +9,7 @@ A file that is not a calibrax store is refused before anything is written to it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -39,6 +40,7 @@ from calibrax.core import (
     unknown_name_message,
 )
 from calibrax.storage import _rows, _schema
+from calibrax.storage._extras import ChecksMixin
 
 __all__ = ["Baseline", "Store"]
 
@@ -62,6 +64,7 @@ JOIN measures m ON m.case_id = c.id AND m.name = ?
 WHERE c.benchmark = ? AND c.status = 'ok'
 ORDER BY r.started_at, r.rowid, c.seq
 """
+_HISTORY_COLUMNS = ("run_id", "started_at", "git_commit", "params", "median", "ci_low", "ci_high", "n")
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ class Baseline:
     created_at: str
 
 
-class Store:
-    """A calibrax store: one SQLite file holding runs, their cases and their verdicts.
+class Store(ChecksMixin):
+    """A calibrax store: one SQLite file holding runs, their cases, verdicts, alerts and validations.
 
     Open it with :meth:`Store.open`; use it as a context manager to close it.
 
@@ -237,10 +240,10 @@ class Store:
             seq = db.execute(
                 "SELECT COALESCE(MAX(seq) + 1, 0) FROM cases WHERE run_id = ?", [run_id]
             ).fetchone()[0]
-            case_id = db.table("cases").insert(_rows.case_row(run_id, seq, case)).last_rowid
-            results = list(case.measures.values())
-            db.table("measures").insert_all(_rows.measure_row(case_id, r) for r in results)
-            db.table("samples").insert_all(_rows.samples_row(case_id, r) for r in results)
+            case_id = _insert(db, "cases", _rows.case_row(run_id, seq, case))
+            for result in case.measures.values():
+                _insert(db, "measures", _rows.measure_row(case_id, result))
+                _insert(db, "samples", _rows.samples_row(case_id, result))
 
     def finish_run(self, run_id: str, status: RunStatus, finished_at: str) -> None:
         """Set a run's final status and finish time.
@@ -337,12 +340,24 @@ class Store:
             [row["run_id"] for row in store.history("matmul", params={"n": 64})]  # ['r2']
         """
         wanted = dict(params or {})
+        sql = _HISTORY_SQL
+        args: list[Any] = [measure, benchmark]
+        for key, value in wanted.items():
+            if isinstance(value, (bool, int, float, str)) and key.isidentifier():
+                # narrow in SQL (cheap); the exact comparison below stays authoritative
+                sql = sql.replace("ORDER BY", f"AND json_extract(c.params, '$.{key}') = ?\nORDER BY")
+                args.append(int(value) if isinstance(value, bool) else value)
         rows = []
+        decoded: dict[str, tuple[dict[str, Any], bool]] = {}  # a case's params repeat in every run
         with self._read() as db:
-            for row in db.query(_HISTORY_SQL, [measure, benchmark]):
-                row["params"] = json.loads(row["params"])
-                if all(k in row["params"] and row["params"][k] == v for k, v in wanted.items()):
-                    rows.append(row)
+            for row in db.execute(sql, args).fetchall():
+                text = row[3]
+                if text not in decoded:
+                    p = json.loads(text)
+                    decoded[text] = (p, all(k in p and p[k] == v for k, v in wanted.items()))
+                p, keep = decoded[text]
+                if keep:
+                    rows.append(dict(zip(_HISTORY_COLUMNS, (*row[:3], dict(p), *row[4:]), strict=True)))
         return rows
 
     # Baselines
@@ -515,10 +530,26 @@ class Store:
 # Opening
 
 
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+
+
+def _insert(db: Database, table: str, row: Mapping[str, Any]) -> int:
+    """Insert one row with a plain parameterised INSERT (the hot path of ``add_case``)."""
+    cursor = db.execute(_insert_sql(table, tuple(row)), list(row.values()))
+    return int(cursor.lastrowid or 0)
+
+
 def _connect(path: Path, busy_timeout: float) -> Database:
     conn = sqlite3.connect(str(path), timeout=busy_timeout)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")
+    # In WAL mode, NORMAL syncs at checkpoints instead of every commit: a crash of the process
+    # or the OS cannot corrupt the store or lose a committed case; only a power cut may lose
+    # the last few commits. It makes one transaction per case cheap enough for big suites.
+    conn.execute("PRAGMA synchronous = NORMAL")
     return Database(conn, execute_plugins=False)
 
 

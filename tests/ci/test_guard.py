@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from factories import record, run_info, time_case
+from factories import run_info, time_case
 
 from calibrax.analysis import GatePolicy
 from calibrax.ci import check_run, policy_from_config, summary_lines

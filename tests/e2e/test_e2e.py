@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -13,22 +12,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, run_cli
+from conftest import BIN, QUICK, run_cli
 
 from calibrax.core import CaseStatus, RunStatus
 from calibrax.storage import Store
 
 pytestmark = pytest.mark.slow
 
-FIXTURE = REPO / "tests" / "fixtures" / "userproj"
-QUICK = ["profile=quick", "exporters=[]"]
-
-
-@pytest.fixture
-def userproj(tmp_path: Path) -> Path:
-    dest = tmp_path / "userproj"
-    shutil.copytree(FIXTURE, dest)
-    return dest
 
 
 def _json(*args: str, cwd: Path) -> object:

@@ -1,0 +1,104 @@
+"""``calibrax monitor``: evaluate monitoring rules and pipeline health over the store.
+
+JAX is never imported here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from calibrax.core.errors import ConfigError
+
+__all__ = ["monitor"]
+
+
+def rules_file(ref: str, cwd: Path | None = None) -> Path:
+    """The rules file ``ref`` names: a path to a YAML file, or a name in ``conf/monitor/``
+    (the project's ``./conf`` first, then calibrax's).
+
+    Raises:
+        ConfigError: no such file or name; the message lists the names there are.
+    """
+    from calibrax.core.registry import unknown_name_message
+    from calibrax.runner.catalog import config_dirs
+
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.parent != Path("."):
+        if not path.is_file():
+            raise ConfigError(f"The monitor rules file {ref!r} does not exist; give a YAML file or a name in conf/monitor/.")
+        return path
+    names: set[str] = set()
+    for folder in config_dirs(cwd):
+        candidate = folder / "monitor" / f"{ref}.yaml"
+        if candidate.is_file():
+            return candidate
+        names |= {p.stem for p in (folder / "monitor").glob("*.yaml")}
+    raise ConfigError(unknown_name_message("monitor rules", ref, sorted(names))
+                      + " Give a name in conf/monitor/ or a path to a YAML file.")
+
+
+@click.command()
+@click.option("--rules", "rules_ref", default="default", show_default=True, metavar="NAME|PATH",
+              help="A rules file: a name in conf/monitor/ (./conf first) or a path to a YAML file.")
+@click.option("--webhook", "webhooks", multiple=True, metavar="URL", help="Also POST new alerts to this URL (repeatable).")
+@click.option("--jsonl", "jsonl", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also append new alerts to this JSONL file.")
+@click.option("--dry-run", is_flag=True, help="Report the alerts without storing or sending them.")
+@click.option("--all", "show_all", is_flag=True, help="List every alert over the history, not only the new ones.")
+@click.option("--db", envvar="CALIBRAX_DB", default="calibrax.db", show_default=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite store (default: $CALIBRAX_DB, else ./calibrax.db).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def monitor(rules_ref: str, webhooks: Sequence[str], jsonl: Path | None, dry_run: bool, show_all: bool, db: Path,
+            as_json: bool) -> None:
+    """Evaluate monitoring rules and pipeline health over the stored history.
+
+    New alerts are stored (each is raised once) and sent to the rules file's sinks and to
+    --webhook / --jsonl. Exits 1 when a new alert is critical.
+
+    Example: calibrax monitor --rules conf/monitor/default.yaml --webhook https://hooks.example.org/x
+    """
+    from calibrax.cli.main import _echo_json, _open
+    from calibrax.core.checks import alert_to_dict
+    from calibrax.monitoring import JsonlSink, WebhookSink, load_monitor_config, monitor_store
+
+    config = load_monitor_config(rules_file(rules_ref))
+    sinks: list[Any] = [WebhookSink(url) for url in webhooks]
+    if jsonl is not None:
+        sinks.append(JsonlSink(jsonl))
+    with _open(db) as store:
+        report = monitor_store(store, config, sinks=sinks, record=not dry_run)
+    shown = report.alerts if show_all else report.new
+    if as_json:
+        _echo_json({"alerts": [alert_to_dict(a) for a in shown], "new": [a.id for a in report.new],
+                    "health": [_health_dict(h) for h in report.health],
+                    "failures": [vars(f) for f in report.failures], "critical": len(report.critical)})
+    else:
+        _render(report, shown)
+    sys.exit(1 if report.critical else 0)
+
+
+def _health_dict(health: Any) -> dict[str, Any]:
+    return {"pipeline": health.pipeline, "state": health.state.value, "executions": health.executions,
+            "failures": health.failures, "failure_rate": health.failure_rate, "duration": health.duration,
+            "baseline_duration": health.baseline_duration, "slowdown": health.slowdown, "reasons": list(health.reasons)}
+
+
+def _render(report: Any, shown: Sequence[Any]) -> None:
+    from calibrax.cli.main import _table
+
+    if shown:
+        _table([[a.at[:19], a.severity.value.upper(), a.rule, a.message] for a in shown],
+               ["at (UTC)", "severity", "rule", "alert"])
+    for h in report.health:
+        why = f": {'; '.join(h.reasons)}" if h.reasons else ""
+        click.echo(f"Pipeline {h.pipeline}: {h.state.value} ({h.executions} runs, {h.failures} failed){why}")
+    for f in report.failures:
+        click.echo(f"Sink {f.sink} failed: {f.error}", err=True)
+    old = len(report.alerts) - len(report.new)
+    click.echo(f"{len(report.new)} new alert(s), {len(report.critical)} critical; {old} raised before.")

@@ -1,0 +1,359 @@
+"""The profiler extension point: a protocol, its registry, and the session that runs profilers.
+
+A profiler measures something around the timed rounds of one case. The runner builds each
+selected profiler with the case's :class:`ProfileContext` when the case starts, then calls:
+
+1. ``compiled(executable)`` once, after the jitted function is compiled (never for a plain
+   callable);
+2. ``start(workload)`` just before the first timed round;
+3. ``stop()`` right after the last round: every profiler reads its counters here and does
+   nothing else, so no profiler's window holds another's work;
+4. ``collect(measures)`` once all are stopped, with the measures known so far (``time`` among
+   them, and those of profilers collected earlier); it returns a :class:`ProfileOutput` and
+   may call the workload again untimed (a leak check, a region long enough for an energy
+   counter).
+
+No profiler adds work inside a round. A measure that cannot be read here (no GPU, no RAPL
+counter) is listed in ``ProfileOutput.unavailable`` with the reason, never stored as 0. A
+profiler that raises is recorded in the case's meta under ``profiler_errors``; the case and
+the other profilers go on.
+
+Two names are accepted in ``profile.profilers`` without being profilers: ``timing`` (the
+timed rounds themselves, always measured) and ``complexity`` (a fit over a benchmark's size
+sweep, made by the runner once the benchmark's cases are done).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from calibrax.core.adapters import Workload
+from calibrax.core.errors import ConfigError
+from calibrax.core.models import MeasureResult
+from calibrax.core.registry import Registry, unknown_name_message
+
+__all__ = [
+    "BaseProfiler",
+    "PROFILERS",
+    "RUNNER_STEPS",
+    "ProfileContext",
+    "ProfileOutput",
+    "Profiler",
+    "ProfilerFactory",
+    "ProfilerSession",
+    "ProfilingOptions",
+    "measure_profiled",
+    "register_profiler",
+    "resolve_profilers",
+]
+
+
+@dataclass(frozen=True)
+class ProfilingOptions:
+    """What the runner asks of the profilers; travels to worker processes as JSON.
+
+    Attributes:
+        profilers: profiler names to run, resolved (no ``all``, ``timing`` or ``complexity``),
+            in the order they are stopped.
+        peak_flops: the target's dense peak FLOP/s, or None when unknown.
+        bandwidth: the target's peak memory bandwidth in bytes/s, or None when unknown.
+        peak_source: where the peaks came from (a hardware config or a calibration file).
+        carbon_intensity: grid carbon intensity in g CO2e per kWh.
+        pue: power usage effectiveness of the data centre (1 for a desktop).
+        complexity: whether the runner fits complexity classes over size sweeps.
+    """
+
+    profilers: tuple[str, ...] = ()
+    peak_flops: float | None = None
+    bandwidth: float | None = None
+    peak_source: str | None = None
+    carbon_intensity: float = 475.0
+    pue: float = 1.0
+    complexity: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; ``ProfilingOptions.from_dict`` reads it back."""
+        return {**self.__dict__, "profilers": list(self.profilers)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ProfilingOptions:
+        """Options from :meth:`to_dict` output (None gives the defaults)."""
+        data = dict(data or {})
+        data["profilers"] = tuple(data.get("profilers") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ProfileContext:
+    """What a profiler knows about the case it measures.
+
+    Attributes:
+        benchmark: the benchmark's name.
+        params: the case's grid point.
+        options: the run's profiling options (peaks, carbon intensity, trace folder).
+        analytic_flops: FLOPs per call that the benchmark declares, or None.
+    """
+
+    benchmark: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    options: ProfilingOptions = field(default_factory=ProfilingOptions)
+    analytic_flops: float | None = None
+
+
+@dataclass(frozen=True)
+class ProfileOutput:
+    """What one profiler found.
+
+    Attributes:
+        measures: measure name -> result, merged into the case's measures.
+        unavailable: measure name -> why it could not be measured here.
+        meta: facts for the case's meta, stored under ``profiling.<profiler name>``.
+    """
+
+    measures: Mapping[str, MeasureResult] = field(default_factory=dict)
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Profiler(Protocol):
+    """Measures something around one case's timed rounds (see the module docstring).
+
+    Example:
+        >>> class Rounds(BaseProfiler):
+        ...     name = "rounds"
+        ...     def collect(self, measures):
+        ...         return ProfileOutput(meta={"rounds": measures["time"].meta["rounds"]})
+        >>> isinstance(Rounds(ProfileContext()), Profiler)
+        True
+    """
+
+    name: str
+
+    def compiled(self, executable: Any) -> None:
+        """Called once with the compiled executable of a jitted workload."""
+        ...
+
+    def start(self, workload: Workload) -> None:
+        """Called just before the first timed round."""
+        ...
+
+    def stop(self) -> None:
+        """Called right after the last timed round: read counters, nothing more."""
+        ...
+
+    def collect(self, measures: Mapping[str, MeasureResult]) -> ProfileOutput:
+        """Called once every profiler is stopped; returns what was measured."""
+        ...
+
+
+class BaseProfiler:
+    """Defaults for a profiler: nothing to do at compile time, start or stop; nothing found.
+
+    Class attributes:
+        name: the registry name.
+        needs: profilers whose measures this one reads; selecting it selects them first.
+        in_all: whether ``profile.profilers=[all]`` selects it (opt-in profilers say False).
+    """
+
+    name = "base"
+    needs: tuple[str, ...] = ()
+    in_all = True
+
+    def __init__(self, context: ProfileContext) -> None:
+        self.context = context
+
+    def compiled(self, executable: Any) -> None:
+        return None
+
+    def start(self, workload: Workload) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def collect(self, measures: Mapping[str, MeasureResult]) -> ProfileOutput:
+        return ProfileOutput()
+
+
+ProfilerFactory = Callable[[ProfileContext], Profiler]
+"""Builds a profiler for one case: a BaseProfiler subclass is one."""
+
+PROFILERS: Registry[Any] = Registry("profiler", "calibrax.profilers")
+"""Every profiler class known to this process, by name (plugins through entry points)."""
+
+RUNNER_STEPS: Mapping[str, str] = {
+    "timing": "the timed rounds themselves; always measured",
+    "complexity": "a complexity-class fit over a benchmark's size sweep, made by the runner",
+}
+"""Names accepted in ``profile.profilers`` that are steps of the runner, not profilers."""
+
+
+def register_profiler(cls: type[BaseProfiler]) -> type[BaseProfiler]:
+    """Class decorator: register a profiler class under its ``name``."""
+    PROFILERS.register(cls.name, cls)
+    return cls
+
+
+def _attr(name: str, attr: str, default: Any) -> Any:
+    return getattr(PROFILERS.get(name), attr, default)
+
+
+def resolve_profilers(names: Iterable[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Expand ``all`` and required profilers; split runner steps from profilers.
+
+    Args:
+        names: ``profile.profilers`` as configured (None means ``[timing]``).
+
+    Returns:
+        ``(profilers, steps)``: profiler names in the order they run (each after those it
+        needs), and the runner steps named (``timing`` always among them).
+
+    Raises:
+        ConfigError: an unknown name; the message lists close matches and every known name.
+
+    Example:
+        >>> import calibrax.profiling
+        >>> resolve_profilers(["roofline"])
+        (('flops', 'roofline'), ('timing',))
+    """
+    requested = list(names) if names is not None else ["timing"]
+    known = PROFILERS.names()
+    allowed = sorted({*known, *RUNNER_STEPS, "all"})
+    steps: set[str] = {"timing"}
+    chosen: list[str] = []
+    for name in requested:
+        if not isinstance(name, str) or name not in allowed:
+            raise ConfigError(f"profile.profilers: {unknown_name_message('profiler', str(name), allowed)}")
+        if name == "all":
+            steps.update(RUNNER_STEPS)
+            chosen += [n for n in known if _attr(n, "in_all", True)]
+        elif name in RUNNER_STEPS:
+            steps.add(name)
+        else:
+            chosen.append(name)
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        if name in path:
+            raise ConfigError(f"Profilers need each other in a cycle: {' -> '.join((*path, name))}.")
+        for dep in _attr(name, "needs", ()):
+            visit(dep, (*path, name))
+        ordered.append(name)
+
+    for name in chosen:
+        visit(name, ())
+    return tuple(ordered), tuple(n for n in RUNNER_STEPS if n in steps)
+
+
+class ProfilerSession:
+    """Runs the selected profilers around one case, keeping each one's failure to itself.
+
+    Example:
+        >>> import calibrax.profiling
+        >>> session = ProfilerSession(("resources",), ProfileContext())
+        >>> session.start(Workload(sum, args=([1],)))
+        >>> out = session.stop({})
+        >>> "peak_rss" in out.measures
+        True
+    """
+
+    def __init__(self, names: Iterable[str], context: ProfileContext) -> None:
+        self.errors: dict[str, str] = {}
+        self.profilers: list[Profiler] = []
+        self._started = False
+        for name in names:
+            try:
+                self.profilers.append(PROFILERS.get(name)(context))
+            except Exception:
+                self.errors[name] = traceback.format_exc()
+
+    def _each(self, method: str, *args: Any) -> None:
+        for p in list(self.profilers):
+            try:
+                getattr(p, method)(*args)
+            except Exception:
+                self.errors[p.name] = traceback.format_exc()
+                self.profilers.remove(p)
+
+    def compiled(self, executable: Any) -> None:
+        """Pass the compiled executable to every profiler."""
+        self._each("compiled", executable)
+
+    def start(self, workload: Workload) -> None:
+        """Start every profiler (just before the timed rounds)."""
+        self._started = True
+        self._each("start", workload)
+
+    def stop(self, measures: Mapping[str, MeasureResult]) -> ProfileOutput:
+        """Stop every profiler, then collect each in order (each sees the measures of those
+        collected before it).
+
+        A session never started (the case failed before its rounds) collects nothing and
+        returns only the errors of profilers that could not be built.
+        """
+        found: dict[str, MeasureResult] = {}
+        unavailable: dict[str, str] = {}
+        meta: dict[str, Any] = {}
+        if self._started:
+            self._each("stop")
+        for p in self.profilers if self._started else []:
+            try:
+                out = p.collect({**measures, **found})
+            except Exception:
+                self.errors[p.name] = traceback.format_exc()
+                continue
+            found.update(out.measures)
+            unavailable.update(out.unavailable)
+            if out.meta:
+                meta[p.name] = dict(out.meta)
+        case_meta: dict[str, Any] = {}
+        if meta:
+            case_meta["profiling"] = meta
+        if unavailable:
+            case_meta["unavailable"] = unavailable
+        if self.errors:
+            case_meta["profiler_errors"] = dict(self.errors)
+        return ProfileOutput(found, unavailable, case_meta)
+
+
+def measure_profiled(
+    workload: Workload,
+    protocol: Any,
+    context: ProfileContext,
+    *,
+    into: dict[str, MeasureResult],
+    meta: dict[str, Any],
+) -> None:
+    """Time ``workload`` with the context's profilers around its timed rounds.
+
+    Measures go into ``into`` as soon as they are known, so stage times survive a failure
+    later; the profilers are stopped even when timing raises, and what they report for the
+    case's meta (``profiling``, ``unavailable``, ``profiler_errors``) goes into ``meta``.
+
+    Example:
+        >>> import calibrax.profiling
+        >>> from calibrax.profiling.timing import TimingProtocol
+        >>> got, meta = {}, {}
+        >>> ctx = ProfileContext(options=ProfilingOptions(profilers=("resources",)))
+        >>> measure_profiled(Workload(sum, args=([1],)), TimingProtocol(min_rounds=1, min_time=0), ctx,
+        ...                  into=got, meta=meta)
+        >>> "peak_rss" in got and "time" in got
+        True
+    """
+    from calibrax.profiling.timing import measure_workload
+
+    session = ProfilerSession(context.options.profilers, context)
+    try:
+        measure_workload(workload, protocol, into=into, on_compiled=session.compiled,
+                         on_rounds=lambda: session.start(workload))
+    finally:
+        out = session.stop(into)
+        for name, result in out.measures.items():
+            into.setdefault(name, result)
+        meta.update(out.meta)

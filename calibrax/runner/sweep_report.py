@@ -1,0 +1,128 @@
+"""The report of a sweep: its axes, every job's outcome, speedups across hardware targets and
+scaling fits across a size axis (``calibrax sweep``)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from calibrax.analysis.comparison import Comparison, compare_runs
+from calibrax.analysis.scaling import ScalingFit, fit_power_law
+from calibrax.core.errors import NotFoundError
+from calibrax.core.models import CaseStatus, RunInfo, RunStatus
+from calibrax.core.result import RunRecord
+from calibrax.runner.sweep import job_overrides
+from calibrax.storage import Store
+
+__all__ = ["JobRow", "ScalingRow", "SweepReport", "sweep_report"]
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """One job: its run, status, values on the swept axes and why it did not finish ok."""
+
+    run_id: str
+    status: str
+    axes: Mapping[str, str]
+    cases_ok: int
+    cases: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ScalingRow:
+    """A power-law fit of a benchmark's median time over one numeric param."""
+
+    benchmark: str
+    param: str
+    fixed: Mapping[str, Any]
+    fit: ScalingFit
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """Everything ``calibrax sweep`` shows."""
+
+    sweep_id: str
+    axes: tuple[str, ...]
+    jobs: tuple[JobRow, ...]
+    hardware: Comparison | None = None
+    scaling: tuple[ScalingRow, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _axes(runs: Sequence[RunInfo]) -> dict[str, dict[str, str]]:
+    values: dict[str, dict[str, str]] = {}
+    for run in runs:
+        values[run.id] = dict(o.split("=", 1) for o in job_overrides(run.overrides) if "=" in o)
+    return values
+
+
+def _reason(record: RunRecord) -> str | None:
+    if record.run.status is RunStatus.OK:
+        return None
+    failed = [c for c in record.cases if c.status is not CaseStatus.OK]
+    if failed and failed[0].error:
+        last = failed[0].error.strip().splitlines()[-1]
+        first_sentence = last.split(": ", 1)[0] if len(last) > 100 else last
+        return f"{failed[0].status.value}: {first_sentence[:160]}"
+    return record.run.status.value
+
+
+def _scaling(records: Sequence[RunRecord]) -> list[ScalingRow]:
+    """Power-law fits wherever one numeric param takes 3+ values with the others fixed."""
+    points: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[tuple[float, float]]] = defaultdict(list)
+    for record in records:
+        for case in record.cases:
+            t = case.measures.get("time")
+            if case.status is not CaseStatus.OK or t is None or t.summary is None:
+                continue
+            for name, value in case.params.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                    rest = tuple(sorted((k, str(v)) for k, v in case.params.items() if k != name))
+                    points[(case.benchmark, name, rest)].append((float(value), t.summary.median))
+    rows = []
+    for (bench, param, rest), pts in sorted(points.items()):
+        if len({x for x, _ in pts}) >= 3:
+            xs, ys = zip(*sorted(pts), strict=True)
+            rows.append(ScalingRow(bench, param, dict(rest), fit_power_law(xs, ys)))
+    return rows
+
+
+def _overlaps(runs: Sequence[RunInfo]) -> list[str]:
+    spans = sorted((r.started_at, r.finished_at or r.started_at, r) for r in runs)
+    pinned = all((r.config.get("sweep") or {}).get("assigned", {}).get("cores") for r in runs)
+    clash = any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+    if clash and not pinned:
+        return ["Jobs ran at the same time on shared CPU cores, so their timings disturbed each other; "
+                "use sweep.pin_cores=true or hydra.launcher.n_jobs=1 for timings you compare."]
+    return []
+
+
+def sweep_report(store: Store, sweep_id: str = "latest") -> SweepReport:
+    """Build the report of one stored sweep (``latest``: the newest sweep).
+
+    Raises:
+        NotFoundError: no such sweep in the store.
+    """
+    all_runs = store.list_runs()
+    sweeps = list(dict.fromkeys(r.sweep_id for r in all_runs if r.sweep_id))
+    if sweep_id == "latest" and sweeps:
+        sweep_id = sweeps[0]
+    runs = [r for r in reversed(all_runs) if r.sweep_id == sweep_id]
+    if not runs:
+        raise NotFoundError(f"No sweep {sweep_id!r} in the store. Stored sweeps: {', '.join(sweeps[:10]) or '(none)'}.")
+    axes_of = _axes(runs)
+    varying = tuple(sorted(k for k in {k for a in axes_of.values() for k in a}
+                           if len({a.get(k) for a in axes_of.values()}) > 1))
+    records = [store.load_run(r.id) for r in runs]
+    jobs = tuple(JobRow(rec.run.id, rec.run.status.value, {k: axes_of[rec.run.id].get(k, "") for k in varying},
+                        sum(c.status is CaseStatus.OK for c in rec.cases), len(rec.cases), _reason(rec))
+                 for rec in records)
+    ok = [rec for rec in records if rec.run.status is RunStatus.OK]
+    hardware = None
+    if len({axes_of[r.run.id].get("hardware") for r in ok} - {None}) >= 2:
+        hardware = compare_runs(sorted(ok, key=lambda r: axes_of[r.run.id].get("hardware", "")), 0, measures=["time"])
+    return SweepReport(str(sweep_id), varying, jobs, hardware, tuple(_scaling(ok)), tuple(_overlaps(runs)))

@@ -1,0 +1,68 @@
+"""Complexity classes fitted by the runner over real measured size sweeps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jax
+import jax.numpy as jnp
+
+from calibrax.core import BenchmarkSpec, CaseResult, CaseStatus, Workload
+from calibrax.profiling import TimingProtocol
+from calibrax.runner.execute import run_case
+from calibrax.runner.profilers import complexity_fits, with_complexity
+
+PROTOCOL = TimingProtocol(min_rounds=10, min_time=0.02, warmup_time=0.01, min_round_time=0.002)
+
+
+def _sweep(factory, sizes: list[int]) -> list[CaseResult]:  # type: ignore[no-untyped-def]
+    """Measure every size twice, up then down, and pool each size's rounds: a burst of load
+    from other processes then rarely hits both measurements of a size."""
+    spec = BenchmarkSpec("sweep", factory)
+    up = {n: run_case(spec, {"n": n, "label": "x"}, PROTOCOL) for n in sizes}
+    down = {n: run_case(spec, {"n": n, "label": "x"}, PROTOCOL) for n in reversed(sizes)}
+    assert all(c.status is CaseStatus.OK for c in [*up.values(), *down.values()])
+    pooled = []
+    for n in sizes:
+        t1, t2 = up[n].measures["time"], down[n].measures["time"]
+        pooled.append(replace(up[n], measures={**up[n].measures, "time": replace(t1, samples=t1.samples + t2.samples)}))
+    return pooled
+
+
+def test_a_prefix_sum_is_linear() -> None:
+    # A cumulative sum as a work-efficient parallel scan: O(n) work. (jnp.cumsum lowers to a
+    # reduce_window that XLA's CPU backend runs as a tree, closer to O(n log n).)
+    def cumsum(n: int, label: str) -> Workload:
+        return Workload(jax.jit(lambda x: jax.lax.associative_scan(jnp.add, x)), args=(jnp.ones(n, jnp.float32),))
+
+    sizes = [1 << k for k in range(13, 21)]  # 32 KiB to 4 MiB: work, not dispatch, dominates
+    [fit] = complexity_fits(_sweep(cumsum, sizes))
+    assert fit["param"] == "n" and fit["fixed"] == {"label": "x"} and fit["warning"] is None
+    assert fit["best"]["name"] == "O(n)", fit
+
+
+def test_matmul_is_quadratic_or_cubic() -> None:
+    def matmul(n: int, label: str) -> Workload:
+        x = jnp.ones((n, n), jnp.float32)
+        return Workload(jax.jit(jnp.matmul), args=(x, x))
+
+    sizes = [16, 64, 128, 256, 384, 512, 768]
+    [fit] = complexity_fits(_sweep(matmul, sizes))
+    assert fit["best"]["name"] in ("O(n^2)", "O(n^3)"), fit
+    assert fit["exponent"]["ci_low"] < fit["exponent"]["value"] < fit["exponent"]["ci_high"]
+
+
+def test_the_last_case_of_a_sweep_carries_the_fits_and_nothing_is_held_back() -> None:
+    def case(n: int, t: float) -> CaseResult:
+        from calibrax.core import MeasureResult, measure_for
+
+        time = MeasureResult(measure_for("time"), (t, t))
+        return CaseResult("b", {"n": n}, CaseStatus.OK, {"time": time})
+
+    cases = [case(n, 1e-6 * n) for n in (10, 100, 1000)]
+    out = [c for _, c in with_complexity(iter(enumerate(cases)), 3, True)]
+    assert "complexity" not in out[0].meta and "complexity" not in out[1].meta
+    assert out[2].meta["complexity"][0]["best"]["name"] == "O(n)"
+    off = [c for _, c in with_complexity(iter(enumerate(cases)), 3, False)]
+    assert all("complexity" not in c.meta for c in off)
+    assert complexity_fits(cases[:2]) == []  # two sizes are not a sweep
