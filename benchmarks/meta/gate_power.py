@@ -9,8 +9,10 @@ Trials run in palindromic cycles ``A A' s3 s5 s10 s10 s5 s3 A' A`` so that each 
 interleaved with the baseline ``A`` (``A'`` is the same code, for A/A comparisons). From the
 trials:
 
-- interleaved mode: windows of consecutive trials, one median per trial, 10 per side and up to
-  30 while undecided, judged by calibrax's verdict (``calibrax.analysis.judge``);
+- interleaved mode: windows of consecutive trials (one per start position), one median per
+  trial, 10 per side and 2 more while undecided up to ``--max-trials`` (50, as
+  ``conf/ci/interleaved.yaml``), judged by calibrax's verdict with ``conf/thresholds/interleaved.yaml``'s
+  1% margin; A/A pairs are judged both ways round;
 - stored mode: one trial's samples against another trial's from half a sequence later (two
   separate runs, as a stored baseline is), judged by the same verdict;
 - pytest-benchmark's ``--benchmark-compare-fail=median:5%`` rule on those same stored pairs:
@@ -19,18 +21,20 @@ trials:
 Each condition runs on a quiet machine and with a noisy neighbour: a CPU-bound process pinned
 to one core for the middle half of the sequence.
 
-Run: ``.venv/bin/python benchmarks/meta/gate_power.py [--cycles 70]`` (about 15 minutes).
+Run: ``.venv/bin/python benchmarks/meta/gate_power.py [--cycles 55]`` (about 30 minutes).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import statistics
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -88,25 +92,37 @@ def run_sequence(pool: mp.pool.Pool, cycles: int, noisy: bool) -> list[tuple[str
     return out
 
 
-def _pair(a: Sequence[float], b: Sequence[float]) -> Pair:
-    return Pair("gate_power", {}, STANDARD_MEASURES["time"], tuple(a), tuple(b))
+def _pair(a: Sequence[float], b: Sequence[float], noise: float | None = None) -> Pair:
+    return Pair("gate_power", {}, STANDARD_MEASURES["time"], tuple(a), tuple(b), noise=noise)
 
 
-def interleaved_rates(trials: list[tuple[str, list[float]]], variant: str, base: str, policy: GatePolicy) -> tuple[float, int]:
-    """Share of interleaved windows whose verdict is REGRESSED, and how many windows."""
-    a = [statistics.median(s) for n, s in trials if n == base]
-    b = [statistics.median(s) for n, s in trials if n == variant]
+def _windows(a: Sequence[float], b: Sequence[float], policy: GatePolicy, max_trials: int) -> tuple[int, int]:
+    """(regressed, windows): one comparison per start position, 10 trials per side, 2 more per
+    side while undecided, up to ``max_trials`` (as ``ci=interleaved`` does)."""
     size = min(len(a), len(b))
-    fails, windows = 0, 0
-    for start in range(0, size - 30 + 1):
+    fails = windows = 0
+    for start in range(0, size - max_trials + 1):
         n = 10
         while True:
-            [v] = judge([_pair(a[start:start + n], b[start:start + n])], policy)
-            if v.kind not in UNDECIDED or n >= 30:
+            [v] = judge([_pair(a[start:start + n], b[start:start + n], noise=0.0)], policy)  # as the gate does
+            if v.kind not in UNDECIDED or n >= max_trials:
                 break
             n += 2
         fails += v.kind is VerdictKind.REGRESSED
         windows += 1
+    return fails, windows
+
+
+def interleaved_rates(trials: list[tuple[str, list[float]]], variant: str, base: str, policy: GatePolicy,
+                      max_trials: int) -> tuple[float, int]:
+    """Share of interleaved comparisons judged REGRESSED, and how many comparisons. A/A pairs
+    are judged both ways round (A2 against A and A against A2)."""
+    a = [statistics.median(s) for n, s in trials if n == base]
+    b = [statistics.median(s) for n, s in trials if n == variant]
+    fails, windows = _windows(a, b, policy, max_trials)
+    if variant == "A2":
+        more_fails, more = _windows(b, a, policy, max_trials)
+        fails, windows = fails + more_fails, windows + more
     return fails / max(windows, 1), windows
 
 
@@ -125,11 +141,11 @@ def stored_rates(pairs: list[tuple[list[float], list[float]]], policy: GatePolic
     return ours / len(pairs), theirs / len(pairs)
 
 
-def report(label: str, trials: list[tuple[str, list[float]]], policy: GatePolicy) -> None:
+def report(label: str, trials: list[tuple[str, list[float]]], policy: GatePolicy, max_trials: int) -> None:
     print(f"\n{label}: {len(trials)} trials")
     print(f"  {'comparison':<16} {'interleaved':>12} {'stored':>10} {'pytest-benchmark':>18} {'comparisons':>12}")
     for variant, title in (("A2", "A/A (false +)"), ("s3", "3% slower"), ("s5", "5% slower"), ("s10", "10% slower")):
-        inter, windows = interleaved_rates(trials, variant, "A", policy)
+        inter, windows = interleaved_rates(trials, variant, "A", policy, max_trials)
         pairs = stored_pairs(trials, variant, "A")
         stored, pytest_rule = stored_rates(pairs, policy)
         print(f"  {title:<16} {inter:>11.1%} {stored:>10.1%} {pytest_rule:>18.1%} {f'{windows} / {len(pairs)}':>12}")
@@ -137,10 +153,20 @@ def report(label: str, trials: list[tuple[str, list[float]]], policy: GatePolicy
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cycles", type=int, default=70, help="palindromic cycles (2 trials per variant each)")
-    parser.add_argument("--margin", type=float, default=0.03, help="the gate's practical margin on time")
+    parser.add_argument("--cycles", type=int, default=55, help="palindromic cycles (2 trials per variant each)")
+    parser.add_argument("--margin", type=float, default=0.01, help="the gate's practical margin on time")
+    parser.add_argument("--save", help="also write the trials to SAVE.quiet.json and SAVE.noisy.json")
+    parser.add_argument("--max-trials", type=int, default=50, help="trials per side at most (ci.max_trials)")
+    parser.add_argument("--load", help="report on trials saved with --save under this prefix; measure nothing")
     args = parser.parse_args()
     policy = GatePolicy.from_config({"measures": {"time": {"margin": args.margin, "alpha": 0.01}}})
+    if args.load:
+        print(f"gate power from saved trials {args.load}.*.json, margin {args.margin:.0%}, alpha 0.01")
+        for name, label in (("quiet", "quiet machine"), ("noisy", "noisy neighbour on one core (middle half)")):
+            path = Path(f"{args.load}.{name}.json")
+            if path.exists():
+                report(label, [(n, s) for n, s in json.loads(path.read_text())], policy, args.max_trials)
+        return
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["jax", "jax.numpy", "calibrax.profiling"])
     print(f"gate power: {os.cpu_count()} cores, margin {args.margin:.0%}, alpha 0.01, "
@@ -150,7 +176,9 @@ def main() -> None:
             t0 = time.time()
             trials = run_sequence(pool, args.cycles, noisy)
             label = "noisy neighbour on one core (middle half)" if noisy else "quiet machine"
-            report(f"{label}, {time.time() - t0:.0f} s", trials, policy)
+            if args.save:
+                Path(f"{args.save}.{'noisy' if noisy else 'quiet'}.json").write_text(json.dumps(trials))
+            report(f"{label}, {time.time() - t0:.0f} s", trials, policy, args.max_trials)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,15 @@ def _base(measures: Mapping[str, MeasureRule], key: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Pair:
-    """One case and measure to judge: baseline and candidate samples (None when absent)."""
+    """One case and measure to judge: baseline and candidate samples (None when absent).
+
+    ``noise`` is the noise level the unstable rule compares with half the margin; by default
+    the larger MAD-based CV of the two samples. The rule guards the stored gate, whose samples
+    are rounds of one process each: their CI ignores the variation between processes, so noisy
+    rounds must not hard-fail. When each sample is the median of an independent trial (the
+    interleaved gate), the test and the CI already weigh all of that variation, and the caller
+    passes ``noise=0.0``.
+    """
 
     benchmark: str
     params: Mapping[str, Any]
@@ -160,6 +168,7 @@ class Pair:
     baseline: tuple[float, ...] | None
     candidate: tuple[float, ...] | None
     comparable: bool = True
+    noise: float | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +193,8 @@ def _statistics(pair: Pair, seed: int) -> _Stats:
     delta, cv_a, cv_b = cliffs_delta(a, b), _cv(a), _cv(b)
     details = {"cliffs_delta": delta, "cliffs_label": cliffs_label(delta), "cv_baseline": cv_a,
                "cv_candidate": cv_b, "n_baseline": int(a.size), "n_candidate": int(b.size)}
-    return _Stats(effect.estimate, effect.ci_low, effect.ci_high, mann_whitney(a, b).p_value, max(cv_a, cv_b), details)
+    noise = max(cv_a, cv_b) if pair.noise is None else pair.noise
+    return _Stats(effect.estimate, effect.ci_low, effect.ci_high, mann_whitney(a, b).p_value, noise, details)
 
 
 def decide(stats_ratio: float, ci_low: float, ci_high: float, p_value: float, p_adjusted: float, cv: float,

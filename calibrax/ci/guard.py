@@ -70,8 +70,7 @@ def summary_lines(result: CheckResult) -> Sequence[str]:
     """One line per regression, then the counts: the text the CLI prints."""
     lines = [f"REGRESSED {v.benchmark} {dict(v.params)} {v.measure}: {v.message}" for v in result.regressions]
     counts = ", ".join(f"{n} {k}" for k, n in result.counts.items() if n)
-    lines.append(
-        f"{result.run_id} against baseline {result.baseline_name!r} ({result.baseline_run_id}): "
-        f"{counts or 'nothing to compare'}"
-    )
+    against = (f"against baseline {result.baseline_name!r} ({result.baseline_run_id})" if result.baseline_run_id
+               else "against its absolute thresholds")
+    lines.append(f"{result.run_id} {against}: {counts or 'nothing to compare'}")
     return lines

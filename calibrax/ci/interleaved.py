@@ -68,7 +68,9 @@ def _judge(cases: Sequence[CaseRef], samples: Mapping[str, Mapping[str, dict[Arm
     for case in cases:
         for m in case.measures:
             got = samples.get(case.key, {}).get(m.name, {"A": [], "B": []})
-            pairs.append(Pair(case.benchmark, case.params, m, tuple(got["A"]) or None, tuple(got["B"]) or None))
+            # Trial medians are independent units: the test and CI weigh their spread in full.
+            pairs.append(Pair(case.benchmark, case.params, m, tuple(got["A"]) or None, tuple(got["B"]) or None,
+                              noise=0.0))
     return judge(pairs, policy)
 
 

@@ -27,6 +27,7 @@ from calibrax.profiling.base import ProfilingOptions
 from calibrax.profiling.hardware import apply_platform, device_info
 from calibrax.profiling.timing import TimingProtocol
 from calibrax.runner.execute import load_benchmark, run_case
+from calibrax.runner.quality import MetricSpec
 
 
 def _emit(channel: TextIO, **event: Any) -> None:
@@ -55,9 +56,10 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
         return
     protocol = TimingProtocol(**job["protocol"])
     profiling = ProfilingOptions.from_dict(job.get("profiling"))
+    metrics = [MetricSpec(**m) for m in job.get("metrics") or []]
     for index, params in job["cases"]:
         _emit(channel, event="start", index=index)
-        case = run_case(spec, params, protocol, profiling)
+        case = run_case(spec, params, protocol, profiling, metrics)
         _emit(channel, event="case", index=index, case=case_to_dict(case))
     _emit(channel, event="done")
 

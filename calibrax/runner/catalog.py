@@ -90,7 +90,7 @@ _EXPECTED = {
     "source": "a module name (mybench) or a .py path",
     "description": "a string",
     "params": "a mapping of param names to lists of values",
-    "metrics": "a list of metric names",
+    "metrics": "a list of metric names (or mappings with name, predictions, targets, kwargs)",
     "thresholds": "a mapping of measure names to margins",
 }
 

@@ -64,7 +64,7 @@ class BenchmarkFileConfig:
     source: str = MISSING  # module name (mybench) or .py path relative to the folder holding conf/
     description: str = ""  # one line for reports and `calibrax benchmarks list`
     params: dict[str, Any] = field(default_factory=dict)  # param name -> list of values (a grid)
-    metrics: list[str] = field(default_factory=list)  # quality metrics computed on the outputs
+    metrics: list[Any] = field(default_factory=list)  # metric names, or {name, predictions, targets, kwargs}
     thresholds: dict[str, Any] = field(default_factory=dict)  # margins for this benchmark
 
 
@@ -127,7 +127,7 @@ class CIConfig:
     baseline: str | None = None  # stored: the named baseline (calibrax baseline set NAME)
     ref: str | None = None  # interleaved: the git ref to compare with (main, HEAD~1, a sha)
     trials: int = 10  # interleaved: trials (worker processes) per side, in ABBA order
-    max_trials: int = 30  # interleaved: trials per side at most, added while inconclusive
+    max_trials: int = 50  # interleaved: trials per side at most, added while inconclusive
 
 
 @dataclass

@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from calibrax.core.models import CaseResult, CaseStatus, MeasureResult
 from calibrax.profiling.base import ProfileContext, ProfilingOptions, measure_profiled
 from calibrax.profiling.flops import analytic_flops
 from calibrax.profiling.timing import TimingProtocol
+from calibrax.runner.quality import MetricSpec, compute_metrics
 from calibrax.statistics.analyzer import summarize
 
 __all__ = ["load_benchmark", "run_case", "summarised", "utc_now"]
@@ -79,9 +80,9 @@ def load_benchmark(name: str, source: str | None) -> BenchmarkSpec:
 
 
 def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingProtocol,
-             profiling: ProfilingOptions | None = None) -> CaseResult:
+             profiling: ProfilingOptions | None = None, metrics: Sequence[MetricSpec] = ()) -> CaseResult:
     """Build the workload for one grid point and time it, with the selected profilers around
-    its timed rounds; failures become data."""
+    its timed rounds, then compute its quality metrics on its outputs; failures become data."""
     started_at = utc_now()
     t0 = time.perf_counter()
     measures: dict[str, MeasureResult] = {}
@@ -92,6 +93,8 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
         context = ProfileContext(spec.name, dict(params), profiling or ProfilingOptions(),
                                  analytic_flops(spec.factory, params))
         measure_profiled(workload, protocol, context, into=measures, meta=meta)
+        if metrics:
+            measures.update(compute_metrics(spec.name, workload.outputs, metrics))
     except Exception:
         status, error = CaseStatus.ERROR, traceback.format_exc()
     return CaseResult(

@@ -44,6 +44,7 @@ class WorkerJob:
     case_timeout: float
     start_timeout: float
     profiling: Mapping[str, Any] = field(default_factory=dict)  # ProfilingOptions.to_dict()
+    metrics: Sequence[Mapping[str, Any]] = ()  # MetricSpec.to_dict() of each quality metric
 
 
 class _WorkerGone(Exception):
@@ -122,6 +123,7 @@ def _payload(job: WorkerJob, cases: Sequence[tuple[int, Mapping[str, Any]]]) -> 
         "platform": job.platform,
         "sys_path": list(job.sys_path),
         "profiling": dict(job.profiling),
+        "metrics": [dict(m) for m in job.metrics],
     }
 
 

@@ -23,7 +23,7 @@ from calibrax.analysis.regression import GatePolicy
 from calibrax.ci.guard import CheckResult, check_run, policy_from_config
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError, HardwareUnavailableError, NotFoundError
-from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
+from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus, Verdict
 from calibrax.core.registry import unknown_name_message
 from calibrax.exporters import ExportOutcome, export_all, format_seconds, get_exporter, with_baseline
 from calibrax.profiling.base import ProfilingOptions
@@ -34,6 +34,7 @@ from calibrax.runner.execute import load_benchmark, run_case, summarised, utc_no
 from calibrax.runner.interleaved import TrialSettings, interleaved_gate
 from calibrax.runner.isolation import WorkerJob, probe_device, run_isolated
 from calibrax.runner.profilers import check_profilers, profiling_options, with_complexity
+from calibrax.runner.quality import MetricSpec, parse_metric_specs, threshold_verdicts
 from calibrax.runner.sweep import JOB_STORE, RESULT_FILE, skipped_cases
 from calibrax.runner.worktree import resolve_commit
 from calibrax.storage import Store
@@ -53,6 +54,7 @@ class PlannedBenchmark:
     name: str
     source: str | None
     cases: tuple[dict[str, Any], ...]
+    metrics: tuple[MetricSpec, ...] = ()  # quality metrics computed on the Workload's outputs
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def plan_run(cfg: Mapping[str, Any], catalog: Mapping[str, BenchmarkEntry]) -> l
         grid = params_cfg.get(name)
         if grid is None:
             grid = dict(entry.params) if entry else dict(BENCHMARKS.get(name).params)
-        planned.append(PlannedBenchmark(name, entry.source if entry else None, tuple(expand_grid(grid))))
+        metrics = tuple(parse_metric_specs(name, entry.metrics)) if entry and entry.metrics else ()
+        planned.append(PlannedBenchmark(name, entry.source if entry else None, tuple(expand_grid(grid)), metrics))
     for name in params_cfg:
         if name not in known:
             raise ConfigError(f"params.{name}: " + unknown_name_message("benchmark", name, known))
@@ -222,7 +225,7 @@ def run_benchmarks(
             raise
         status = RunStatus.OK if all(c.status is CaseStatus.OK for c in cases) else RunStatus.FAILED
         store.finish_run(run.id, status, utc_now())
-        check = _gate(store, run.id, cfg, cwd, planned, policy)
+        check = _gate(store, run.id, cfg, cwd, planned, policy, threshold_verdicts(cases, policy))
         exported, report_dir = _export(store, run.id, cfg, cwd, check)
         if spool_dir is not None:
             _spool(store, run.id, check, spool_dir)
@@ -272,6 +275,7 @@ def _measure_all(
                 {k: profile[k] for k in _PROTOCOL_FIELDS if k in profile}, platform,
                 [str(cwd)], float(profile.get("case_timeout", 300.0)),
                 float(profile.get("worker_start_timeout", 120.0)), profiling.to_dict(),
+                [m.to_dict() for m in bench.metrics],
             )
             results: Iterator[tuple[int, CaseResult]] = run_isolated(job)
         else:
@@ -295,7 +299,7 @@ def _in_process(bench: PlannedBenchmark, protocol: TimingProtocol, cwd: Path,
             yield i, CaseResult(bench.name, params, CaseStatus.ERROR, error=error, started_at=utc_now())
         return
     for i, params in enumerate(bench.cases):
-        yield i, run_case(spec, params, protocol, profiling)
+        yield i, run_case(spec, params, protocol, profiling, bench.metrics)
 
 
 def _log_case(case: CaseResult) -> None:
@@ -313,19 +317,25 @@ def _log_case(case: CaseResult) -> None:
 
 
 def _gate(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, planned: Sequence[PlannedBenchmark],
-          policy: GatePolicy) -> CheckResult | None:
+          policy: GatePolicy, bounds: Sequence[Verdict]) -> CheckResult | None:
+    """The run's verdicts: against the baseline of ``ci.mode``, and absolute bounds (quality
+    thresholds such as ``accuracy: {min: 0.9}``), which gate even without a baseline."""
     ci = cfg.get("ci") or {}
     mode = ci.get("mode", "none")
     if mode == "stored":
-        return check_run(store, run_id, ci["baseline"], policy)
+        return check_run(store, run_id, ci["baseline"], policy)  # its verdicts include the bounds
     if mode != "interleaved":
-        return None
+        if not bounds:
+            return None
+        store.add_verdicts(run_id, "", bounds)
+        return CheckResult(run_id, "thresholds", "", tuple(bounds))
     profile = cfg.get("profile") or {}
     settings = TrialSettings({k: profile[k] for k in _PROTOCOL_FIELDS if k in profile},
                              (cfg.get("hardware") or {}).get("platform"), float(profile.get("case_timeout", 300.0)),
                              float(profile.get("worker_start_timeout", 120.0)))
     ok_cases = {b.name: b.cases for b in planned}
     check, _ = interleaved_gate(cfg, cwd, run_id, list(ok_cases.items()), policy, settings)
+    check = replace(check, verdicts=(*check.verdicts, *bounds))
     store.add_verdicts(run_id, check.baseline_run_id, check.verdicts)
     return check
 

@@ -172,7 +172,18 @@ def _v2_to_v3(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3]
+def _v3_to_v4(db: Database) -> None:
+    """Version 3 -> 4: covering indexes so a case's history over 10^4 runs reads in order
+    from ``runs_started_at`` without a sort or table lookups."""
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS cases_history_cover ON cases(benchmark, status, run_id, seq, params);
+        CREATE INDEX IF NOT EXISTS measures_cover ON measures(case_id, name, median, ci_low, ci_high, n);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -288,7 +299,7 @@ def migrate(db: Database, path: Path) -> int:
     Example:
         >>> db = Database(memory=True)
         >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:"))
-        (0, 3)
+        (0, 4)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):

@@ -58,8 +58,8 @@ WHERE c.run_id = ? ORDER BY m.case_id, m.rowid
 """
 _HISTORY_SQL = """
 SELECT r.id AS run_id, r.started_at, r.git_commit, c.params, m.median, m.ci_low, m.ci_high, m.n
-FROM cases c
-JOIN runs r ON r.id = c.run_id
+FROM runs r
+JOIN cases c ON c.run_id = r.id
 JOIN measures m ON m.case_id = c.id AND m.name = ?
 WHERE c.benchmark = ? AND c.status = 'ok'
 ORDER BY r.started_at, r.rowid, c.seq

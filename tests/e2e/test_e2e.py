@@ -265,3 +265,15 @@ def test_bisect_finds_the_commit_that_slowed_a_benchmark(userproj: Path) -> None
 
     bad_ref = run_cli("calibrax", "bisect", "--good", "nope", "--bad", "HEAD", "--benchmark", "steady", cwd=userproj)
     assert bad_ref.returncode == 2 and "Git ref 'nope' names no commit" in bad_ref.stderr
+
+
+def test_quality_metrics_are_stored_and_their_thresholds_gate(project: Path) -> None:
+    ok = run_cli("calibrax-run", "suite=quality", *QUICK, cwd=project)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    with Store.open(project / "calibrax.db") as store:
+        [case] = store.load_run("latest").cases
+    assert case.measures["accuracy"].samples[0] >= 0.9 and case.measures["accuracy"].measure.direction.value == "higher"
+    assert case.measures["ece"].measure.direction.value == "lower" and "log_loss" in case.measures
+    undertrained = run_cli("calibrax-run", "suite=quality", "params.nnx_classifier.steps=1", *QUICK, cwd=project)
+    assert undertrained.returncode == 1, undertrained.stdout + undertrained.stderr
+    assert "REGRESSED nnx_classifier" in undertrained.stdout and "below the minimum 0.9" in undertrained.stdout

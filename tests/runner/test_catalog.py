@@ -38,7 +38,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("params: {n: [1]}\n", "needs 'source'"),
         ("source: m\nparms: {}\n", "Unknown key 'parms'. Did you mean 'params'"),
         ("source: m\nparams: [1, 2]\n", r"'params' must be a mapping of param names to lists of values, got \[1, 2\]"),
-        ("source: m\nmetrics: accuracy\n", "'metrics' must be a list of metric names, got 'accuracy'"),
+        ("source: m\nmetrics: accuracy\n", r"'metrics' must be a list of metric names .*, got 'accuracy'"),
         ("source: ''\n", "needs 'source'"),
         ("source: m\nparams: {n: [1\n", "Cannot read benchmark config"),
     ],

@@ -19,8 +19,13 @@ def _alert(i: int, severity: Severity, run_id: str | None = None) -> Alert:
                  float(i), 1.0, run_id, {"streak": i})
 
 
-def test_the_schema_is_version_3() -> None:
-    assert SCHEMA_VERSION == 3
+def test_a_new_store_has_the_alert_and_validation_tables(tmp_path: Path) -> None:
+    import sqlite3
+
+    Store.open(tmp_path / "t.db").close()
+    names = {r[0] for r in sqlite3.connect(tmp_path / "t.db").execute("SELECT name FROM sqlite_master")}
+    assert {"alerts", "validations", "alerts_run"} <= names
+    assert SCHEMA_VERSION >= 3
 
 
 def test_alerts_are_stored_once_per_id(tmp_path: Path) -> None:

@@ -1,0 +1,62 @@
+"""Quality metrics on a Workload's outputs, and absolute thresholds that gate without a baseline."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import pytest
+
+from calibrax.analysis import GatePolicy
+from calibrax.core import BenchmarkError, CaseResult, CaseStatus, ConfigError, Direction, NotFoundError, VerdictKind
+from calibrax.runner.quality import MetricSpec, compute_metrics, parse_metric_specs, threshold_verdicts
+
+OUTPUTS = {
+    "predictions": jnp.array([0, 1, 1, 0, 1]),
+    "probabilities": jnp.array([0.2, 0.9, 0.6, 0.4, 0.8]),
+    "targets": jnp.array([0, 1, 0, 0, 1]),
+}
+
+
+def test_specs_from_names_and_mappings() -> None:
+    specs = parse_metric_specs("b", ["accuracy", {"name": "brier_score", "predictions": "probabilities"},
+                                     {"name": "fbeta", "kwargs": {"beta": 2.0}}])
+    assert specs[1] == MetricSpec("brier_score", "probabilities") and specs[2].kwargs == {"beta": 2.0}
+
+
+@pytest.mark.parametrize(
+    "items, error, match",
+    [
+        (["acuracy"], NotFoundError, "Did you mean 'accuracy'"),
+        ([{"metric": "accuracy"}], ConfigError, "each entry of 'metrics' is a metric name or a mapping"),
+        ([3], ConfigError, "got 3"),
+    ],
+)
+def test_bad_metric_entries(items: list, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        parse_metric_specs("b", items)
+
+
+def test_metrics_become_measures_with_their_directions() -> None:
+    specs = parse_metric_specs("b", ["accuracy", {"name": "brier_score", "predictions": "probabilities"}])
+    out = compute_metrics("b", lambda: OUTPUTS, specs)
+    assert out["accuracy"].samples == (pytest.approx(0.8),) and out["accuracy"].measure.direction is Direction.HIGHER
+    assert out["brier_score"].measure.direction is Direction.LOWER
+    expected = float(jnp.mean((OUTPUTS["probabilities"] - OUTPUTS["targets"]) ** 2))
+    assert out["brier_score"].samples[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_missing_outputs_are_benchmark_errors() -> None:
+    with pytest.raises(BenchmarkError, match="has no outputs mapping"):
+        compute_metrics("b", None, [MetricSpec("accuracy")])
+    with pytest.raises(BenchmarkError, match=r"reads outputs \['scores'\]"):
+        compute_metrics("b", OUTPUTS, [MetricSpec("accuracy", predictions="scores")])
+
+
+def test_absolute_bounds_gate_without_a_baseline() -> None:
+    measures = compute_metrics("b", OUTPUTS, parse_metric_specs("b", ["accuracy"]))
+    case = CaseResult("b", {}, CaseStatus.OK, measures)
+    strict = GatePolicy.from_config({}, per_benchmark={"b": {"accuracy": {"min": 0.9}}})
+    loose = GatePolicy.from_config({}, per_benchmark={"b": {"accuracy": {"min": 0.5}}})
+    [v] = threshold_verdicts([case], strict)
+    assert v.kind is VerdictKind.REGRESSED and "below the minimum 0.9" in v.message
+    assert [v.kind for v in threshold_verdicts([case], loose)] == [VerdictKind.PASS]
+    assert threshold_verdicts([case], GatePolicy()) == []  # no bounds declared: nothing to judge
