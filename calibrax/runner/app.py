@@ -26,8 +26,8 @@ from calibrax.core.registry import unknown_name_message
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, register_configs
 from calibrax.runner.job import JobContext, run_job
-from calibrax.runner.run import EXIT_BENCHMARK_FAILED, EXIT_REGRESSION, EXIT_USAGE
-from calibrax.runner.sweep import finalize_sweep
+from calibrax.runner.run import EXIT_USAGE
+from calibrax.runner.sweep import combine_exit_codes, finalize_sweep
 from calibrax.storage import Store
 
 __all__ = ["SweepCallback", "main"]
@@ -46,19 +46,6 @@ class _State:
 
 
 _STATE = _State()
-
-
-def combine_exit_codes(codes: list[int]) -> int:
-    """One exit code for a sweep: 2 before 3 before 1 before 0.
-
-    Example:
-        >>> combine_exit_codes([0, 1, 3])
-        3
-    """
-    for code in (EXIT_USAGE, EXIT_BENCHMARK_FAILED, EXIT_REGRESSION):
-        if code in codes:
-            return code
-    return 0
 
 
 def _task(cfg: DictConfig) -> None:

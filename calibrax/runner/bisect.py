@@ -19,11 +19,11 @@ from calibrax.core.registry import unknown_name_message
 from calibrax.runner.catalog import config_dirs, discover_benchmarks
 from calibrax.runner.config import ProfileConfig
 from calibrax.runner.interleaved import Side, TrialSettings, case_refs, compare_folders
+from calibrax.runner.run import protocol_settings
 from calibrax.runner.worktree import checkout, commits_between, resolve_commit
 
 __all__ = ["bisect_commits", "load_profile"]
 
-_PROTOCOL_FIELDS = ("mode", "warmup_calls", "warmup_time", "min_round_time", "min_rounds", "max_rounds", "min_time", "disable_gc")
 
 
 def load_profile(name: str, cwd: Path) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def bisect_commits(
     points = _grid(benchmark, params or {}, cwd)
     policy = GatePolicy.from_config({"gate": ["time"], "measures": {"time": {"margin": margin}}})
     prof = load_profile(profile, cwd)
-    settings = TrialSettings({k: prof[k] for k in _PROTOCOL_FIELDS}, platform, float(prof["case_timeout"]),
+    settings = TrialSettings(protocol_settings(prof), platform, float(prof["case_timeout"]),
                              float(prof["worker_start_timeout"]))
     refs = case_refs([(benchmark, points)], policy)
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,11 @@ __all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "plan_run", "run_b
 log = logging.getLogger("calibrax")
 
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_BENCHMARK_FAILED = 0, 1, 2, 3
-_PROTOCOL_FIELDS = ("mode", "warmup_calls", "warmup_time", "min_round_time", "min_rounds", "max_rounds", "min_time", "disable_gc")
+
+
+def protocol_settings(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a ``profile`` config that make a :class:`TimingProtocol`."""
+    return {f.name: profile[f.name] for f in fields(TimingProtocol) if f.name in profile}
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def plan_run(cfg: Mapping[str, Any], catalog: Mapping[str, BenchmarkEntry]) -> l
 
 
 def _protocol(profile: Mapping[str, Any]) -> TimingProtocol:
-    return TimingProtocol(**{k: profile[k] for k in _PROTOCOL_FIELDS if k in profile})
+    return TimingProtocol(**protocol_settings(profile))
 
 
 def _git_info(cwd: Path) -> GitInfo:
@@ -272,7 +276,7 @@ def _measure_all(
         if isolated:
             job = WorkerJob(
                 bench.name, bench.source, list(enumerate(bench.cases)),
-                {k: profile[k] for k in _PROTOCOL_FIELDS if k in profile}, platform,
+                protocol_settings(profile), platform,
                 [str(cwd)], float(profile.get("case_timeout", 300.0)),
                 float(profile.get("worker_start_timeout", 120.0)), profiling.to_dict(),
                 [m.to_dict() for m in bench.metrics],
@@ -330,7 +334,7 @@ def _gate(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, planned:
         store.add_verdicts(run_id, "", bounds)
         return CheckResult(run_id, "thresholds", "", tuple(bounds))
     profile = cfg.get("profile") or {}
-    settings = TrialSettings({k: profile[k] for k in _PROTOCOL_FIELDS if k in profile},
+    settings = TrialSettings(protocol_settings(profile),
                              (cfg.get("hardware") or {}).get("platform"), float(profile.get("case_timeout", 300.0)),
                              float(profile.get("worker_start_timeout", 120.0)))
     ok_cases = {b.name: b.cases for b in planned}
