@@ -47,3 +47,11 @@ def run_info(run_id: str, *, hw: HardwareInfo | None = None, config: dict[str, A
 
 def record(run_id: str, cases: Sequence[CaseResult], **kw: Any) -> RunRecord:
     return RunRecord(run_info(run_id, **kw), tuple(cases))
+
+
+def add_run(store: Any, run_id: str, center: float, second: str, config: dict[str, Any] | None = None) -> None:
+    """Store a finished run with a matmul case around ``center`` seconds and a softmax case."""
+    store.begin_run(run_info(run_id, config=config, started_at=f"2026-11-26T00:00:{second}+00:00"))
+    store.add_case(run_id, time_case("matmul", {"n": 128}, center))
+    store.add_case(run_id, time_case("softmax", {"cols": 8}, 2e-4, seed=3))
+    store.finish_run(run_id, RunStatus.OK, f"2026-11-26T00:01:{second}+00:00")

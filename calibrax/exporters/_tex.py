@@ -64,8 +64,8 @@ def tex_escape(text: object) -> str:
 
     The ten special characters (``\\ & % $ # _ { } ~ ^``), ``< > | "``, and ``--`` (which
     LaTeX would print as a dash) are escaped; a few typographic characters become their commands;
-    any other character outside Latin-1 is written as its code point, ``[U+XXXX]``, since
-    pdflatex cannot typeset it without extra fonts.
+    any other character outside Latin-1 is written as its code point (``[U+2603]`` for a
+    snowman), since pdflatex cannot typeset it without extra fonts.
 
     Example:
         >>> print(tex_escape("a_b & 50% ~$x^2$ {y} #1 \\\\"))

@@ -7,27 +7,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from factories import run_info, time_case
+from factories import add_run, run_info, time_case
 
 from calibrax.cli import cli
 from calibrax.core import RunStatus
 from calibrax.storage import Store
 
 
-def _add_run(store: Store, run_id: str, center: float, second: str) -> None:
-    store.begin_run(run_info(run_id, started_at=f"2026-11-26T00:00:{second}+00:00"))
-    store.add_case(run_id, time_case("matmul", {"n": 128}, center))
-    store.add_case(run_id, time_case("softmax", {"cols": 8}, 2e-4, seed=3))
-    store.finish_run(run_id, RunStatus.OK, f"2026-11-26T00:01:{second}+00:00")
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "calibrax.db"
     with Store.open(path) as store:
-        _add_run(store, "run-a", 1e-3, "01")
-        _add_run(store, "run-b", 1e-3, "02")
-        _add_run(store, "run-slow", 2e-3, "03")
+        add_run(store, "run-a", 1e-3, "01")
+        add_run(store, "run-b", 1e-3, "02")
+        add_run(store, "run-slow", 2e-3, "03")
     return path
 
 
