@@ -9,12 +9,9 @@ A file that is not a calibrax store is refused before anything is written to it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import socket
-import sqlite3
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +20,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import psutil
 from sqlite_utils import Database
 
 from calibrax.core import (
@@ -39,14 +35,12 @@ from calibrax.core import (
     Verdict,
     unknown_name_message,
 )
-from calibrax.storage import _rows, _schema
+from calibrax.storage import _rows, _schema, _sqlite
 from calibrax.storage._extras import ChecksMixin
 
 __all__ = ["Baseline", "Store"]
 
 _RECENT = 5  # run ids listed when a reference matches nothing
-# psutil derives process start times from the boot time, which /proc gives to the second.
-_START_TIME_SLACK_S = 2.0
 
 _LATEST_SQL = "SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?"
 _CASES_SQL = "SELECT * FROM cases WHERE run_id = ? ORDER BY seq"
@@ -130,14 +124,14 @@ class Store(ChecksMixin):
         """
         p = Path(path).expanduser().absolute()
         _schema.check_file(p, create=create)
-        with _sqlite_errors(p, "Opening"):
-            db = _connect(p, busy_timeout)
+        with _sqlite.sqlite_errors(p, "Opening"):
+            db = _sqlite.connect(p, busy_timeout)
         store = cls(db, p)
         try:
-            with _sqlite_errors(p, "Opening"):
+            with _sqlite.sqlite_errors(p, "Opening"):
                 # Refuses foreign and newer files before anything is written.
                 version = _schema.read_version(db, p)
-                _enable_wal(db, busy_timeout)
+                _sqlite.enable_wal(db, busy_timeout)
                 if version < _schema.SCHEMA_VERSION:
                     with store._write():
                         _schema.migrate(db, p)  # re-reads the version under the write lock
@@ -240,10 +234,10 @@ class Store(ChecksMixin):
             seq = db.execute(
                 "SELECT COALESCE(MAX(seq) + 1, 0) FROM cases WHERE run_id = ?", [run_id]
             ).fetchone()[0]
-            case_id = _insert(db, "cases", _rows.case_row(run_id, seq, case))
+            case_id = _sqlite.insert(db, "cases", _rows.case_row(run_id, seq, case))
             for result in case.measures.values():
-                _insert(db, "measures", _rows.measure_row(case_id, result))
-                _insert(db, "samples", _rows.samples_row(case_id, result))
+                _sqlite.insert(db, "measures", _rows.measure_row(case_id, result))
+                _sqlite.insert(db, "samples", _rows.samples_row(case_id, result))
 
     def finish_run(self, run_id: str, status: RunStatus, finished_at: str) -> None:
         """Set a run's final status and finish time.
@@ -456,13 +450,13 @@ class Store(ChecksMixin):
     @contextlib.contextmanager
     def _write(self) -> Iterator[Database]:
         """One write transaction; ``BEGIN IMMEDIATE`` takes the write lock up front."""
-        with _sqlite_errors(self._path, "Writing"), _transaction(self._db, "IMMEDIATE") as db:
+        with _sqlite.sqlite_errors(self._path, "Writing"), _sqlite.transaction(self._db, "IMMEDIATE") as db:
             yield db
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Database]:
         """One read transaction, so that a read sees a single snapshot."""
-        with _sqlite_errors(self._path, "Reading"), _transaction(self._db, "DEFERRED") as db:
+        with _sqlite.sqlite_errors(self._path, "Reading"), _sqlite.transaction(self._db, "DEFERRED") as db:
             yield db
 
     def _mark_interrupted(self) -> None:
@@ -472,7 +466,7 @@ class Store(ChecksMixin):
                 "SELECT id, pid, created_at FROM runs WHERE status = ? AND hostname = ?",
                 [RunStatus.RUNNING.value, socket.gethostname()],
             ).fetchall()
-        dead = [run_id for run_id, pid, created_at in rows if not _process_alive(pid, created_at)]
+        dead = [run_id for run_id, pid, created_at in rows if not _sqlite.process_alive(pid, created_at)]
         if not dead:
             return
         ids = ", ".join("?" * len(dead))
@@ -525,87 +519,3 @@ class Store(ChecksMixin):
             unknown_name_message("baseline", name, known)
             + " Set one with `calibrax baseline set NAME [RUN]`."
         )
-
-
-# Opening
-
-
-@functools.lru_cache(maxsize=64)
-def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
-    names = ", ".join(f'"{c}"' for c in columns)
-    return f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-
-
-def _insert(db: Database, table: str, row: Mapping[str, Any]) -> int:
-    """Insert one row with a plain parameterised INSERT (the hot path of ``add_case``)."""
-    cursor = db.execute(_insert_sql(table, tuple(row)), list(row.values()))
-    return int(cursor.lastrowid or 0)
-
-
-def _connect(path: Path, busy_timeout: float) -> Database:
-    conn = sqlite3.connect(str(path), timeout=busy_timeout)
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    # In WAL mode, NORMAL syncs at checkpoints instead of every commit: a crash of the process
-    # or the OS cannot corrupt the store or lose a committed case; only a power cut may lose
-    # the last few commits. It makes one transaction per case cheap enough for big suites.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return Database(conn, execute_plugins=False)
-
-
-def _enable_wal(db: Database, busy_timeout: float) -> None:
-    """Switch to WAL mode, retrying while other connections hold the file.
-
-    Changing the journal mode does not wait on the busy handler, and processes that open a
-    new store together all try it at once.
-    """
-    deadline = time.monotonic() + busy_timeout
-    while db.journal_mode != "wal":
-        try:
-            db.enable_wal()
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
-@contextlib.contextmanager
-def _transaction(db: Database, mode: str) -> Iterator[Database]:
-    """Run a block in one transaction; sqlite-utils nests its own writes as savepoints."""
-    db.execute(f"BEGIN {mode}")
-    try:
-        yield db
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-
-
-@contextlib.contextmanager
-def _sqlite_errors(path: Path, doing: str) -> Iterator[None]:
-    """Turn SQLite's errors into a StoreError that names the file and what to do."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise StoreError(
-            f"{doing} the store {str(path)!r} failed: {exc}. If another process holds it "
-            "locked, retry or raise busy_timeout; if it is damaged, restore it from a backup "
-            "or choose another store.path / --db."
-        ) from exc
-
-
-def _process_alive(pid: int | None, created_at: str) -> bool:
-    """True unless the process that began a run has certainly stopped."""
-    if pid is None:
-        return True
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        started = proc.create_time()
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.Error:  # exists, but is not ours to inspect
-        return True
-    # A process that started after the run was created reuses the pid of a dead one.
-    return started <= datetime.fromisoformat(created_at).timestamp() + _START_TIME_SLACK_S
