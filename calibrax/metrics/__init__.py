@@ -14,9 +14,15 @@ Example:
     True
 """
 
+from calibrax.metrics import composition as composition
 from calibrax.metrics import functional as functional
+from calibrax.metrics import learning as learning
+from calibrax.metrics import perceptual as perceptual
+from calibrax.metrics import stateful as stateful
+from calibrax.metrics import wrappers as wrappers
 from calibrax.metrics._api import compute, domains, get, list_metrics
-from calibrax.metrics.errors import MetricInputError
+from calibrax.metrics._weights import load_weights, save_weights
+from calibrax.metrics.errors import MetricInputError, MetricWeightsError
 from calibrax.metrics.registry import (
     INVARIANCES,
     METRICS,
@@ -33,12 +39,20 @@ __all__ = [
     "PROPERTY_NAMES",
     "MetricEntry",
     "MetricInputError",
+    "MetricWeightsError",
     "Signature",
     "Tier",
+    "composition",
     "compute",
     "domains",
     "functional",
     "get",
+    "learning",
     "list_metrics",
+    "load_weights",
+    "perceptual",
     "register",
+    "save_weights",
+    "stateful",
+    "wrappers",
 ]

@@ -56,6 +56,8 @@ class Signature(str, Enum):
     GROUPS = "predictions_targets_groups"  # fn(predictions, targets, groups)
     INTERVAL = "interval"  # fn(lower, upper, targets)
     GAUSSIAN = "gaussian"  # fn(mean, variance, targets)
+    EMBEDDINGS_LABELS = "embeddings_labels"  # fn(embeddings, labels): one embedding per row, class ids
+    VIEWS = "views"  # fn(z1, z2): two views of one batch; row i of each is a positive pair
 
 
 INVARIANCES = frozenset({"translation", "rotation", "scale", "permutation", "relabeling"})
@@ -100,6 +102,7 @@ class MetricEntry:
     jit_compatible: bool = True  # jax.jit(fn) gives the eager value
     invariances: frozenset[str] = field(default_factory=frozenset)
     description: str = ""  # one line; defaults to the first docstring line
+    class_path: str = ""  # tiers 1 and 2: "module:Class" holding the state or the weights
     builtin: bool = False  # shipped with calibrax (a user entry of the same name wins)
 
     def __post_init__(self) -> None:
@@ -143,6 +146,7 @@ class MetricEntry:
             **self.properties(),
             "function": self.definition_key,
             "description": self.description,
+            "class_path": self.class_path,
             "builtin": self.builtin,
         }
 

@@ -138,7 +138,8 @@ def _transform(entry: MetricEntry, kind: str, x: list[Any], kw: dict[str, Any],
             if key in kw:
                 kw[key] = np.asarray(kw[key])[perm]
     elif kind == "relabeling":
-        which = {Signature.GROUPS: [2], Signature.FEATURES_LABELS: [1]}.get(entry.signature, [0, 1])
+        which = {Signature.GROUPS: [2], Signature.FEATURES_LABELS: [1],
+                 Signature.EMBEDDINGS_LABELS: [1]}.get(entry.signature, [0, 1])
         for i in which:
             k = kw.get("num_clusters") or kw.get("num_classes") or kw.get("num_groups") or int(x[i].max()) + 1
             out[i] = rng.permutation(k).astype(x[i].dtype)[x[i]]

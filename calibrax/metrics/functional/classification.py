@@ -285,12 +285,32 @@ def _scores_targets(scores: ArrayLike, targets: ArrayLike) -> tuple[Array, Array
     return s, t
 
 
+def _order_key(x: Array) -> Array:
+    """Integers that sort as the floats ``x`` do (-0.0 equal to 0.0).
+
+    A sort of one integer array is several times faster on CPU than a sort of floats (which
+    orders NaNs and signed zeros) or a key-value sort, and the metrics below need only this.
+    """
+    if x.dtype not in (jnp.float32, jnp.float64):
+        x = x.astype(jnp.float32)
+    itype = jnp.int32 if x.dtype == jnp.float32 else jnp.int64
+    bits = jax.lax.bitcast_convert_type(jnp.where(x == 0, jnp.zeros_like(x), x), itype)
+    return jnp.where(bits < 0, bits ^ jnp.iinfo(itype).max, bits)  # negatives: larger magnitude sorts first
+
+
+def _sorted_keys(keys: Array) -> Array:
+    return jax.lax.sort(keys, is_stable=False)
+
+
 def _average_ranks(x: Array) -> Array:
     """1-based ranks of ``x``, ties sharing their mean rank."""
-    srt = jnp.sort(x)
-    left = jnp.searchsorted(srt, x, side="left")
-    right = jnp.searchsorted(srt, x, side="right")
-    return (left + right + 1) / 2.0
+    keys = _order_key(x)
+    srt = _sorted_keys(keys)
+    left = jnp.searchsorted(srt, keys, side="left")  # where each value's tie group starts
+    idx = jnp.arange(srt.size)
+    last = jnp.concatenate([srt[1:] != srt[:-1], jnp.ones(1, bool)])  # the last member of a tie group
+    group_end = jax.lax.cummin(jnp.where(last, idx, srt.size), reverse=True)  # a second search, as a gather
+    return (left + group_end[left] + 2) / 2.0
 
 
 def _binary_auc(scores: Array, positive: Array) -> Array:
@@ -303,12 +323,11 @@ def _binary_auc(scores: Array, positive: Array) -> Array:
 
 def _binary_ap(scores: Array, positive: Array) -> Array:
     pos = positive.astype(scores.dtype)
-    order = jnp.argsort(scores)
-    srt, pos_sorted = scores[order], pos[order]
-    left = jnp.searchsorted(srt, scores, side="left")
+    keys = _order_key(scores)
+    left = jnp.searchsorted(_sorted_keys(keys), keys, side="left")  # where each value's tie group starts
     n_ge = scores.size - left  # samples scored at least as high (the tie group included)
-    pos_before = jnp.concatenate([jnp.zeros(1, scores.dtype), jnp.cumsum(pos_sorted)])[left]
-    tp_ge = pos.sum() - pos_before
+    per_group = jnp.zeros(scores.size, scores.dtype).at[left].add(pos)  # positives of each tie group
+    tp_ge = jnp.cumsum(per_group[::-1])[::-1][left]  # positives scored at least as high
     return jnp.sum(pos * tp_ge / n_ge) / pos.sum()
 
 

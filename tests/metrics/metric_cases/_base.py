@@ -1,0 +1,61 @@
+"""The row type, the table every domain module fills, and input helpers they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Inputs = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    make: Callable[[np.random.Generator], Inputs]
+    reference: Callable[..., Any] | None
+    rtol: float = 1e-5
+    atol: float = 1e-5
+    x64: bool = True  # also compare at 1e-10 with float64 inputs under jax.enable_x64
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, make: Callable[[np.random.Generator], Inputs], reference: Callable[..., Any] | None,
+         **opts: Any) -> None:
+    CASES[name] = Case(make, reference, **opts)
+
+
+N = 64
+
+
+def reg_pair(rng: np.random.Generator, n: int = N, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    if positive:
+        return rng.uniform(0.2, 3.0, n), rng.uniform(0.2, 3.0, n)
+    t = rng.normal(size=n)
+    return (t + 0.5 * rng.normal(size=n)), t
+
+
+def labels(rng: np.random.Generator, k: int, n: int = N) -> tuple[np.ndarray, np.ndarray]:
+    t = rng.integers(0, k, n)
+    p = np.where(rng.random(n) < 0.6, t, rng.integers(0, k, n))
+    return p.astype(np.int32), t.astype(np.int32)
+
+
+def probs(rng: np.random.Generator, k: int, n: int = N) -> tuple[np.ndarray, np.ndarray]:
+    t = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k)) + 1.5 * np.eye(k)[t]
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return p, t.astype(np.int32)
+
+
+def simplex(rng: np.random.Generator, k: int = 8, rows: tuple[int, ...] = ()) -> np.ndarray:
+    x = rng.uniform(0.05, 1.0, (*rows, k))
+    return (x / x.sum(axis=-1, keepdims=True))
+
+
+def f32(*xs: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(x, np.float32) for x in xs)
