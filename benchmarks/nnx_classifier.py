@@ -2,7 +2,8 @@
 
 The factory trains a small MLP on Gaussian blobs (generated here, nothing downloaded), then
 times its forward pass on a held-out set; ``outputs`` gives the held-out predictions, class
-probabilities and labels for the quality metrics its YAML declares (accuracy, ECE, log loss).
+probabilities and labels for the quality metrics its YAML declares (accuracy, ECE, log loss),
+and ``series`` the training loss of every step for the convergence check its YAML declares.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def nnx_classifier(steps: int, classes: int, features: int = 16, hidden: int = 6
         optimizer.update(model, grads)
         return loss
 
+    losses = []
     for i in range(steps):
         lo = (i * 256) % 2048
-        step(model, optimizer, x[lo:lo + 256], y[lo:lo + 256])
+        losses.append(step(model, optimizer, x[lo:lo + 256], y[lo:lo + 256]))
 
     workload = calibrax.from_nnx_module(model, x_test, items=int(x_test.shape[0]))
 
@@ -62,4 +64,7 @@ def nnx_classifier(steps: int, classes: int, features: int = 16, hidden: int = 6
         probabilities = jax.nn.softmax(workload.call(), axis=-1)
         return {"predictions": jnp.argmax(probabilities, axis=-1), "probabilities": probabilities, "targets": y_test}
 
-    return calibrax.Workload(workload.fn, args=workload.args, items=workload.items, outputs=outputs)
+    def series() -> dict[str, list[float]]:
+        return {"loss": [float(v) for v in jax.device_get(losses)]}
+
+    return calibrax.Workload(workload.fn, args=workload.args, items=workload.items, outputs=outputs, series=series)

@@ -34,6 +34,11 @@ class Workload:
         items: items processed per call (batch size, tokens); gives a ``throughput`` measure.
         outputs: values for quality metrics (for example ``{"predictions": ..., "targets":
             ...}``), kept with the workload for the metrics that a benchmark declares.
+        series: per-step values recorded while the workload was built, such as a training
+            loss: a mapping of series name to a 1-D sequence (a list, a NumPy or JAX array),
+            or a zero-argument callable returning one. Stored with the case under
+            ``meta["series"]`` and read by the convergence checks of the benchmark's
+            ``validation:`` block.
 
     Example:
         >>> w = Workload(sum, args=([1, 2, 3],))
@@ -46,6 +51,7 @@ class Workload:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     items: int | None = None
     outputs: Any = None
+    series: Any = None
 
     def __post_init__(self) -> None:
         if not callable(self.fn):
@@ -55,6 +61,11 @@ class Workload:
         if self.items is not None and (not isinstance(self.items, int) or self.items <= 0):
             raise BenchmarkError(
                 f"Workload.items must be a positive int (items per call), got {self.items!r}."
+            )
+        if self.series is not None and not (isinstance(self.series, Mapping) or callable(self.series)):
+            raise BenchmarkError(
+                "Workload.series must be a mapping of series name to per-step values (e.g. "
+                f"{{'loss': losses}}) or a zero-argument callable returning one, got {type(self.series).__name__}."
             )
         if not isinstance(self.args, tuple):
             object.__setattr__(self, "args", tuple(self.args))

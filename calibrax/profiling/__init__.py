@@ -1,10 +1,10 @@
 """profiling: measurements around a Workload (processing layer; imports only core).
 
 Importing this package registers the built-in profilers: resources, flops, roofline,
-compilation, memory, gpu, energy and carbon (see ``PROFILERS``).
+compilation, memory, gpu, energy and carbon, and the opt-in tracing (see ``PROFILERS``).
 """
 
-from calibrax.profiling import carbon, compilation, energy, gpu, resources  # noqa: F401  (registers them)
+from calibrax.profiling import carbon, compilation, energy, gpu, resources, tracing  # noqa: F401  (registers them)
 from calibrax.profiling.base import (
     PROFILERS,
     RUNNER_STEPS,
@@ -21,6 +21,7 @@ from calibrax.profiling.base import (
 from calibrax.profiling.flops import analytic_flops, cost_summary, declare_flops
 from calibrax.profiling.roofline import Roofline, roofline
 from calibrax.profiling.timing import TimingProtocol, calibrate_calls, measure_workload, time_stages
+from calibrax.profiling.tracing import summarize_trace
 
 __all__ = [
     "PROFILERS",
@@ -42,5 +43,6 @@ __all__ = [
     "register_profiler",
     "resolve_profilers",
     "roofline",
+    "summarize_trace",
     "time_stages",
 ]

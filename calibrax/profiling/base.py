@@ -64,6 +64,12 @@ class ProfilingOptions:
         carbon_intensity: grid carbon intensity in g CO2e per kWh.
         pue: power usage effectiveness of the data centre (1 for a desktop).
         complexity: whether the runner fits complexity classes over size sweeps.
+        carbon_backend: ``formula`` (energy x intensity x PUE) or ``codecarbon`` (its offline
+            tracker, with the grid of ``carbon_country``).
+        carbon_country: ISO 3166 alpha-3 code of the country whose grid codecarbon uses.
+        trace_dir: the folder the ``tracing`` profiler writes each case's trace under (None:
+            a new temporary folder).
+        trace_calls: untimed calls recorded in each trace.
     """
 
     profilers: tuple[str, ...] = ()
@@ -73,6 +79,10 @@ class ProfilingOptions:
     carbon_intensity: float = 475.0
     pue: float = 1.0
     complexity: bool = False
+    carbon_backend: str = "formula"
+    carbon_country: str | None = None
+    trace_dir: str | None = None
+    trace_calls: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; ``ProfilingOptions.from_dict`` reads it back."""
@@ -111,11 +121,15 @@ class ProfileOutput:
         measures: measure name -> result, merged into the case's measures.
         unavailable: measure name -> why it could not be measured here.
         meta: facts for the case's meta, stored under ``profiling.<profiler name>``.
+        artifacts: files written for the case, name -> ``{"path", "kind", "summary"}``; they
+            go into the case's meta under ``artifacts`` and the runner stores them with the
+            case (``Store.add_artifact``).
     """
 
     measures: Mapping[str, MeasureResult] = field(default_factory=dict)
     unavailable: Mapping[str, str] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
+    artifacts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -300,6 +314,7 @@ class ProfilerSession:
         found: dict[str, MeasureResult] = {}
         unavailable: dict[str, str] = {}
         meta: dict[str, Any] = {}
+        artifacts: dict[str, Any] = {}
         if self._started:
             self._each("stop")
         for p in self.profilers if self._started else []:
@@ -312,14 +327,17 @@ class ProfilerSession:
             unavailable.update(out.unavailable)
             if out.meta:
                 meta[p.name] = dict(out.meta)
+            artifacts.update({k: dict(v) for k, v in out.artifacts.items()})
         case_meta: dict[str, Any] = {}
         if meta:
             case_meta["profiling"] = meta
+        if artifacts:
+            case_meta["artifacts"] = artifacts
         if unavailable:
             case_meta["unavailable"] = unavailable
         if self.errors:
             case_meta["profiler_errors"] = dict(self.errors)
-        return ProfileOutput(found, unavailable, case_meta)
+        return ProfileOutput(found, unavailable, case_meta, artifacts)
 
 
 def measure_profiled(

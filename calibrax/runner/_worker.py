@@ -57,9 +57,10 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
     protocol = TimingProtocol(**job["protocol"])
     profiling = ProfilingOptions.from_dict(job.get("profiling"))
     metrics = [MetricSpec(**m) for m in job.get("metrics") or []]
+    output_checks = list(job.get("output_checks") or [])
     for index, params in job["cases"]:
         _emit(channel, event="start", index=index)
-        case = run_case(spec, params, protocol, profiling, metrics)
+        case = run_case(spec, params, protocol, profiling, metrics, output_checks)
         _emit(channel, event="case", index=index, case=case_to_dict(case))
     _emit(channel, event="done")
 

@@ -7,7 +7,8 @@ Two config folders are searched, the first one winning for a name both define:
 
 A benchmark file ``conf/benchmark/NAME.yaml`` declares ``source`` (a module name, or a ``.py``
 path relative to the folder that holds that ``conf/``), ``params`` (name -> list of values),
-and optionally ``description``, ``metrics`` and ``thresholds``.
+and optionally ``description``, ``metrics``, ``thresholds`` and ``validation`` (checks on its
+cases, see :mod:`calibrax.runner.validation`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class BenchmarkEntry:
     metrics: tuple[str, ...] = ()
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     config_file: Path | None = None
+    validation: Mapping[str, Any] = field(default_factory=dict)  # the raw validation: block
 
 
 def discover_benchmarks(cwd: Path | None = None) -> dict[str, BenchmarkEntry]:
@@ -92,6 +94,7 @@ _EXPECTED = {
     "params": "a mapping of param names to lists of values",
     "metrics": "a list of metric names (or mappings with name, predictions, targets, kwargs)",
     "thresholds": "a mapping of measure names to margins",
+    "validation": "a mapping with gate (true or false) and checks (a list of convergence and accuracy checks)",
 }
 
 
@@ -144,4 +147,5 @@ def load_benchmark_entry(path: Path) -> BenchmarkEntry:
         metrics=tuple(data["metrics"]),
         thresholds=data["thresholds"],
         config_file=path,
+        validation=data["validation"],
     )

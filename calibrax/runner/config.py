@@ -16,10 +16,13 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 __all__ = [
+    "AccuracyCheckConfig",
     "BenchmarkFileConfig",
+    "CarbonBackend",
     "CIConfig",
     "CIMode",
     "CalibraxConfig",
+    "ConvergenceCheckConfig",
     "HardwareConfig",
     "Isolation",
     "ProfileConfig",
@@ -30,6 +33,7 @@ __all__ = [
     "SuiteConfig",
     "ThresholdsConfig",
     "TimingMode",
+    "ValidationConfig",
     "register_configs",
 ]
 
@@ -58,6 +62,50 @@ class SuiteConfig:
 
 
 @dataclass
+class ConvergenceCheckConfig:
+    """``type: convergence``: a series the Workload returns must reach its tolerances."""
+
+    type: str = "convergence"
+    series: str = MISSING  # a name in the Workload's series (Workload(..., series={"loss": ...}))
+    tolerances: list[float] = MISSING  # errors |x - target| to reach (> 0), e.g. [0.1, 0.01]
+    target: float = 0.0  # the value the series should approach (0 for a loss)
+    relative: bool = False  # read tolerances as fractions of the first error
+    max_steps: int | None = None  # every tolerance must be met by this step (0-based); null: any step
+    rate: str | None = None  # expected rate: linear, sublinear or superlinear; null: not checked
+    plateau_window: int = 20  # steps without progress that make a plateau (>= 2)
+    plateau_tol: float = 1e-3  # relative improvement over the window that still counts as progress
+    divergence_factor: float = 10.0  # an error this many times its best so far is divergence (> 1)
+
+
+@dataclass
+class AccuracyCheckConfig:
+    """``type: accuracy``: a measured value against a reference value (``measure`` and
+    ``reference``), or an output against the same benchmark's output at other params (``output``
+    and ``reference_params``, e.g. float32 against float64)."""
+
+    type: str = "accuracy"
+    measure: str | None = None  # a measure of the case (its median), e.g. accuracy or log_loss
+    reference: float | None = None  # the value to compare the measure with
+    better: str = "equal"  # higher, lower or equal: which side of the reference is allowed
+    margin: float = 0.0  # allowed distance from the reference (a fraction of it when relative)
+    relative: bool = False  # read margin as a fraction of |reference|
+    output: str | None = None  # a key of the Workload's outputs; "return" for the timed call's result
+    reference_params: dict[str, Any] | None = None  # params that give the reference, e.g. {dtype: float64}
+    x64: bool = True  # compute the reference with 64-bit JAX types enabled
+    max_abs: float | None = None  # bound on the largest absolute error
+    max_rel: float | None = None  # bound on the largest relative error
+    max_ulps: float | None = None  # bound on the largest error in ULPs of the output's dtype
+
+
+@dataclass
+class ValidationConfig:
+    """A benchmark's ``validation:`` block: checks run on every case, stored per run."""
+
+    gate: bool = False  # true: a violation fails the run (exit 1); false: stored and reported only
+    checks: list[Any] = field(default_factory=list)  # ConvergenceCheckConfig / AccuracyCheckConfig mappings
+
+
+@dataclass
 class BenchmarkFileConfig:
     """The schema of one ``conf/benchmark/NAME.yaml`` (read by name, not composed)."""
 
@@ -66,6 +114,12 @@ class BenchmarkFileConfig:
     params: dict[str, Any] = field(default_factory=dict)  # param name -> list of values (a grid)
     metrics: list[Any] = field(default_factory=list)  # metric names, or {name, predictions, targets, kwargs}
     thresholds: dict[str, Any] = field(default_factory=dict)  # margins for this benchmark
+    validation: ValidationConfig = field(default_factory=ValidationConfig)  # convergence and accuracy checks
+
+
+class CarbonBackend(str, Enum):
+    formula = "formula"  # energy x profile.carbon_intensity x profile.pue (needs the energy measure)
+    codecarbon = "codecarbon"  # codecarbon's offline tracker (pip install calibrax[carbon])
 
 
 @dataclass
@@ -83,10 +137,16 @@ class ProfileConfig:
     case_timeout: float = 300.0  # s; a case still running after this is killed, stored as timeout
     worker_start_timeout: float = 120.0  # s allowed for a worker to import JAX and the benchmark
     # Profilers run around the timed rounds: timing (always), resources, flops, roofline,
-    # compilation, memory, gpu, energy, carbon, complexity (a fit over a size sweep), or all.
+    # compilation, memory, gpu, energy, carbon, complexity (a fit over a size sweep), or all;
+    # tracing (a jax.profiler trace per case) is opt-in: all does not select it.
     profilers: list[str] = field(default_factory=lambda: ["timing"])
     carbon_intensity: float = 475.0  # g CO2e per kWh of the grid (world average, IEA 2019)
     pue: float = 1.0  # power usage effectiveness of the data centre (>= 1; 1 for a desktop)
+    carbon_backend: CarbonBackend = CarbonBackend.formula  # formula or codecarbon
+    carbon_country: str | None = None  # ISO 3166 alpha-3 country for codecarbon's grid (e.g. FRA, USA)
+    trace_dir: str = "traces"  # tracing: traces go to DIR/<run-id>/, relative to the store's folder
+    trace_calls: int = 3  # tracing: untimed calls recorded in each case's trace (>= 1)
+    cold_compile: bool = False  # also time each jitted case's compile in a fresh process, no cache
 
 
 @dataclass

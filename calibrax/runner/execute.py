@@ -26,6 +26,7 @@ from calibrax.profiling.base import ProfileContext, ProfilingOptions, measure_pr
 from calibrax.profiling.flops import analytic_flops
 from calibrax.profiling.timing import TimingProtocol
 from calibrax.runner.quality import MetricSpec, compute_metrics
+from calibrax.runner.validation import check_outputs, series_of
 from calibrax.statistics.analyzer import summarize
 
 __all__ = ["load_benchmark", "run_case", "summarised", "utc_now"]
@@ -80,9 +81,15 @@ def load_benchmark(name: str, source: str | None) -> BenchmarkSpec:
 
 
 def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingProtocol,
-             profiling: ProfilingOptions | None = None, metrics: Sequence[MetricSpec] = ()) -> CaseResult:
+             profiling: ProfilingOptions | None = None, metrics: Sequence[MetricSpec] = (),
+             output_checks: Sequence[Mapping[str, Any]] = ()) -> CaseResult:
     """Build the workload for one grid point and time it, with the selected profilers around
-    its timed rounds, then compute its quality metrics on its outputs; failures become data."""
+    its timed rounds, then compute its quality metrics on its outputs; failures become data.
+
+    The Workload's series go into the case's ``meta["series"]``; the output comparisons of its
+    ``validation:`` block (``output_checks``) are made here and their entries go into
+    ``meta["validation"]`` for the parent to gather.
+    """
     started_at = utc_now()
     t0 = time.perf_counter()
     measures: dict[str, MeasureResult] = {}
@@ -95,6 +102,11 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
         measure_profiled(workload, protocol, context, into=measures, meta=meta)
         if metrics:
             measures.update(compute_metrics(spec.name, workload.outputs, metrics))
+        series = series_of(spec.name, workload.series)
+        if series:
+            meta["series"] = series
+        if output_checks:
+            meta["validation"] = check_outputs(spec.name, params, workload, output_checks, spec.setup)
     except Exception:
         status, error = CaseStatus.ERROR, traceback.format_exc()
     return CaseResult(

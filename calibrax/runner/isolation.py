@@ -45,6 +45,7 @@ class WorkerJob:
     start_timeout: float
     profiling: Mapping[str, Any] = field(default_factory=dict)  # ProfilingOptions.to_dict()
     metrics: Sequence[Mapping[str, Any]] = ()  # MetricSpec.to_dict() of each quality metric
+    output_checks: Sequence[Mapping[str, Any]] = ()  # ValidationSpec.output_checks(): made in the worker
 
 
 class _WorkerGone(Exception):
@@ -124,6 +125,7 @@ def _payload(job: WorkerJob, cases: Sequence[tuple[int, Mapping[str, Any]]]) -> 
         "sys_path": list(job.sys_path),
         "profiling": dict(job.profiling),
         "metrics": [dict(m) for m in job.metrics],
+        "output_checks": [dict(c) for c in job.output_checks],
     }
 
 

@@ -91,6 +91,9 @@ def _run(cfg: dict[str, Any], ctx: JobContext, catalog: Mapping[str, BenchmarkEn
 
 def _print_outcome(outcome: Any) -> None:
     print(f"Run {outcome.run_id}: {outcome.status.value}, {len(outcome.cases)} case(s), exit code {outcome.exit_code}")
+    if outcome.validation is not None:
+        for line in outcome.validation.lines():
+            print(line)
     if outcome.check is not None:
         from calibrax.ci.guard import summary_lines
 

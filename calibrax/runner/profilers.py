@@ -1,6 +1,7 @@
 """The runner's side of profiling: which profilers run, with which peaks, and complexity fits.
 
-- :func:`check_profilers` validates ``profile.profilers`` before anything runs (exit 2).
+- :func:`check_profilers` validates ``profile.profilers`` and the carbon backend before
+  anything runs (exit 2).
 - :func:`profiling_options` turns the config and the machine's fingerprint into the
   :class:`~calibrax.profiling.ProfilingOptions` sent to every case: roofline peaks come from
   the hardware target (``hardware.peak_flops``, ``hardware.bandwidth``), else from a
@@ -13,25 +14,45 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from calibrax.analysis import AnalysisError, classify_complexity, fit_power_law
+from calibrax.core.errors import ConfigError
 from calibrax.core.models import CaseResult, CaseStatus, HardwareInfo
 from calibrax.profiling.base import ProfilingOptions, resolve_profilers
 from calibrax.profiling.calibrate import calibration_path, load_calibration
+from calibrax.profiling.carbon import codecarbon_available
 
 __all__ = ["check_profilers", "complexity_fits", "profiling_options", "with_complexity"]
 
 
 def check_profilers(cfg: Mapping[str, Any]) -> None:
-    """Raise ConfigError for an unknown name in ``profile.profilers``."""
-    resolve_profilers((cfg.get("profile") or {}).get("profilers"))
+    """Raise ConfigError for an unknown name in ``profile.profilers``, for a codecarbon backend
+    without its country or package, and for ``trace_calls`` below 1."""
+    profile = cfg.get("profile") or {}
+    names, _ = resolve_profilers(profile.get("profilers"))
+    if int(profile.get("trace_calls", 3)) < 1:
+        raise ConfigError(f"profile.trace_calls must be at least 1, got {profile.get('trace_calls')!r}.")
+    if "carbon" not in names or str(profile.get("carbon_backend", "formula")) != "codecarbon":
+        return
+    country = profile.get("carbon_country")
+    if not isinstance(country, str) or not re.fullmatch(r"[A-Za-z]{3}", country):
+        raise ConfigError(
+            "profile.carbon_backend=codecarbon needs the grid's country as an ISO 3166 alpha-3 code, got "
+            f"profile.carbon_country={country!r}; e.g. profile.carbon_country=FRA."
+        )
+    if not codecarbon_available():
+        raise ConfigError(
+            "profile.carbon_backend=codecarbon needs the codecarbon package, which is not installed here. "
+            "Install it with: pip install calibrax[carbon] (or use profile.carbon_backend=formula)."
+        )
 
 
-def profiling_options(cfg: Mapping[str, Any], hardware: HardwareInfo) -> ProfilingOptions:
-    """The profiling options of a run on ``hardware``."""
+def profiling_options(cfg: Mapping[str, Any], hardware: HardwareInfo, trace_dir: str | None = None) -> ProfilingOptions:
+    """The profiling options of a run on ``hardware``; traces go under ``trace_dir``."""
     profile = cfg.get("profile") or {}
     names, steps = resolve_profilers(profile.get("profilers"))
     hw = cfg.get("hardware") or {}
@@ -52,6 +73,10 @@ def profiling_options(cfg: Mapping[str, Any], hardware: HardwareInfo) -> Profili
         carbon_intensity=float(profile.get("carbon_intensity", 475.0)),
         pue=float(profile.get("pue", 1.0)),
         complexity="complexity" in steps,
+        carbon_backend=str(profile.get("carbon_backend", "formula")),
+        carbon_country=profile.get("carbon_country"),
+        trace_dir=trace_dir,
+        trace_calls=int(profile.get("trace_calls", 3)),
     )
 
 

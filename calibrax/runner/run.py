@@ -25,19 +25,29 @@ from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError, HardwareUnavailableError, NotFoundError
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus, Verdict
 from calibrax.core.registry import unknown_name_message
-from calibrax.exporters import ExportOutcome, export_all, format_seconds, get_exporter, with_baseline
+from calibrax.exporters import (
+    ExportOutcome,
+    collect_report_data,
+    export_all,
+    format_seconds,
+    get_exporter,
+    with_baseline,
+)
 from calibrax.profiling.base import ProfilingOptions
 from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
 from calibrax.profiling.timing import TimingProtocol
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
+from calibrax.runner.cold import with_cold_compile
 from calibrax.runner.execute import load_benchmark, run_case, summarised, utc_now
 from calibrax.runner.interleaved import TrialSettings, interleaved_gate
 from calibrax.runner.isolation import WorkerJob, probe_device, run_isolated
 from calibrax.runner.profilers import check_profilers, profiling_options, with_complexity
 from calibrax.runner.quality import MetricSpec, parse_metric_specs, threshold_verdicts
 from calibrax.runner.sweep import JOB_STORE, RESULT_FILE, skipped_cases
+from calibrax.runner.validation import ValidationSpec, gating_violations, parse_validation, validation_entries
 from calibrax.runner.worktree import resolve_commit
 from calibrax.storage import Store
+from calibrax.validation import ValidationReport, entry_to_dict, validation_report
 
 __all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "plan_run", "run_benchmarks"]
 
@@ -59,11 +69,12 @@ class PlannedBenchmark:
     source: str | None
     cases: tuple[dict[str, Any], ...]
     metrics: tuple[MetricSpec, ...] = ()  # quality metrics computed on the Workload's outputs
+    validation: ValidationSpec | None = None  # checks of its validation: block, when it declares any
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What a run produced: its id, status, gate result, report and exit code."""
+    """What a run produced: its id, status, gate result, report, exit code and validation."""
 
     run_id: str
     status: RunStatus
@@ -72,6 +83,7 @@ class RunOutcome:
     exported: ExportOutcome | None
     report_dir: Path | None
     exit_code: int
+    validation: ValidationReport | None = None
 
 
 def _selected_names(cfg: Mapping[str, Any]) -> list[str]:
@@ -99,7 +111,11 @@ def plan_run(cfg: Mapping[str, Any], catalog: Mapping[str, BenchmarkEntry]) -> l
         if grid is None:
             grid = dict(entry.params) if entry else dict(BENCHMARKS.get(name).params)
         metrics = tuple(parse_metric_specs(name, entry.metrics)) if entry and entry.metrics else ()
-        planned.append(PlannedBenchmark(name, entry.source if entry else None, tuple(expand_grid(grid)), metrics))
+        validation = None
+        if entry is not None and entry.validation:
+            validation = parse_validation(name, entry.validation, f"Benchmark config {entry.config_file}")
+        planned.append(PlannedBenchmark(name, entry.source if entry else None, tuple(expand_grid(grid)), metrics,
+                                        validation))
     for name in params_cfg:
         if name not in known:
             raise ConfigError(f"params.{name}: " + unknown_name_message("benchmark", name, known))
@@ -130,11 +146,15 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def exit_code_for(cases: Sequence[CaseResult], check: CheckResult | None) -> int:
-    """3 when a case did not end ok, else 1 on a regression, else 0."""
+def exit_code_for(cases: Sequence[CaseResult], check: CheckResult | None,
+                  validation: ValidationReport | None = None) -> int:
+    """3 when a case did not end ok, else 1 on a regression or a violation of a gating
+    validation check, else 0."""
     if any(c.status is not CaseStatus.OK for c in cases):
         return EXIT_BENCHMARK_FAILED
     if check is not None and check.regressions:
+        return EXIT_REGRESSION
+    if validation is not None and gating_violations(validation.entries):
         return EXIT_REGRESSION
     return EXIT_OK
 
@@ -220,20 +240,50 @@ def run_benchmarks(
         store.begin_run(run)
         hardware = hardware_info(host_info(), device)
         store.set_run_hardware(run.id, hardware)
-        profiling = profiling_options(cfg, hardware)
+        profiling = profiling_options(cfg, hardware, trace_root(profile, store.path, run.id))
         log.info("Run %s: %d benchmark(s), store %s", run.id, len(planned), store.path)
+        worker_entries: dict[int, list[dict[str, Any]]] = {}
         try:
-            cases = tuple(_measure_all(store, run.id, planned, protocol, profile, platform, cwd, isolated, profiling))
+            cases = tuple(_measure_all(store, run.id, planned, protocol, profile, platform, cwd, isolated, profiling,
+                                       worker_entries))
         except BaseException:
             store.finish_run(run.id, RunStatus.INTERRUPTED, utc_now())
             raise
         status = RunStatus.OK if all(c.status is CaseStatus.OK for c in cases) else RunStatus.FAILED
         store.finish_run(run.id, status, utc_now())
+        report = _validate(store, run.id, planned, cases, worker_entries)
         check = _gate(store, run.id, cfg, cwd, planned, policy, threshold_verdicts(cases, policy))
         exported, report_dir = _export(store, run.id, cfg, cwd, check)
         if spool_dir is not None:
             _spool(store, run.id, check, spool_dir)
-    return RunOutcome(run.id, status, cases, check, exported, report_dir, exit_code_for(cases, check))
+    return RunOutcome(run.id, status, cases, check, exported, report_dir, exit_code_for(cases, check, report), report)
+
+
+def trace_root(profile: Mapping[str, Any], store_path: Path, run_id: str) -> str:
+    """Where the ``tracing`` profiler writes this run's traces: ``profile.trace_dir`` (relative
+    to the store's folder unless absolute) / run id.
+
+    Example:
+        >>> trace_root({}, Path("/work/calibrax.db"), "r1")
+        '/work/traces/r1'
+    """
+    base = Path(str(profile.get("trace_dir") or "traces"))
+    return str((base if base.is_absolute() else store_path.resolve().parent / base) / run_id)
+
+
+def _validate(store: Store, run_id: str, planned: Sequence[PlannedBenchmark], cases: Sequence[CaseResult],
+              worker_entries: Mapping[int, Sequence[Mapping[str, Any]]]) -> ValidationReport | None:
+    """Run the validation checks the benchmarks declare, store the report and log its violations."""
+    specs = {b.name: b.validation for b in planned if b.validation is not None}
+    if not specs:
+        return None
+    entries = validation_entries(specs, cases, worker_entries)
+    report = validation_report(run_id, entries, gate=any(s.gate for s in specs.values()))
+    if entries:
+        store.add_validation(run_id, report.entries, gate=report.gate)
+    for entry in report.violations:
+        log.warning("Validation: %s", entry.message)
+    return report
 
 
 def _record_skip(store: Store, run: RunInfo, planned: Sequence[PlannedBenchmark], reason: str,
@@ -251,13 +301,18 @@ def _record_skip(store: Store, run: RunInfo, planned: Sequence[PlannedBenchmark]
 
 
 def _spool(store: Store, run_id: str, check: CheckResult | None, spool_dir: Path) -> None:
-    """Write the finished run (and its verdicts) as JSON into the job folder, for ingestion."""
+    """Write the finished run (its verdicts and validation checks) as JSON into the job folder,
+    for ingestion."""
     record = store.load_run(run_id)
     if check is not None:
         record = replace(record, verdicts=check.verdicts,
                          baseline={"name": check.baseline_name, "run_id": check.baseline_run_id})
+    payload = record.to_dict()
+    entries, gate = store.load_validation(run_id)
+    if entries:  # loaded back with the run by calibrax ingest
+        payload["validation"] = {"gate": gate, "entries": [entry_to_dict(e) for e in entries]}
     tmp = spool_dir / f"{RESULT_FILE}.tmp"
-    tmp.write_text(json.dumps(record.to_dict(), default=str), encoding="utf-8")
+    tmp.write_text(json.dumps(payload, default=str), encoding="utf-8")
     os.replace(tmp, spool_dir / RESULT_FILE)
 
 
@@ -271,28 +326,43 @@ def _device(platform: str | None, isolated: bool, timeout: float) -> dict[str, A
 def _measure_all(
     store: Store, run_id: str, planned: Sequence[PlannedBenchmark], protocol: TimingProtocol,
     profile: Mapping[str, Any], platform: str | None, cwd: Path, isolated: bool, profiling: ProfilingOptions,
+    worker_entries: dict[int, list[dict[str, Any]]],
 ) -> Iterator[CaseResult]:
+    """Measure and store every case; the validation entries workers made are moved from each
+    case's meta into ``worker_entries`` (by position in the run)."""
+    seq = 0
+    timeout = float(profile.get("case_timeout", 300.0))
     for bench in planned:
+        checks = bench.validation.output_checks() if bench.validation is not None else []
         if isolated:
             job = WorkerJob(
                 bench.name, bench.source, list(enumerate(bench.cases)),
                 protocol_settings(profile), platform,
-                [str(cwd)], float(profile.get("case_timeout", 300.0)),
+                [str(cwd)], timeout,
                 float(profile.get("worker_start_timeout", 120.0)), profiling.to_dict(),
-                [m.to_dict() for m in bench.metrics],
+                [m.to_dict() for m in bench.metrics], checks,
             )
             results: Iterator[tuple[int, CaseResult]] = run_isolated(job)
         else:
-            results = _in_process(bench, protocol, cwd, profiling)
+            results = _in_process(bench, protocol, cwd, profiling, checks)
         for _, case in with_complexity(results, len(bench.cases), profiling.complexity):
+            if profile.get("cold_compile"):
+                case = with_cold_compile(case, bench.source, platform=platform, sys_path=[str(cwd)], timeout=timeout)
+            if "validation" in case.meta:
+                worker_entries[seq] = list(case.meta["validation"])
+                case = replace(case, meta={k: v for k, v in case.meta.items() if k != "validation"})
             case = summarised(case)
             store.add_case(run_id, case)
+            for name, artifact in (case.meta.get("artifacts") or {}).items():
+                store.add_artifact(run_id, seq, name, str(artifact["path"]), kind=str(artifact.get("kind", "")),
+                                   summary=artifact.get("summary") or {})
             _log_case(case)
+            seq += 1
             yield case
 
 
 def _in_process(bench: PlannedBenchmark, protocol: TimingProtocol, cwd: Path,
-                profiling: ProfilingOptions) -> Iterator[tuple[int, CaseResult]]:
+                profiling: ProfilingOptions, output_checks: Sequence[Mapping[str, Any]] = ()) -> Iterator[tuple[int, CaseResult]]:
     if str(cwd) not in sys.path:
         sys.path.insert(0, str(cwd))
     try:
@@ -303,7 +373,7 @@ def _in_process(bench: PlannedBenchmark, protocol: TimingProtocol, cwd: Path,
             yield i, CaseResult(bench.name, params, CaseStatus.ERROR, error=error, started_at=utc_now())
         return
     for i, params in enumerate(bench.cases):
-        yield i, run_case(spec, params, protocol, profiling, bench.metrics)
+        yield i, run_case(spec, params, protocol, profiling, bench.metrics, output_checks)
 
 
 def _log_case(case: CaseResult) -> None:
@@ -357,6 +427,11 @@ def _export(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, check:
             settings = with_baseline(settings, names, store.load_run(check.baseline_run_id))
         except NotFoundError:
             log.info("Baseline run %s is not stored; reports show this run's samples only.", check.baseline_run_id)
+    if "html" in names:  # the HTML report draws history, alerts and validation from the store
+        html = dict(settings.get("html") or {})
+        html["report_data"] = collect_report_data(store, record, history_runs=html.get("history_runs", 30),
+                                                  measure=html.get("scaling_measure") or "time")
+        settings = {**settings, "html": html}
     out_dir = cwd / (cfg.get("report") or {}).get("dir", "reports") / run_id
     outcome = export_all(record, names, out_dir, settings)
     for name, reason in outcome.failed.items():
@@ -364,4 +439,4 @@ def _export(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, check:
     return outcome, out_dir
 
 
-__all__ += ["new_run_id"]
+__all__ += ["new_run_id", "trace_root"]

@@ -23,6 +23,7 @@ from calibrax.core.errors import NotFoundError
 from calibrax.core.models import CaseStatus, RunInfo, RunStatus
 from calibrax.core.result import RunRecord, record_from_dict
 from calibrax.storage import Store
+from calibrax.validation import entry_from_dict
 
 __all__ = [
     "JOB_MARKER",
@@ -99,8 +100,13 @@ def resumable_run(store: Store, sweep_id: str | None, overrides: Sequence[str]) 
     return str(sweep_id), None
 
 
-def ingest(store: Store, records: Iterable[RunRecord]) -> list[str]:
-    """Load runs into the store; runs already stored are left alone. Returns the ids added."""
+def ingest(store: Store, records: Iterable[RunRecord],
+           validations: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """Load runs into the store; runs already stored are left alone. Returns the ids added.
+
+    The artifacts a case's meta lists (``meta["artifacts"]``, such as a trace) are stored
+    with it, and ``validations`` (run id -> ``{"gate", "entries"}`` as spooled) with its run.
+    """
     added = []
     for record in records:
         try:
@@ -109,8 +115,15 @@ def ingest(store: Store, records: Iterable[RunRecord]) -> list[str]:
         except NotFoundError:
             pass
         store.begin_run(record.run)
-        for case in record.cases:
+        for seq, case in enumerate(record.cases):
             store.add_case(record.run.id, case)
+            for name, art in (case.meta.get("artifacts") or {}).items():
+                store.add_artifact(record.run.id, seq, name, str(art["path"]), kind=str(art.get("kind", "")),
+                                   summary=art.get("summary") or {})
+        checks = (validations or {}).get(record.run.id)
+        if checks and checks.get("entries"):
+            store.add_validation(record.run.id, [entry_from_dict(e) for e in checks["entries"]],
+                                 gate=bool(checks.get("gate")))
         if record.verdicts:
             store.add_verdicts(record.run.id, str(record.baseline.get("run_id", "")), record.verdicts)
         store.finish_run(record.run.id, record.run.status if record.run.status is not RunStatus.RUNNING
@@ -137,13 +150,15 @@ def ingest_path(store: Store, path: Path) -> list[str]:
     """
     if not path.exists():
         raise NotFoundError(f"Nothing to ingest at {path}: give a sweep folder (multirun/DATE/TIME), a job folder or a {RESULT_FILE}.")
-    records = [record_from_dict(json.loads(p.read_text(encoding="utf-8"))) for p in result_files(path)]
+    raw = [json.loads(p.read_text(encoding="utf-8")) for p in result_files(path)]
+    records = [record_from_dict(data) for data in raw]
+    validations = {data["run"]["id"]: data["validation"] for data in raw if data.get("validation")}
     done = {p.parent for p in result_files(path)}
     for job_db in sorted(path.rglob(JOB_STORE)) if path.is_dir() else []:
         if job_db.parent not in done:
             with Store.open(job_db, create=False) as job_store:
                 records += [job_store.load_run(r.id) for r in job_store.list_runs()]
-    return ingest(store, records)
+    return ingest(store, records, validations)
 
 
 @dataclass(frozen=True)

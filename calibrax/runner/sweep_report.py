@@ -1,5 +1,6 @@
 """The report of a sweep: its axes, every job's outcome, speedups across hardware targets and
-scaling fits across a size axis (``calibrax sweep``)."""
+scaling fits across a size axis (``calibrax sweep``), and its HTML page and publication figures
+(``calibrax report --sweep``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from calibrax.core.result import RunRecord
 from calibrax.runner.sweep import job_overrides
 from calibrax.storage import Store
 
-__all__ = ["JobRow", "ScalingRow", "SweepReport", "sweep_report"]
+__all__ = ["JobRow", "ScalingRow", "SweepReport", "sweep_members", "sweep_page", "sweep_report"]
 
 
 @dataclass(frozen=True)
@@ -101,12 +102,8 @@ def _overlaps(runs: Sequence[RunInfo]) -> list[str]:
     return []
 
 
-def sweep_report(store: Store, sweep_id: str = "latest") -> SweepReport:
-    """Build the report of one stored sweep (``latest``: the newest sweep).
-
-    Raises:
-        NotFoundError: no such sweep in the store.
-    """
+def _sweep_runs(store: Store, sweep_id: str) -> tuple[str, list[RunInfo]]:
+    """The sweep's id (``latest`` resolved) and its runs, oldest first."""
     all_runs = store.list_runs()
     sweeps = list(dict.fromkeys(r.sweep_id for r in all_runs if r.sweep_id))
     if sweep_id == "latest" and sweeps:
@@ -114,9 +111,60 @@ def sweep_report(store: Store, sweep_id: str = "latest") -> SweepReport:
     runs = [r for r in reversed(all_runs) if r.sweep_id == sweep_id]
     if not runs:
         raise NotFoundError(f"No sweep {sweep_id!r} in the store. Stored sweeps: {', '.join(sweeps[:10]) or '(none)'}.")
+    return str(sweep_id), runs
+
+
+def _varying(axes_of: Mapping[str, Mapping[str, str]]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in {k for a in axes_of.values() for k in a}
+                        if len({a.get(k) for a in axes_of.values()}) > 1))
+
+
+def sweep_members(store: Store, sweep_id: str = "latest") -> tuple[str, tuple[str, ...], list[RunRecord]]:
+    """A stored sweep's id (``latest`` resolved), its swept override keys and its member runs.
+
+    Raises:
+        NotFoundError: no such sweep in the store.
+
+    Example:
+        sweep_id, axes, records = sweep_members(store, "latest")
+    """
+    sweep_id, runs = _sweep_runs(store, sweep_id)
+    return sweep_id, _varying(_axes(runs)), [store.load_run(r.id) for r in runs]
+
+
+def sweep_page(store: Store, sweep_id: str = "latest", settings: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """The sweep's id and its self-contained HTML page (all member runs, comparisons, charts).
+
+    Args:
+        store: the store holding the sweep.
+        sweep_id: the sweep (``latest``: the newest).
+        settings: the html exporter's settings (default: the first member run's, without its title).
+
+    Raises:
+        NotFoundError: no such sweep in the store.
+
+    Example:
+        sweep_id, page = sweep_page(store, "latest")
+    """
+    from calibrax.exporters import report_settings
+    from calibrax.exporters.sweep_page import render_sweep_html
+
+    sweep_id, axes, records = sweep_members(store, sweep_id)
+    if settings is None:  # the members' chart options; their run-report title does not fit the sweep
+        settings = {k: v for k, v in report_settings(records[0], "html").items() if k != "title"}
+    options = {**settings, "axes": settings.get("axes", axes)}
+    return sweep_id, render_sweep_html(sweep_id, records, options)
+
+
+def sweep_report(store: Store, sweep_id: str = "latest") -> SweepReport:
+    """Build the report of one stored sweep (``latest``: the newest sweep).
+
+    Raises:
+        NotFoundError: no such sweep in the store.
+    """
+    sweep_id, runs = _sweep_runs(store, sweep_id)
     axes_of = _axes(runs)
-    varying = tuple(sorted(k for k in {k for a in axes_of.values() for k in a}
-                           if len({a.get(k) for a in axes_of.values()}) > 1))
+    varying = _varying(axes_of)
     records = [store.load_run(r.id) for r in runs]
     jobs = tuple(JobRow(rec.run.id, rec.run.status.value, {k: axes_of[rec.run.id].get(k, "") for k in varying},
                         sum(c.status is CaseStatus.OK for c in rec.cases), len(rec.cases), _reason(rec))

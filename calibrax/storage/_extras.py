@@ -1,4 +1,5 @@
-"""Store methods for the results of checks: monitoring alerts and validation reports.
+"""Store methods for the results of checks (monitoring alerts, validation reports), report
+history, and the files written for a case (artifacts such as a profiler trace).
 
 A mixin of :class:`calibrax.storage.Store`, kept apart so each file stays small; it uses the
 store's transaction helpers.
@@ -7,16 +8,41 @@ store's transaction helpers.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from calibrax.core import Alert, CalibraxError, Severity, ValidationEntry
+from calibrax.core import Alert, CalibraxError, NotFoundError, Severity, ValidationEntry
 from calibrax.storage import _rows
 
-__all__ = ["ChecksMixin"]
+__all__ = ["Artifact", "ChecksMixin"]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file written for one case of a run, such as a ``jax.profiler`` trace.
+
+    Attributes:
+        run_id: the run.
+        case_seq: the case's position in the run (0 for the first case stored).
+        name: its name within the case (``trace``).
+        kind: what the file is (``perfetto_trace``).
+        path: where it was written (absolute).
+        summary: JSON-ready facts read from it (for a trace, its top XLA ops).
+        created_at: when it was stored (ISO-8601, UTC).
+    """
+
+    run_id: str
+    case_seq: int
+    name: str
+    path: str
+    kind: str = ""
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    created_at: str = ""
 
 
 class ChecksMixin:
@@ -127,3 +153,91 @@ class ChecksMixin:
         with self._read() as db:
             rows = list(db.query("SELECT * FROM validations WHERE run_id = ? ORDER BY seq", [run_id]))
         return [_rows.validation_entry(r) for r in rows], any(bool(r["gate"]) for r in rows)
+
+    # Report history
+
+    def recent_medians(self, run_id: str, measure: str = "time", *, limit: int = 30) -> list[tuple[Any, ...]]:
+        """The medians of ``measure`` of every ok case over a run's recent history, in one query.
+
+        The history is the ``limit`` newest runs on the same hardware fingerprint that started no
+        later than ``run_id`` (the run itself included), so a report drawn again later shows the
+        history the run had.
+
+        Returns:
+            Tuples ``(run_id, started_at, git_commit, benchmark, params_key, median)``, oldest
+            run first, cases in measured order.
+
+        Raises:
+            CalibraxError: ``limit`` is below 1.
+            NotFoundError: no run has this id.
+
+        Example:
+            store.recent_medians("r2", limit=10)  # [("r1", "...", "abc", "matmul", '{"n": 64}', 0.01), ...]
+        """
+        if limit < 1:
+            raise CalibraxError(f"limit must be a count of runs >= 1, got {limit!r}.")
+        # The run's own hardware and start time select its history; IS matches runs without hardware too.
+        sql = """
+            WITH me AS (SELECT hardware_id, started_at FROM runs WHERE id = ?),
+            recent AS (
+                SELECT r.id, r.started_at, r.git_commit, r.rowid AS row FROM runs r, me
+                WHERE r.hardware_id IS me.hardware_id AND (r.started_at < me.started_at OR r.id = ?)
+                ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?
+            )
+            SELECT recent.id, recent.started_at, recent.git_commit, c.benchmark, c.params_key, m.median
+            FROM recent
+            JOIN cases c ON c.run_id = recent.id AND c.status = 'ok'
+            JOIN measures m ON m.case_id = c.id AND m.name = ?
+            ORDER BY recent.started_at, recent.row, c.seq
+        """
+        with self._read() as db:
+            self._require_run(db, run_id)
+            return [tuple(row) for row in db.execute(sql, [run_id, run_id, limit, measure]).fetchall()]
+
+    # Artifacts
+
+    def add_artifact(self, run_id: str, case_seq: int, name: str, path: str, *, kind: str = "",
+                     summary: Mapping[str, Any] | None = None) -> Artifact:
+        """Store (or replace) the file ``name`` of case ``case_seq`` of a run.
+
+        Raises:
+            NotFoundError: the run has no case at ``case_seq``.
+
+        Example:
+            store.add_artifact("r2", 0, "trace", "/abs/traces/r2/matmul/n=64/perfetto_trace.json.gz",
+                               kind="perfetto_trace", summary={"ops": [...]})
+        """
+        created_at = datetime.now(UTC).isoformat(timespec="seconds")
+        artifact = Artifact(run_id, int(case_seq), name, str(path), kind, dict(summary or {}), created_at)
+        with self._write() as db:
+            found = db.execute("SELECT 1 FROM cases WHERE run_id = ? AND seq = ?", [run_id, artifact.case_seq]).fetchone()
+            if found is None:
+                raise NotFoundError(
+                    f"Run {run_id!r} has no case at position {case_seq}; store the case (Store.add_case) before "
+                    "its artifacts."
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO artifacts (run_id, case_seq, name, kind, path, summary, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [run_id, artifact.case_seq, name, kind, artifact.path, _rows.dumps(dict(artifact.summary)), created_at],
+            )
+        return artifact
+
+    def load_artifacts(self, run_id: str, *, case_seq: int | None = None, kind: str | None = None) -> list[Artifact]:
+        """Return a run's artifacts in case order, optionally of one case or one kind.
+
+        Example:
+            [a.path for a in store.load_artifacts("r2", kind="perfetto_trace")]
+        """
+        where = "run_id = ?"
+        args: list[Any] = [run_id]
+        if case_seq is not None:
+            where += " AND case_seq = ?"
+            args.append(int(case_seq))
+        if kind is not None:
+            where += " AND kind = ?"
+            args.append(kind)
+        with self._read() as db:
+            rows = list(db.query(f"SELECT * FROM artifacts WHERE {where} ORDER BY case_seq, name", args))
+        return [Artifact(r["run_id"], int(r["case_seq"]), r["name"], r["path"], r["kind"], json.loads(r["summary"]),
+                         r["created_at"]) for r in rows]

@@ -183,7 +183,25 @@ def _v3_to_v4(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4]
+def _v4_to_v5(db: Database) -> None:
+    """Version 4 -> 5: files written for a case (a profiler trace), with a JSON summary each."""
+    db.executescript(
+        """
+        CREATE TABLE artifacts (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            case_seq INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT '',
+            path TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, case_seq, name)
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -299,7 +317,7 @@ def migrate(db: Database, path: Path) -> int:
     Example:
         >>> db = Database(memory=True)
         >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:"))
-        (0, 4)
+        (0, 5)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):

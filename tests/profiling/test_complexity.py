@@ -6,11 +6,14 @@ from dataclasses import replace
 
 import jax
 import jax.numpy as jnp
+import pytest
 
 from calibrax.core import BenchmarkSpec, CaseResult, CaseStatus, Workload
 from calibrax.profiling import TimingProtocol
 from calibrax.runner.execute import run_case
 from calibrax.runner.profilers import complexity_fits, with_complexity
+
+pytestmark = pytest.mark.serial  # fits measured times: run alone
 
 PROTOCOL = TimingProtocol(min_rounds=10, min_time=0.02, warmup_time=0.01, min_round_time=0.002)
 

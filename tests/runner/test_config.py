@@ -40,7 +40,7 @@ def test_defaults_compose_to_the_default_suite() -> None:
     assert cfg["suite"]["benchmarks"] == ["matmul", "softmax", "mlp_forward", "mlp_train_step"]
     assert cfg["profile"]["name"] == "standard" and cfg["profile"]["isolation"] == "process"
     assert cfg["params"]["matmul"]["n"] == [128, 256, 512]
-    assert set(cfg["exporter"]) == {"html", "markdown", "json", "junit", "latex", "wandb", "mlflow"}
+    assert set(cfg["exporter"]) == {"html", "markdown", "json", "junit", "latex", "wandb", "mlflow", "figures"}
     assert [b.name for b in plan_run(cfg, CATALOG)] == cfg["suite"]["benchmarks"]
 
 
