@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 ARGS   ?=
+WORKERS ?= 2
 
 .PHONY: run test lint typecheck clean
 
@@ -34,7 +35,8 @@ test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not serial"
+	$(BIN)/python -m pytest -m serial   # timing assertions, alone on the machine
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache outputs multirun

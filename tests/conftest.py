@@ -8,11 +8,25 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+"""Headless Chromium with no network side-traffic (the Debian package; scripts/system-deps.sh)."""
 
 
 QUICK = ["profile=quick", "exporters=[]"]
@@ -51,3 +65,15 @@ def clean_registry() -> Iterator[None]:
     yield
     for name in set(BENCHMARKS._members) - before:
         BENCHMARKS.unregister(name)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium, driven by Playwright, shared by the report tests."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), "Chromium is missing: run scripts/system-deps.sh (make test does)."
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -1,21 +1,29 @@
 """How long the reports take to render for a large run: 1,000 cases with 50 samples each.
 
-Builds the record in memory (a realistic mix: ok cases with ``time`` and ``compile_time``, a
-few failed ones, a verdict per ok case, a baseline record for the HTML baseline charts), then
-renders the HTML and LaTeX reports and prints the best and median of a few renders. The goal is
-under 2 s each on a 2-core machine. Run: ``.venv/bin/python benchmarks/meta/render_speed.py``.
+Builds the record in memory (a realistic mix: ok cases with ``time``, ``compile_time``,
+``peak_rss`` and roofline measures, a few failed ones, a verdict per ok case, a baseline record
+for the HTML baseline charts), then renders the HTML and LaTeX reports and prints the best and
+median of a few renders. The full HTML report also gets the run's stored context: it is read
+from a store holding ``--history-runs`` runs of every case (one query for every history), with
+alerts and validation checks, and the time to read it is printed on its own line. The goal is
+under 2 s for each line on a 2-core machine; building the store is not timed.
+Run: ``.venv/bin/python benchmarks/meta/render_speed.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from calibrax.core import (
     STANDARD_MEASURES,
+    Alert,
     CaseResult,
     CaseStatus,
     GitInfo,
@@ -24,11 +32,14 @@ from calibrax.core import (
     RunInfo,
     RunRecord,
     RunStatus,
+    Severity,
+    ValidationEntry,
     Verdict,
     VerdictKind,
 )
-from calibrax.exporters import get_exporter
+from calibrax.exporters import ReportData, collect_report_data, get_exporter
 from calibrax.statistics import summarize
+from calibrax.storage import Store
 
 GOAL_SECONDS = 2.0
 
@@ -41,6 +52,10 @@ def _case(i: int, samples: int, rng: random.Random, scale: float) -> CaseResult:
     center = 1e-5 * (1 + i % 50) * scale
     times = tuple(center * (1 + abs(rng.gauss(0, 0.03))) for _ in range(samples))
     compile_s = (0.01 * (1 + i % 7),)
+    rss = (float(2**20 * (50 + i % 13)),)
+    flops = 2.0 * params["n"] ** 3
+    achieved = tuple(flops / t for t in times)
+    intensity = (flops / (12.0 * params["n"] ** 2),)
     return CaseResult(
         f"bench_{i % 40}",
         params,
@@ -49,6 +64,10 @@ def _case(i: int, samples: int, rng: random.Random, scale: float) -> CaseResult:
             "time": MeasureResult(STANDARD_MEASURES["time"], times, summarize(times),
                                   {"calls_per_round": 10, "rounds": samples}),
             "compile_time": MeasureResult(STANDARD_MEASURES["compile_time"], compile_s, summarize(compile_s)),
+            "peak_rss": MeasureResult(STANDARD_MEASURES["peak_rss"], rss, summarize(rss)),
+            "achieved_flops": MeasureResult(STANDARD_MEASURES["achieved_flops"], achieved, summarize(achieved)),
+            "arithmetic_intensity": MeasureResult(STANDARD_MEASURES["arithmetic_intensity"], intensity,
+                                                  summarize(intensity)),
         },
         started_at="2026-11-26T00:00:00+00:00",
         duration=0.5,
@@ -68,10 +87,42 @@ def build(cases: int, samples: int) -> tuple[RunRecord, RunRecord]:
         if c.status is CaseStatus.OK
     )
     run = RunInfo("20261126-000000-cand", "2026-11-26T00:00:00+00:00", RunStatus.FAILED,
-                  GitInfo("0" * 40, "main", False), hardware, {"suite": "big"})
+                  GitInfo("0" * 40, "main", False), hardware,
+                  {"suite": "big", "hardware": {"name": "cpu", "peak_flops": 1e12, "bandwidth": 5e10}})
     baseline = RunRecord(RunInfo("20261125-000000-base", "", RunStatus.OK, hardware=hardware), base_cases)
     record = RunRecord(run, new_cases, verdicts, {"name": "main", "run_id": baseline.run.id})
     return record, baseline
+
+
+def stored_context(record: RunRecord, runs: int, folder: Path) -> Path:
+    """A store with ``runs`` runs of every case of ``record`` (the last is ``record``), where
+    every fifth case shifts by 20% halfway, plus alerts and validation checks of the run."""
+    path = folder / "history.db"
+    rng = random.Random(1)
+    with Store.open(path) as store:
+        for k in range(runs):
+            last = k == runs - 1
+            run_id = record.run.id if last else f"20261125-{k:06d}-past"
+            info = dataclasses.replace(record.run, id=run_id, started_at=f"2026-11-25T00:{k // 60:02d}:{k % 60:02d}+00:00",
+                                       status=RunStatus.RUNNING)
+            store.begin_run(info)
+            for i, case in enumerate(record.cases):
+                if not last and case.status is CaseStatus.OK:
+                    shift = 1.2 if i % 5 == 0 and k >= runs // 2 else 1.0
+                    t = tuple(v * shift * (1 + rng.gauss(0, 0.01)) for v in case.measures["time"].samples[:5])
+                    case = dataclasses.replace(case, measures={"time": MeasureResult(STANDARD_MEASURES["time"], t,
+                                                                                     summarize(t))})
+                store.add_case(run_id, case)
+            store.finish_run(run_id, RunStatus.OK, info.started_at)
+        alerts = [Alert(f"a{i}", "slow_down", (Severity.WARNING, Severity.CRITICAL)[i % 2],
+                        f"bench_{i} got slower than its rolling median.", "2026-11-26T00:00:00+00:00",
+                        {"benchmark": f"bench_{i}", "measure": "time", "unit": "s"}, 2e-4, 1e-4, record.run.id)
+                  for i in range(20)]
+        store.add_alerts(alerts)
+        store.add_validation(record.run.id, [ValidationEntry("accuracy", f"bench_{i}/max_error", i % 7 != 0,
+                                                             "max error against float64", {"max_error": 1e-6 * i})
+                                             for i in range(40)])
+    return path
 
 
 def timed(render: Callable[[], str], repeats: int) -> tuple[list[float], int]:
@@ -89,11 +140,25 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--history-runs", type=int, default=30, help="runs of history in the store")
     args = parser.parse_args()
     record, baseline = build(args.cases, args.samples)
-    print(f"{args.cases} cases x {args.samples} samples, {args.repeats} renders each (goal: under {GOAL_SECONDS:g} s)")
+    folder = Path(tempfile.mkdtemp(prefix="calibrax-render-"))
+    path = stored_context(record, args.history_runs, folder)
+    print(f"{args.cases} cases x {args.samples} samples, {args.history_runs} runs of history, "
+          f"{args.repeats} renders each (goal: under {GOAL_SECONDS:g} s)")
+    data: list[ReportData] = []
+
+    def collect() -> str:
+        with Store.open(path) as store:
+            data[:] = [collect_report_data(store, record, history_runs=args.history_runs)]
+        return ""
+
     renders = {
         "html (with baseline charts)": lambda: get_exporter("html").render(record, {"baseline": baseline}),
+        "read history from store": collect,
+        "html (history, all charts)": lambda: get_exporter("html").render(
+            record, {"baseline": baseline, "report_data": data[0]}),
         "latex (standalone)": lambda: get_exporter("latex").render(record, {}),
     }
     slow = []

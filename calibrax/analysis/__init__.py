@@ -10,6 +10,7 @@ from calibrax.analysis.changepoint import (
     HistoryPoint,
     detect_changepoints,
     history_from_runs,
+    screen_histories,
 )
 from calibrax.analysis.comparison import Comparison, MeasureComparison, RunMeasure, compare_runs, ratio_ci
 from calibrax.analysis.pareto import (
@@ -82,6 +83,7 @@ __all__: list[str] = [
     "rank_summaries",
     "ratio_ci",
     "relative_rms",
+    "screen_histories",
     "GatePolicy",
     "MeasureRule",
     "Pair",

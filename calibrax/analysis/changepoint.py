@@ -29,6 +29,7 @@ __all__ = [
     "HistoryPoint",
     "detect_changepoints",
     "history_from_runs",
+    "screen_histories",
 ]
 
 Method = Literal["binseg", "edivisive"]
@@ -256,6 +257,66 @@ def detect_changepoints(
         found.append(Changepoint(idx, points[idx].run_id, points[idx].commit, before, after, change,
                                  float(adjusted[i]), raw, stat))
     return ChangepointResult(tuple(found), method, alpha, correction, len(tested), len(points))
+
+
+def screen_histories(
+    histories: Sequence[Sequence[float]],
+    *,
+    alpha: float = 0.1,
+    min_size: int = 5,
+    n_permutations: int = 99,
+    log: bool = True,
+    seed: int = 0,
+) -> list[bool]:
+    """A fast pre-test of many histories: which could hold a changepoint worth searching for.
+
+    For each history, the first split that :func:`detect_changepoints` (``binseg``) would test is
+    tested with a coarse permutation test, all histories of one length at once with shared
+    permutations. Binary segmentation looks further only when that first split is significant,
+    so a history whose first split is not even significant at the coarse ``alpha`` has no
+    changepoint at a much smaller level, and the full search can be skipped for it.
+
+    Args:
+        histories: per-run values of each history, in run order; histories shorter than
+            ``2 * min_size`` or with values that are not finite (or not positive with ``log``)
+            are never flagged.
+        alpha: the coarse significance level (keep it well above the full search's).
+        min_size: fewest runs in a segment, as in :func:`detect_changepoints`.
+        n_permutations: random orderings shared by the histories of one length.
+        log: compare log values, as in :func:`detect_changepoints`.
+        seed: seed of the permutations.
+
+    Example:
+        >>> flat = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.01, 1.0, 0.99, 1.01, 1.0, 0.99]
+        >>> step = [1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.21, 1.2, 1.19, 1.21, 1.2, 1.19]
+        >>> screen_histories([flat, step, [1.0, 2.0]])
+        [False, True, False]
+
+    References:
+        Scott and Knott, Biometrics 30, 1974 (binary segmentation); Good, "Permutation, Parametric
+        and Bootstrap Tests of Hypotheses", 3rd ed., Springer, 2005 (Monte Carlo permutation tests).
+    """
+    if min_size < 2:
+        raise AnalysisError(f"min_size must be at least 2 (a segment needs a variance), got {min_size}.")
+    if n_permutations < 1:
+        raise AnalysisError(f"n_permutations must be at least 1, got {n_permutations}.")
+    flagged = [False] * len(histories)
+    by_length: dict[int, list[int]] = {}
+    for i, values in enumerate(histories):
+        v = np.asarray(values, dtype=float)
+        if v.size >= 2 * min_size and np.all(np.isfinite(v)) and (not log or np.all(v > 0)):
+            by_length.setdefault(int(v.size), []).append(i)
+    rng = np.random.default_rng(seed)
+    for m, members in by_length.items():
+        z = np.asarray([histories[i] for i in members], dtype=float)
+        z = np.log(z) if log else z
+        observed = _welch_profile(z, min_size).max(axis=-1)
+        order = np.argsort(rng.random((n_permutations, m)), axis=1)
+        null = _welch_profile(z[:, order], min_size).max(axis=-1)
+        exceed = (null >= observed[:, None] * (1 - 1e-12)).sum(axis=1)
+        for i, p in zip(members, (exceed + 1) / (n_permutations + 1), strict=True):
+            flagged[i] = bool(p < alpha)
+    return flagged
 
 
 def history_from_runs(

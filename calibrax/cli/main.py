@@ -249,37 +249,87 @@ def check(run: str, baseline_name: str, margins: Sequence[str], summary: Path | 
 @cli.command()
 @click.argument("run", default="latest")
 @click.option("--format", "fmt", default="html", show_default=True,
-              help="An exporter: html, latex, markdown, junit, json, wandb, mlflow.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file (default: reports/<run-id>/<exporter's file name>).")
+              help="An exporter: html, latex, markdown, junit, json, figures, wandb, mlflow.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output file, or folder for figures (default: reports/<run-id>/<exporter's file name>, "
+                   "reports/sweep-<id>/ for --sweep).")
 @click.option("--baseline", "baseline_name", default=None,
               help="The named baseline the run was checked against (default: the run's ci.baseline).")
+@click.option("--sweep", "sweep_id", default=None,
+              help="Render a whole sweep (an id or 'latest') instead of RUN: --format html or figures.")
 @db_option
-def report(run: str, fmt: str, out: Path | None, baseline_name: str | None, db: Path) -> None:
+def report(run: str, fmt: str, out: Path | None, baseline_name: str | None, sweep_id: str | None, db: Path) -> None:
     """Render a stored run with one exporter, with the exporter settings the run was made with.
 
     When the run was checked (calibrax check, or calibrax-run ci=stored), its verdicts are
-    shown and the HTML report draws the baseline's samples beside the run's.
+    shown and the HTML report draws the baseline's samples beside the run's. The HTML report
+    also shows each case's history from the store (changepoints marked), the run's alerts and
+    its validation checks. --format figures writes PDF and SVG figures into the folder --out.
+    --sweep renders one page (or one set of figures) for every member run of a sweep.
 
     Example: calibrax report latest --format latex --out table.tex
     """
-    from calibrax.exporters import get_exporter, report_settings
+    from calibrax.exporters import get_exporter
 
+    if sweep_id is not None:
+        click.echo(str(_sweep_report_files(sweep_id, fmt, out, db)))
+        return
     exporter = get_exporter(fmt)
     with _open(db) as store:
-        record = store.load_run(run)
-        verdicts = store.load_verdicts(record.run.id)
-        baseline = _checked_baseline(store, baseline_name, record.run.config) if verdicts else None
-    if verdicts:
-        from dataclasses import replace
-
-        names = {"name": baseline[0], "run_id": baseline[1].run.id} if baseline else {}
-        record = replace(record, verdicts=tuple(verdicts), baseline=names)
-    settings = report_settings(record, fmt, baseline[1] if baseline else None)
+        record, settings = _report_inputs(store, run, fmt, baseline_name)
+    if fmt == "figures":
+        folder = out or Path("reports") / record.run.id
+        receipt = exporter.render_into(record, {**settings, "dir": "."} if out else settings, folder)  # type: ignore[attr-defined]
+        click.echo(json.loads(receipt)["folder"])
+        return
     path = out or Path("reports") / record.run.id / exporter.filename
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(exporter.render(record, settings), encoding="utf-8")
     click.echo(str(path))
+
+
+def _report_inputs(store: Any, run: str, fmt: str, baseline_name: str | None) -> tuple[RunRecord, dict[str, Any]]:
+    """The run (with its verdicts) and the exporter's settings: the run's own, the baseline,
+    and for HTML the stored history, alerts and validation."""
+    from dataclasses import replace
+
+    from calibrax.exporters import collect_report_data, report_settings
+
+    record = store.load_run(run)
+    verdicts = store.load_verdicts(record.run.id)
+    baseline = _checked_baseline(store, baseline_name, record.run.config) if verdicts else None
+    if verdicts:
+        names = {"name": baseline[0], "run_id": baseline[1].run.id} if baseline else {}
+        record = replace(record, verdicts=tuple(verdicts), baseline=names)
+    settings = report_settings(record, fmt, baseline[1] if baseline else None)
+    if fmt == "html":
+        settings["report_data"] = collect_report_data(store, record, history_runs=settings.get("history_runs", 30),
+                                                      measure=settings.get("scaling_measure") or "time")
+    return record, settings
+
+
+def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> Path:
+    """Write a sweep's HTML page or figures; return the file or folder written."""
+    from calibrax.exporters import report_settings, write_figures
+    from calibrax.runner.sweep_report import sweep_members, sweep_page
+
+    if fmt not in ("html", "figures"):
+        raise ConfigError(f"--sweep renders html or figures, got --format {fmt!r}. Use --format html or figures.")
+    with _open(db) as store:
+        if fmt == "html":
+            resolved, page = sweep_page(store, sweep_id)
+        else:
+            resolved, _, records = sweep_members(store, sweep_id)
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in resolved)
+    folder = Path("reports") / f"sweep-{safe}"
+    if fmt == "html":
+        path = out or folder / "index.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page, encoding="utf-8")
+        return path
+    target = out or folder / "figures"
+    write_figures(records, target, report_settings(records[0], "figures"))
+    return target
 
 
 def _checked_baseline(store: Any, name: str | None, config: Mapping[str, Any]) -> tuple[str, RunRecord] | None:

@@ -120,7 +120,9 @@ def export_all(
     for name, exporter in exporters:
         options = (settings or {}).get(name) or {}
         try:
-            text = exporter.render(record, options)
+            # an exporter that writes files of its own (the figures) is told the report folder
+            render_into = getattr(exporter, "render_into", None)
+            text = render_into(record, options, out_dir) if callable(render_into) else exporter.render(record, options)
             written[name] = _write_atomic(out_dir / exporter.filename, text)
         except Exception as exc:  # one broken exporter must not stop the others
             failed[name] = f"{type(exc).__name__}: {exc}"

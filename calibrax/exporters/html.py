@@ -15,8 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup
+
 from calibrax.core import CaseResult, ExporterError, RunRecord, run_info_to_dict
-from calibrax.exporters import _format, _view
+from calibrax.exporters import _format, _sections, _svg, _view
+from calibrax.exporters._data import ReportData, report_data_setting
 from calibrax.exporters.base import EXPORTERS, render_template, template_dir_setting
 
 __all__ = [
@@ -112,6 +115,12 @@ class StripChart:
     def band_height(self) -> float:
         """Height of the band the dots are spread over."""
         return round(self.band_bottom - self.band_top, 1)
+
+    @property
+    def dots_svg(self) -> Markup:
+        """The dots as SVG circles (numbers only, so nothing needs escaping); written in one go
+        because a template loop over thousands of dots is the slowest part of a large report."""
+        return Markup("".join(f'<circle cx="{d.x}" cy="{d.y}" r="2.5"/>' for d in self.dots))
 
 
 def strip_chart(
@@ -212,18 +221,7 @@ def _dots(values: Sequence[float], to_x: Callable[[float], float]) -> tuple[Char
 
 def _ticks(lo: float, hi: float, unit: str, target: int = 5) -> list[tuple[float, str]]:
     """About ``target`` round tick values in ``[lo, hi]`` (steps of 1, 2 or 5 x 10^k), labelled."""
-    raw = (hi - lo) / target
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if raw <= m * magnitude)
-    first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
-    values = [k * step for k in range(first, last + 1)]
-    if unit == "s":
-        name, scale = _format.time_unit(max(abs(lo), abs(hi)))
-    else:
-        name, scale = ("" if unit == "1" else unit), 1.0
-    decimals = max(0, -math.floor(math.log10(step / scale) + 1e-9))
-    suffix = f" {name}" if name else ""
-    return [(v, f"{v / scale:.{decimals}f}{suffix}") for v in values]
+    return _svg.linear_ticks(lo, hi, unit, target)
 
 
 @dataclass(frozen=True)
@@ -248,6 +246,8 @@ class CaseSection:
         measures: every measure of the case.
         baseline_chart: the baseline run's ``time`` samples of the same case, on the same
             axis as ``chart``; None without a baseline record or without samples there.
+        history: the case's median over past runs on the same hardware, with changepoints;
+            None without ``report_data`` or with fewer than two runs of history.
     """
 
     row: _view.CaseView
@@ -255,6 +255,7 @@ class CaseSection:
     chart: StripChart | None
     measures: tuple[MeasureLine, ...]
     baseline_chart: StripChart | None = None
+    history: _sections.HistoryChart | None = None
 
 
 class HtmlExporter:
@@ -266,6 +267,13 @@ class HtmlExporter:
         baseline: the baseline's :class:`~calibrax.core.RunRecord` (given by the code that
             checked the run, not by config): each case's samples are drawn beside the
             baseline's, on one axis.
+        report_data: the run's :class:`~calibrax.exporters.ReportData` (history, alerts,
+            validation) from :func:`~calibrax.exporters.collect_report_data`; without it those
+            sections say that the report was made without the store.
+        history_runs: how many runs :func:`~calibrax.exporters.collect_report_data` reads (it
+            is read by the code that collects the data, not here).
+        pareto, scaling_param, scaling_measure, max_scaling_charts, changepoint_alpha,
+            changepoint_permutations: the charts' options (see ``conf/exporter/html.yaml``).
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
@@ -287,15 +295,20 @@ class HtmlExporter:
                 f"The html exporter's baseline setting must be the baseline run's RunRecord, got "
                 f"{type(baseline).__name__}. Leave it out to draw this run's samples alone."
             )
-        context = html_context(record, title, baseline)
+        data = report_data_setting(settings)
+        options = _sections.chart_options(settings)
+        context = html_context(record, title, baseline, data, options)
         return render_template("report.html.j2", template_dir_setting(settings), **context)
 
 
-def html_context(record: RunRecord, title: str, baseline: RunRecord | None = None) -> dict[str, Any]:
+def html_context(record: RunRecord, title: str, baseline: RunRecord | None = None, data: ReportData | None = None,
+                 options: _sections.ChartOptions | None = None) -> dict[str, Any]:
     """The variables ``report.html.j2`` gets, for users who write their own template.
 
     ``baseline_run`` is the baseline record's run (None without one); ``environment_json`` the
-    git state, hardware, library versions and overrides; ``config_json`` the resolved config.
+    git state, hardware, library versions and overrides; ``config_json`` the resolved config;
+    ``charts`` the roofline, Pareto and scaling charts; ``report_data`` the stored context
+    (None without it), shown as ``alerts`` and ``validation`` rows and each case's ``history``.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
@@ -303,8 +316,11 @@ def html_context(record: RunRecord, title: str, baseline: RunRecord | None = Non
         >>> html_context(record, "t")["cases"]
         []
     """
+    options = options or _sections.ChartOptions()
     baseline_cases = {case.key: case for case in baseline.cases} if baseline else {}
-    sections = [_section(row, baseline_cases.get(row.case.key)) for row in _view.case_views(record)]
+    histories = _sections.history_charts(record, data, options)
+    sections = [_section(row, baseline_cases.get(row.case.key), histories.get(row.case.key))
+                for row in _view.case_views(record)]
     return {
         "title": title,
         "record": record,
@@ -317,6 +333,11 @@ def html_context(record: RunRecord, title: str, baseline: RunRecord | None = Non
         "baseline_run": baseline.run if baseline else None,
         "config_json": json.dumps(dict(record.run.config), indent=2, sort_keys=True, default=str),
         "environment_json": json.dumps(_environment(record), indent=2, default=str),
+        "charts": _sections.chart_sections([record], options),
+        "report_data": data,
+        "history_count": len(histories),
+        "alerts": _sections.alert_views(data.alerts, record.run.id) if data else [],
+        "validation": _sections.validation_views(data.validation) if data else [],
     }
 
 
@@ -327,7 +348,8 @@ def _environment(record: RunRecord) -> dict[str, Any]:
     return {key: info[key] for key in ("git", "hardware", "overrides", "sweep_id")}
 
 
-def _section(row: _view.CaseView, baseline: CaseResult | None) -> CaseSection:
+def _section(row: _view.CaseView, baseline: CaseResult | None,
+             history: _sections.HistoryChart | None = None) -> CaseSection:
     time = row.case.measures.get("time")
     samples = time.samples if time else ()
     base_time = baseline.measures.get("time") if baseline else None
@@ -340,6 +362,7 @@ def _section(row: _view.CaseView, baseline: CaseResult | None) -> CaseSection:
         chart=strip_chart(samples, unit, domain) if samples else None,
         measures=_measure_lines(row.case),
         baseline_chart=strip_chart(base_samples, unit, domain) if base_samples else None,
+        history=history,
     )
 
 

@@ -53,6 +53,7 @@ def _set_work(userproj: Path, work: int) -> None:
     src.write_text(re.sub(r"^WORK = \d+", f"WORK = {work}", src.read_text(), flags=re.M))
 
 
+@pytest.mark.serial
 def test_baseline_then_check_passes_on_same_code_and_fails_when_twice_as_slow(userproj: Path) -> None:
     args = ["suite=mine", "profile.min_rounds=20", "thresholds.measures.time.margin=0.25", *QUICK]
     assert run_cli("calibrax-run", *args, cwd=userproj).returncode == 0
@@ -218,6 +219,7 @@ def _git_repo(folder: Path) -> None:
         subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
 
 
+@pytest.mark.serial
 def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
     _git_repo(userproj)
@@ -242,23 +244,24 @@ def test_interleaved_gate_outside_git_is_a_config_error(userproj: Path) -> None:
     assert res.returncode == 2 and "not inside a git checkout" in res.stderr
 
 
+@pytest.mark.serial
 def test_bisect_finds_the_commit_that_slowed_a_benchmark(userproj: Path) -> None:
     (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
     _git_repo(userproj)
     ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
     shas = []
-    for i in range(1, 10):
-        if i == 6:
+    for i in range(1, 6):
+        if i == 4:
             _set_work(userproj, 2)
         (userproj / "NOTES.md").write_text(f"change {i}\n")
         subprocess.run(["git", "add", "-A"], cwd=userproj, check=True)
         subprocess.run(["git", *ident, "commit", "-q", "-m", f"change {i}"], cwd=userproj, check=True)
         shas.append(subprocess.run(["git", "rev-parse", "HEAD"], cwd=userproj, capture_output=True, text=True).stdout.strip())
-    res = run_cli("calibrax", "bisect", "--good", "HEAD~9", "--bad", "HEAD", "--benchmark", "steady",
+    res = run_cli("calibrax", "bisect", "--good", "HEAD~5", "--bad", "HEAD", "--benchmark", "steady",
                   "--trials", "5", "--max-trials", "6", "--json", cwd=userproj)
     assert res.returncode == 0, res.stdout + res.stderr
     out = json.loads(res.stdout)
-    assert out["first_bad"] == shas[5] and out["last_good"] == shas[4]
+    assert out["first_bad"] == shas[3] and out["last_good"] == shas[2]
     assert out["effect"]["verdict"] == "regressed" and out["effect"]["ratio"] > 1.5
     assert out["effect"]["ci_low"] > 1.05
     assert subprocess.run(["git", "status", "--porcelain"], cwd=userproj, capture_output=True, text=True).stdout == ""

@@ -15,16 +15,6 @@ pytestmark = pytest.mark.slow
 FIXTURE = REPO / "tests" / "fixtures" / "xssproj"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_PARAM = "<script>alert(1)</script>"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +30,29 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+def full_report(report: Path) -> Path:
+    """The same run rendered again by `calibrax report`, with the store's history, alerts and
+    validation, after a second run gave each case a history of two runs."""
+    project = report.parents[2]
+    res = run_cli("calibrax-run", "profile=quick", "suite=hostile", "exporters=[]", cwd=project)
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = run_cli("calibrax", "report", "latest", "--out", "full.html", cwd=project)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return project / "full.html"
 
-    assert Path(CHROMIUM).is_file(), "Chromium is missing: run scripts/system-deps.sh (make test does)."
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+
+@pytest.fixture(scope="module")
+def charts_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report with every chart drawn: history with a step, roofline, Pareto, scaling, alerts
+    and validation, all with hostile names."""
+    from report_records import report_data, rich_record
+
+    from calibrax.exporters import get_exporter
+
+    record = rich_record()
+    path = tmp_path_factory.mktemp("charts") / "index.html"
+    path.write_text(get_exporter("html").render(record, {"report_data": report_data(record)}), encoding="utf-8")
+    return path
 
 
 class _Watched:
@@ -138,3 +143,28 @@ def test_screenshot(watched: _Watched, tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width == 1280 and height > 900
+
+
+@pytest.mark.parametrize("which", ["full_report", "charts_page"])
+def test_report_with_history_and_charts_opens_without_errors(browser: Any, which: str,
+                                                              request: pytest.FixtureRequest) -> None:
+    path: Path = request.getfixturevalue(which)
+    watched = _Watched(browser, path.as_uri())
+    try:
+        page = watched.page
+        assert page.locator("#alerts h2").text_content() == "Alerts"
+        assert page.locator("#validation h2").text_content() == "Validation"
+        assert page.locator("#charts figure").count() >= 3
+        if which == "full_report":
+            assert page.locator("svg.plot.history").count() == 4  # two runs of history per case
+        else:
+            assert page.locator("svg.plot.history line.changepoint").count() == 1
+            assert page.locator("#roofline line.roof").count() == 2
+            assert page.locator("#pareto circle.front").count() >= 1
+            assert page.locator("figure.scaling polyline.fit").count() == 2
+            assert page.locator("#alerts td", has_text=HOSTILE_PARAM).count() >= 1
+        assert page.locator("script").count() == 1 and page.locator("img").count() == 0
+        assert watched.console_errors == [] and watched.page_errors == [] and watched.dialogs == []
+        assert watched.requests == [path.as_uri()]
+    finally:
+        watched.context.close()

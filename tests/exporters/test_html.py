@@ -10,7 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_exporters import ESCAPED_SCRIPT, SCRIPT, _ok_case, _parse, make_record
+from report_records import ESCAPED_SCRIPT, SCRIPT, make_record, ok_case
+from test_exporters import _parse
 
 from calibrax.core import ExporterError, RunRecord
 from calibrax.exporters import get_exporter, html_context, shared_domain, strip_chart
@@ -19,7 +20,7 @@ from calibrax.exporters import get_exporter, html_context, shared_domain, strip_
 def _baseline(record: RunRecord) -> RunRecord:
     """The same cases measured 10% faster, in a run whose id is hostile."""
     cases = tuple(
-        _ok_case(c.benchmark, c.params, c.measures["time"].samples[0] / 1.1, 100 + i)
+        ok_case(c.benchmark, c.params, c.measures["time"].samples[0] / 1.1, 100 + i)
         for i, c in enumerate(record.cases[:3])
     )
     return RunRecord(replace(record.run, id=f"base-{SCRIPT}"), cases)
@@ -86,10 +87,10 @@ def test_shared_domain_covers_both_groups_and_charts_respect_it() -> None:
 def test_render_speed_script_runs_on_a_small_run() -> None:
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "meta" / "render_speed.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--cases", "30", "--samples", "5", "--repeats", "1"],
+        [sys.executable, str(script), "--cases", "30", "--samples", "5", "--repeats", "1", "--history-runs", "12"],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("30 cases x 5 samples")
-    assert [line.split()[0] for line in lines[1:]] == ["html", "latex"]
+    assert [line.split()[0] for line in lines[1:]] == ["html", "read", "html", "latex"]

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import pytest
-from test_exporters import SCRIPT, make_record
+from report_records import SCRIPT, make_record
 
 from calibrax.core import CaseResult, CaseStatus, ExporterError, RunRecord, Verdict, VerdictKind
 from calibrax.exporters import get_exporter

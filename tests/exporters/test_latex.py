@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_exporters import _measure, _ok_case, make_record
+from report_records import make_record, measure_result, ok_case
 
 from calibrax.core import CaseResult, CaseStatus, ExporterError, RunRecord
 from calibrax.exporters import get_exporter, latex_context
@@ -42,7 +42,7 @@ def _render(record: RunRecord, **settings: object) -> str:
 
 def _hostile_record() -> RunRecord:
     record = make_record()
-    hostile = _ok_case(SPECIALS, {SPECIALS: SPECIALS}, 0.002, 9)
+    hostile = ok_case(SPECIALS, {SPECIALS: SPECIALS}, 0.002, 9)
     run = replace(record.run, id="run_#1 & 50%", git=replace(record.run.git, branch="feat/~x^y_{z}"))
     return replace(record, run=run, cases=(*record.cases, hostile))
 
@@ -71,7 +71,7 @@ def test_fragment_inputs_into_a_paper_that_compiles(tmp_path: Path) -> None:
 
 def test_long_table_breaks_across_pages_and_compiles(tmp_path: Path) -> None:
     record = make_record()
-    cases = tuple(_ok_case("matmul", {"n": n}, 1e-3 * (1 + n / 100), n) for n in range(80))
+    cases = tuple(ok_case("matmul", {"n": n}, 1e-3 * (1 + n / 100), n) for n in range(80))
     text = _render(replace(record, cases=cases, verdicts=()))
     assert "\\begin{longtable}" in text and "\\endhead" in text
     (tmp_path / "long.tex").write_text(text, encoding="utf-8")
@@ -102,11 +102,11 @@ def test_values_are_median_with_uncertainty_in_the_column_unit() -> None:
 
 def test_best_value_is_bold_in_the_measures_direction() -> None:
     record = make_record()
-    fast = _ok_case("fast", {"n": 1}, 0.001, 1)
-    slow = _ok_case("slow", {"n": 1}, 0.004, 2)
+    fast = ok_case("fast", {"n": 1}, 0.001, 1)
+    slow = ok_case("slow", {"n": 1}, 0.004, 2)
     # Throughput: higher is better, so the slow case's larger number must not win.
-    fast = replace(fast, measures={**fast.measures, "throughput": _measure("throughput", [50.0, 51.0, 52.0])})
-    slow = replace(slow, measures={**slow.measures, "throughput": _measure("throughput", [90.0, 91.0, 92.0])})
+    fast = replace(fast, measures={**fast.measures, "throughput": measure_result("throughput", [50.0, 51.0, 52.0])})
+    slow = replace(slow, measures={**slow.measures, "throughput": measure_result("throughput", [90.0, 91.0, 92.0])})
     text = _render(replace(record, cases=(fast, slow), verdicts=()), measures=["time", "throughput"])
     rows = {line.split(" & ")[0]: line for line in text.splitlines() if line.startswith(("fast &", "slow &"))}
     time_fast, thr_fast = rows["fast"].split(" & ")[2:4]
@@ -120,10 +120,10 @@ def test_best_value_is_bold_in_the_measures_direction() -> None:
 def test_best_per_benchmark_picks_one_winner_in_each_group() -> None:
     record = make_record()
     cases = (
-        _ok_case("a", {"n": 1}, 0.001, 1),
-        _ok_case("a", {"n": 2}, 0.002, 2),
-        _ok_case("b", {"n": 1}, 0.010, 3),
-        _ok_case("b", {"n": 2}, 0.020, 4),
+        ok_case("a", {"n": 1}, 0.001, 1),
+        ok_case("a", {"n": 2}, 0.002, 2),
+        ok_case("b", {"n": 1}, 0.010, 3),
+        ok_case("b", {"n": 2}, 0.020, 4),
     )
     text = _render(replace(record, cases=cases, verdicts=()), best="benchmark", measures=["time"])
     bold = [line.split(" & ")[:2] for line in text.splitlines() if "\\textbf" in line]
@@ -152,7 +152,7 @@ def test_bad_settings_are_exporter_errors() -> None:
         _render(record, measures="time")
 
 
-def test_label_caption_and_missing_measure() -> None:
+def test_label_caption_and_missingmeasure_result() -> None:
     record = make_record()
     context = latex_context(record, {"caption": "50% faster & better", "label": "tab:mine"})
     assert context["caption"] == "50\\% faster \\& better" and context["label"] == "tab:mine"

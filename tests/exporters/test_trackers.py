@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_exporters import SCRIPT, make_record
+from report_records import SCRIPT, make_record
 
 from calibrax.core import RunRecord
 from calibrax.exporters import export_all, get_exporter

@@ -1,0 +1,369 @@
+"""Publication figures with matplotlib (the ``figures`` extra): scaling, comparison, roofline.
+
+Each figure is saved as PDF and SVG (or the formats chosen) in a serif style sized for one column
+of a two-column paper. matplotlib is imported only when figures are made, and the figures are
+drawn on :class:`matplotlib.figure.Figure` objects with the Agg canvas, never through pyplot,
+so no global backend or state is touched; text is rendered by matplotlib itself (no LaTeX).
+
+The ``figures`` exporter writes the figures into a folder beside its receipt, ``figures.json``,
+which lists the files written and the figures left out with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from calibrax.core import ExporterError, RunRecord
+from calibrax.exporters import _charts, _tracking
+from calibrax.exporters._svg import compact_value
+from calibrax.exporters.base import EXPORTERS
+
+__all__ = [
+    "FigureStyle",
+    "FiguresExporter",
+    "FiguresResult",
+    "comparison_figure",
+    "figure_style",
+    "roofline_figure",
+    "scaling_figure",
+    "write_figures",
+]
+
+_KINDS = ("scaling", "comparison", "roofline")
+_FORMATS = ("pdf", "svg", "png")
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    """How the figures look.
+
+    Attributes:
+        width, height: inches (3.4 x 2.4 fits one column of a two-column paper).
+        font_family: ``serif`` or ``sans-serif``.
+        font_size: points, for labels; ticks and legends are a point smaller.
+        formats: the files written per figure (``pdf``, ``svg``, ``png``).
+        dpi: resolution of raster output (PNG).
+    """
+
+    width: float = 3.4
+    height: float = 2.4
+    font_family: str = "serif"
+    font_size: float = 8.0
+    formats: tuple[str, ...] = ("pdf", "svg")
+    dpi: int = 300
+
+    def rc(self) -> dict[str, Any]:
+        """matplotlib settings for this style (used inside ``matplotlib.rc_context``)."""
+        return {
+            "font.family": self.font_family,
+            "font.serif": ["DejaVu Serif", "Times New Roman", "Times", "serif"],
+            "font.size": self.font_size,
+            "axes.labelsize": self.font_size,
+            "axes.titlesize": self.font_size,
+            "xtick.labelsize": self.font_size - 1,
+            "ytick.labelsize": self.font_size - 1,
+            "legend.fontsize": self.font_size - 1,
+            "axes.linewidth": 0.6,
+            "lines.linewidth": 1.0,
+            "lines.markersize": 3.5,
+            "text.usetex": False,
+            "mathtext.fontset": "dejavuserif" if self.font_family == "serif" else "dejavusans",
+            "pdf.fonttype": 42,  # TrueType fonts in PDFs, as publishers ask
+            "svg.fonttype": "none",  # SVG text stays text
+            "svg.hashsalt": "calibrax",  # stable ids, so equal figures give equal files
+        }
+
+
+def figure_style(settings: Mapping[str, Any]) -> FigureStyle:
+    """The figures exporter's style settings, checked.
+
+    Raises:
+        ExporterError: a setting has the wrong type or value; the message names it.
+
+    Example:
+        >>> figure_style({"formats": ["svg"], "width": 7.0}).formats
+        ('svg',)
+    """
+    defaults = FigureStyle()
+    formats = settings.get("formats", defaults.formats)
+    if isinstance(formats, str) or not formats or any(f not in _FORMATS for f in formats):
+        raise ExporterError(f"formats must be a list of {', '.join(_FORMATS)}, got {formats!r}.")
+    numbers = {}
+    for name in ("width", "height", "font_size"):
+        value = settings.get(name, getattr(defaults, name))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ExporterError(f"{name} must be a positive number, got {value!r}.")
+        numbers[name] = float(value)
+    family = settings.get("font_family", defaults.font_family)
+    if family not in ("serif", "sans-serif"):
+        raise ExporterError(f"font_family must be serif or sans-serif, got {family!r}.")
+    dpi = settings.get("dpi", defaults.dpi)
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 50:
+        raise ExporterError(f"dpi must be a whole number >= 50, got {dpi!r}.")
+    return FigureStyle(numbers["width"], numbers["height"], str(family), numbers["font_size"],
+                       tuple(dict.fromkeys(str(f) for f in formats)), dpi)
+
+
+def _matplotlib() -> Any:
+    """matplotlib, or an error that names the extra that installs it."""
+    _tracking.import_extra("matplotlib", "figures")
+    return _tracking.import_extra("matplotlib.figure", "figures")
+
+
+def _new_figure(style: FigureStyle) -> Any:
+    figure_module = _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figure_module.Figure(figsize=(style.width, style.height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _tidy(ax: Any) -> None:
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.grid(True, which="major", linewidth=0.3, alpha=0.5)
+
+
+def scaling_figure(series: _charts.ScalingSeries, style: FigureStyle | None = None) -> Any:
+    """Measured medians with CI bars and the fitted power law, on log-log axes.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure`.
+
+    Raises:
+        ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
+    """
+    matplotlib = _tracking.import_extra("matplotlib", "figures")
+
+    style = style or FigureStyle()
+    with matplotlib.rc_context(style.rc()):
+        fig = _new_figure(style)
+        ax = fig.add_subplot()
+        xs = [p.x for p in series.points]
+        ys = [p.median for p in series.points]
+        lows = [max(0.0, p.median - p.ci_low) if math.isfinite(p.ci_low) else 0.0 for p in series.points]
+        highs = [max(0.0, p.ci_high - p.median) if math.isfinite(p.ci_high) else 0.0 for p in series.points]
+        ax.errorbar(xs, ys, yerr=[lows, highs], fmt="o", color="#1f4e79", ecolor="#1f4e79", elinewidth=0.8,
+                    capsize=2, label="median, 95% CI")
+        if series.fit is not None:
+            grid = [min(xs) * (max(xs) / min(xs)) ** (i / 63) for i in range(64)]
+            b = series.fit["b"]
+            ax.plot(grid, series.fit.predict(grid), "--", color="#b2182b",
+                    label=_text(f"fit ∝ {series.param}^{b.value:.2f}, R² = {series.fit.r_squared:.3f}"))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(_text(series.param))
+        ax.set_ylabel(_text(f"{series.measure} ({series.unit})" if series.unit not in ("", "1") else series.measure))
+        ax.legend(frameon=False)
+        _tidy(ax)
+    return fig
+
+
+def comparison_figure(rows: Sequence[_charts.RatioRow], candidate: str, baseline: str,
+                      style: FigureStyle | None = None) -> Any:
+    """Candidate over baseline per case: the ratio of medians with its CI, 1 marked.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure` (taller when there are many cases).
+
+    Raises:
+        ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
+    """
+    matplotlib = _tracking.import_extra("matplotlib", "figures")
+
+    style = style or FigureStyle()
+    height = max(style.height, 0.9 + 0.16 * len(rows))
+    tall = FigureStyle(style.width, height, style.font_family, style.font_size, style.formats, style.dpi)
+    with matplotlib.rc_context(style.rc()):
+        fig = _new_figure(tall)
+        ax = fig.add_subplot()
+        positions = list(range(len(rows)))[::-1]
+        colors = {"regressed": "#b2182b", "improved": "#1a7f37"}
+        for y, row in zip(positions, rows, strict=True):
+            color = colors.get(row.verdict, "#1f4e79")
+            if math.isfinite(row.ci_low) and math.isfinite(row.ci_high):
+                ax.plot([row.ci_low, row.ci_high], [y, y], color=color, linewidth=1.2)
+            ax.plot([row.ratio], [y], "o", color=color)
+        ax.axvline(1.0, color="0.3", linewidth=0.6, linestyle=":")
+        ax.set_yticks(positions, [_text(_short(r.label)) for r in rows])
+        ax.set_xlabel(_text(f"time ratio, {_short(candidate, 24)} / {_short(baseline, 24)} (95% CI)"))
+        _tidy(ax)
+    return fig
+
+
+def roofline_figure(data: _charts.RooflineData, style: FigureStyle | None = None) -> Any:
+    """Cases by arithmetic intensity and achieved FLOP/s under the roof, log-log.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure`; without peaks, the cases alone.
+
+    Raises:
+        ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
+    """
+    matplotlib = _tracking.import_extra("matplotlib", "figures")
+
+    style = style or FigureStyle()
+    with matplotlib.rc_context(style.rc()):
+        fig = _new_figure(style)
+        ax = fig.add_subplot()
+        xs = [p.intensity for p in data.points]
+        ys = [p.achieved for p in data.points]
+        ax.plot(xs, ys, "o", color="#1f4e79", label="cases")
+        if data.ridge is not None and data.peak_flops is not None and data.bandwidth is not None:
+            lo, hi = min([*xs, data.ridge]) / 4, max([*xs, data.ridge]) * 4
+            ax.plot([lo, data.ridge, hi], [lo * data.bandwidth, data.peak_flops, data.peak_flops], "-",
+                    color="0.15", linewidth=1.2,
+                    label=f"roof: {compact_value(data.peak_flops, 'FLOP/s')}, {compact_value(data.bandwidth, 'B/s')}")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("arithmetic intensity (FLOP/byte)")
+        ax.set_ylabel("achieved FLOP/s")
+        ax.legend(frameon=False)
+        _tidy(ax)
+    return fig
+
+
+def _text(text: str) -> str:
+    """``text`` shown as it is: a ``$`` would otherwise start matplotlib's math mode."""
+    return text.replace("$", r"\$")
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class FiguresResult:
+    """What :func:`write_figures` did.
+
+    Attributes:
+        written: figure name -> the files written for it (one per format).
+        skipped: figure kind -> why it was not drawn.
+    """
+
+    written: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the exporter's receipt)."""
+        return {"written": {k: [str(p) for p in v] for k, v in self.written.items()}, "skipped": dict(self.skipped)}
+
+
+def _save(fig: Any, folder: Path, name: str, style: FigureStyle) -> tuple[Path, ...]:
+    matplotlib = _tracking.import_extra("matplotlib", "figures")
+    paths = []
+    with matplotlib.rc_context(style.rc()):
+        for fmt in style.formats:
+            path = folder / f"{name}.{fmt}"
+            metadata = {"Creator": "calibrax", "CreationDate": None} if fmt == "pdf" else (
+                {"Creator": "calibrax", "Date": None} if fmt == "svg" else {"Software": "calibrax"})
+            fig.savefig(path, format=fmt, dpi=style.dpi, metadata=metadata)
+            paths.append(path)
+    return tuple(paths)
+
+
+def write_figures(records: Sequence[RunRecord], folder: Path, settings: Mapping[str, Any] | None = None,
+                  baseline: RunRecord | None = None) -> FiguresResult:
+    """Draw the publication figures of one run (or a sweep's members) into ``folder``.
+
+    Args:
+        records: the runs; scaling and roofline use every ok case of all of them.
+        folder: where the files go; created when missing.
+        settings: the figures exporter's settings (``figures``, ``measure``, ``scaling_param``,
+            ``max_scaling`` and the style: ``formats``, ``width``, ``height``, ``font_family``,
+            ``font_size``, ``dpi``).
+        baseline: the run the first record is compared with (the comparison figure needs it).
+
+    Raises:
+        ExporterError: matplotlib is missing (``pip install calibrax[figures]``), a setting is
+            invalid, or ``folder`` cannot be created.
+
+    Example:
+        result = write_figures([store.load_run("latest")], Path("paper/figures"))
+    """
+    settings = settings or {}
+    style = figure_style(settings)
+    kinds = settings.get("figures", _KINDS)
+    if isinstance(kinds, str) or any(k not in _KINDS for k in kinds):
+        raise ExporterError(f"figures must be a list of {', '.join(_KINDS)}, got {kinds!r}.")
+    _matplotlib()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExporterError(f"Could not create the figures folder {str(folder)!r}: {exc}.") from exc
+    measure = str(settings.get("measure") or "time")
+    result = FiguresResult()
+    if "scaling" in kinds:
+        series = _charts.scaling_series(records, measure, settings.get("scaling_param"))
+        for i, s in enumerate(series[: int(settings.get("max_scaling", 8))]):
+            name = _file_name(f"scaling_{s.benchmark}_{s.param}", i)
+            result.written[name] = _save(scaling_figure(s, style), folder, name, style)
+        if not series:
+            result.skipped["scaling"] = "no benchmark has a numeric param with three or more sizes"
+    if "comparison" in kinds:
+        rows = _charts.ratio_rows(records[0], baseline, measure) if baseline is not None and records else []
+        if rows:
+            fig = comparison_figure(rows, records[0].run.id, baseline.run.id if baseline else "", style)
+            result.written["comparison"] = _save(fig, folder, "comparison", style)
+        else:
+            result.skipped["comparison"] = ("no baseline run was given" if baseline is None
+                                            else "the run and its baseline share no measured case")
+    if "roofline" in kinds:
+        data, note = _charts.roofline_data(records)
+        if data is not None:
+            result.written["roofline"] = _save(roofline_figure(data, style), folder, "roofline", style)
+        else:
+            result.skipped["roofline"] = note
+    return result
+
+
+def _file_name(text: str, index: int) -> str:
+    """A file name from benchmark and param names (which may hold any character)."""
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in text)
+    safe = "_".join(part for part in safe.split("_") if part)
+    return f"{safe[:60] or 'figure'}_{index}"
+
+
+class FiguresExporter:
+    """Writes the publication figures into a folder and ``figures.json`` (what it wrote).
+
+    Settings:
+        dir: the figures folder, relative to the report folder (default ``figures``); an
+            absolute path is used as it is.
+        figures: which to draw: ``scaling``, ``comparison``, ``roofline`` (default all).
+        measure: the measure of the scaling and comparison figures (default ``time``).
+        formats, width, height, font_family, font_size, dpi: see :class:`FigureStyle`.
+        baseline: the baseline's :class:`~calibrax.core.RunRecord` (given by the code that
+            checked the run): the comparison figure needs it.
+
+    Example:
+        >>> FiguresExporter().filename
+        'figures.json'
+    """
+
+    name: str = "figures"
+    filename: str = "figures.json"
+    definition_key = "calibrax.exporters.publication.FiguresExporter"
+
+    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
+        """Draw the figures into ``dir`` (relative to the current folder) and return the receipt."""
+        return self.render_into(record, settings, Path.cwd())
+
+    def render_into(self, record: RunRecord, settings: Mapping[str, Any], out_dir: Path) -> str:
+        """Draw the figures into ``out_dir / dir`` and return the receipt (JSON text)."""
+        baseline = settings.get("baseline")
+        if baseline is not None and not isinstance(baseline, RunRecord):
+            raise ExporterError(f"The figures exporter's baseline setting must be a RunRecord, got "
+                                f"{type(baseline).__name__}.")
+        folder = Path(out_dir) / str(settings.get("dir") or "figures")
+        result = write_figures([record], folder, settings, baseline)
+        return json.dumps({"run_id": record.run.id, "folder": str(folder), **result.to_dict()}, indent=2) + "\n"
+
+
+EXPORTERS.register(FiguresExporter.name, FiguresExporter())
