@@ -11,6 +11,7 @@ import functools
 import hashlib
 import logging
 import os
+import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -259,6 +260,7 @@ def _environment(template_dir: str | None) -> jinja2.Environment:
     )
     env.filters.update(
         csp_hash=_csp_hash,
+        file_uri=_file_uri,
         md_code=_format.markdown_code,
         md_text=_format.markdown_text,
         params=_format.format_params,
@@ -268,6 +270,12 @@ def _environment(template_dir: str | None) -> jinja2.Environment:
         value=_format.format_value,
     )
     return env
+
+
+def _file_uri(path: str) -> str:
+    """A ``file:`` link to a local file (an absolute path), or the path itself when relative."""
+    p = Path(str(path))
+    return p.as_uri() if p.is_absolute() else urllib.parse.quote(str(path))
 
 
 def _csp_hash(text: str) -> str:

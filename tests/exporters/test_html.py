@@ -94,3 +94,20 @@ def test_render_speed_script_runs_on_a_small_run() -> None:
     lines = done.stdout.splitlines()
     assert lines[0].startswith("30 cases x 5 samples")
     assert [line.split()[0] for line in lines[1:]] == ["html", "read", "html", "latex"]
+
+
+def test_a_traced_case_links_its_trace_and_lists_its_top_ops() -> None:
+    record = make_record()
+    summary = {"scope": "host", "calls": 3, "total_us": 90.0,
+               "ops": [{"op": "<b>fusion</b>", "module": "jit_f", "count": 6, "total_us": 60.0, "mean_us": 10.0, "share": 2 / 3},
+                       {"op": "dot.1", "module": "jit_f", "count": 3, "total_us": 30.0, "mean_us": 10.0, "share": 1 / 3}]}
+    trace = {"path": "/data/traces/r1/matmul/n=8 x/perfetto_trace.json.gz", "kind": "perfetto_trace", "summary": summary}
+    traced = replace(record.cases[0], meta={**record.cases[0].meta, "artifacts": {"trace": trace}})
+    page = get_exporter("html").render(replace(record, cases=(traced, *record.cases[1:])), {})
+    _parse(page)
+    assert 'href="file:///data/traces/r1/matmul/n%3D8%20x/perfetto_trace.json.gz"' in page
+    assert "Trace of 3 calls" in page and "top XLA ops by host time" in page
+    assert "<code>&lt;b&gt;fusion&lt;/b&gt;</code>" in page and "<b>fusion</b>" not in page
+    assert page.count("66.7%") == 1 and "<code>dot.1</code>" in page
+    untraced = get_exporter("html").render(record, {})
+    assert "Trace of" not in untraced
