@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from functools import partial
 from typing import Any, NamedTuple, Self, TypeVar
@@ -73,7 +74,7 @@ class PrecisionRecallValue(NamedTuple):
     recall: float
 
 
-class _Stateful:
+class _Stateful(abc.ABC):
     """update/compute/reset/merge over an explicit state, with a frozen extractor in front."""
 
     def __init__(self, extractor: Extractor, jit: bool) -> None:
@@ -83,9 +84,9 @@ class _Stateful:
     def _options(self) -> tuple[Any, ...]:
         return ()
 
+    @abc.abstractmethod
     def reset(self) -> Self:
         """Empty the state (the extractor and options stay). Returns ``self``."""
-        raise NotImplementedError
 
     def merge(self, other: Self) -> Self:
         """Add ``other``'s state to this one, as if this instance had seen its batches too.
@@ -102,8 +103,9 @@ class _Stateful:
         self._merge(other)
         return self
 
+    @abc.abstractmethod
     def _merge(self, other: Self) -> None:
-        raise NotImplementedError
+        """Add ``other``'s state (same metric, same options) to this one."""
 
 
 class _RealGenerated(_Stateful):
