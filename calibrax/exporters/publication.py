@@ -11,9 +11,10 @@ which lists the files written and the figures left out with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,15 @@ def _new_figure(style: FigureStyle) -> Any:
     return fig
 
 
+@contextlib.contextmanager
+def _axes(style: FigureStyle) -> Iterator[tuple[Any, Any]]:
+    """A new figure and its one axes, drawn under the style's matplotlib settings."""
+    matplotlib = _tracking.import_extra("matplotlib", "figures")
+    with matplotlib.rc_context(style.rc()):
+        fig = _new_figure(style)
+        yield fig, fig.add_subplot()
+
+
 def _tidy(ax: Any) -> None:
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
@@ -139,12 +149,7 @@ def scaling_figure(series: _charts.ScalingSeries, style: FigureStyle | None = No
     Raises:
         ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
     """
-    matplotlib = _tracking.import_extra("matplotlib", "figures")
-
-    style = style or FigureStyle()
-    with matplotlib.rc_context(style.rc()):
-        fig = _new_figure(style)
-        ax = fig.add_subplot()
+    with _axes(style or FigureStyle()) as (fig, ax):
         xs = [p.x for p in series.points]
         ys = [p.median for p in series.points]
         lows = [max(0.0, p.median - p.ci_low) if math.isfinite(p.ci_low) else 0.0 for p in series.points]
@@ -175,14 +180,10 @@ def comparison_figure(rows: Sequence[_charts.RatioRow], candidate: str, baseline
     Raises:
         ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
     """
-    matplotlib = _tracking.import_extra("matplotlib", "figures")
-
     style = style or FigureStyle()
     height = max(style.height, 0.9 + 0.16 * len(rows))
     tall = FigureStyle(style.width, height, style.font_family, style.font_size, style.formats, style.dpi)
-    with matplotlib.rc_context(style.rc()):
-        fig = _new_figure(tall)
-        ax = fig.add_subplot()
+    with _axes(tall) as (fig, ax):
         positions = list(range(len(rows)))[::-1]
         colors = {"regressed": "#b2182b", "improved": "#1a7f37"}
         for y, row in zip(positions, rows, strict=True):
@@ -206,12 +207,7 @@ def roofline_figure(data: _charts.RooflineData, style: FigureStyle | None = None
     Raises:
         ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
     """
-    matplotlib = _tracking.import_extra("matplotlib", "figures")
-
-    style = style or FigureStyle()
-    with matplotlib.rc_context(style.rc()):
-        fig = _new_figure(style)
-        ax = fig.add_subplot()
+    with _axes(style or FigureStyle()) as (fig, ax):
         xs = [p.intensity for p in data.points]
         ys = [p.achieved for p in data.points]
         ax.plot(xs, ys, "o", color="#1f4e79", label="cases")
