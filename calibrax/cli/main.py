@@ -119,6 +119,8 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
     """
     with _open(db) as store:
         record: RunRecord = store.load_run(run)
+        checks, gate = store.load_validation(record.run.id)
+        artifacts = store.load_artifacts(record.run.id)
     if as_json:
         _echo_json(record.to_dict(samples=not no_samples))
         return
@@ -136,6 +138,16 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
         rows.append([c.benchmark, _params(c.params), c.status.value, format_seconds(s.median if s else None), ci,
                      str(s.n if s else 0), format_seconds(comp.samples[0] if comp and comp.samples else None)])
     _table(rows, ["benchmark", "params", "status", "time", "95% CI", "n", "compile"])
+    if checks:
+        failed = [c for c in checks if not c.passed]
+        click.echo(f"Validation: {len(checks) - len(failed)} of {len(checks)} checks passed"
+                   f"{' (gating)' if gate else ''}")
+        for check in failed:
+            click.echo(f"  VIOLATION {check.kind} {check.name}: {check.message}")
+    for art in artifacts:
+        case = record.cases[art.case_seq] if art.case_seq < len(record.cases) else None
+        where = f"{case.benchmark} {_params(case.params)}" if case else f"case {art.case_seq}"
+        click.echo(f"{art.name.capitalize()} of {where}: {art.path}")
 
 
 @cli.group(cls=_Group)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from factories import add_run, run_info, time_case
 
 from calibrax.cli import cli
-from calibrax.core import RunStatus
+from calibrax.core import RunStatus, ValidationEntry
 from calibrax.storage import Store
 
 
@@ -48,6 +48,19 @@ def test_show_json_has_the_documented_shape(db: Path) -> None:
 def test_show_human_table_and_prefix(db: Path) -> None:
     res = invoke("show", "run-s", "--db", str(db))
     assert "Run run-slow" in res.output and "matmul" in res.output and "n=128" in res.output  # type: ignore[attr-defined]
+    assert "Validation" not in res.output and "Trace" not in res.output  # type: ignore[attr-defined]
+
+
+def test_show_lists_validation_violations_and_traces(db: Path) -> None:
+    with Store.open(db) as store:
+        store.add_validation("run-a", [ValidationEntry("convergence", "matmul loss", True, "converged at step 9"),
+                                       ValidationEntry("accuracy", "matmul max_rel", False, "error 0.2 > 1e-05")],
+                             gate=True)
+        store.add_artifact("run-a", 1, "trace", "/data/traces/run-a/softmax/trace.json.gz", kind="perfetto_trace")
+    out = invoke("show", "run-a", "--db", str(db)).output  # type: ignore[attr-defined]
+    assert "Validation: 1 of 2 checks passed (gating)" in out
+    assert "VIOLATION accuracy matmul max_rel: error 0.2 > 1e-05" in out and "converged at step 9" not in out
+    assert "Trace of softmax cols=8: /data/traces/run-a/softmax/trace.json.gz" in out
 
 
 def test_baseline_set_list_rm_and_check(db: Path, tmp_path: Path) -> None:
