@@ -35,8 +35,8 @@ test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -n $(WORKERS) -m "not serial"
-	$(BIN)/python -m pytest -m serial   # timing assertions, alone on the machine
+	$(BIN)/python -m pytest -n $(WORKERS) -m "not serial" --durations=10
+	$(BIN)/python -m pytest -m serial --durations=10   # timing assertions, alone on the machine
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache outputs multirun

@@ -6,7 +6,8 @@
 # Needs jax with CUDA (pip install "jax[cuda12]") and NVML (pip install calibrax[gpu]).
 # Prints the hardware fingerprint, then one matmul case with the gpu, memory, energy, carbon,
 # flops and roofline profilers (peaks of the named target given as $TARGET, default h100_sxm),
-# and exits non-zero when a GPU measure that should exist on NVIDIA hardware is missing.
+# then a traced case's top XLA ops (device time), and exits non-zero when a GPU measure that
+# should exist on NVIDIA hardware is missing or the trace has no device ops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}
@@ -45,6 +46,18 @@ print("profiler_errors", json.dumps(case.meta.get("profiler_errors", {}), indent
 print("gpu meta", json.dumps(case.meta.get("profiling", {}).get("gpu", {}), default=str))
 expected = {"gpu_utilization", "gpu_power", "sm_clock", "gpu_memory_used", "device_peak_memory", "gpu_energy", "energy"}
 missing = sorted(expected - set(case.measures))
+
+import tempfile
+
+traced = run_case(spec, {"n": 4096, "dtype": "float32"}, TimingProtocol(min_rounds=5, min_time=0.2),
+                  ProfilingOptions(profilers=resolve_profilers(["tracing"])[0], trace_dir=tempfile.mkdtemp()))
+trace = (traced.meta.get("artifacts") or {}).get("trace") or {}
+summary = trace.get("summary") or {}
+print("trace", trace.get("path"), "scope", summary.get("scope"))
+for op in summary.get("ops", [])[:5]:
+    print(f"  {op['op']:<40} x{op['count']:<4} {op['total_us']:>10.1f} us  {100 * op['share']:5.1f}%")
+if summary.get("scope") != "device":
+    missing.append("trace with device-scope ops")
 if missing or case.status.value != "ok":
     print("MISSING on an NVIDIA machine:", missing)
     sys.exit(1)
