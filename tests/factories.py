@@ -40,18 +40,20 @@ def time_case(benchmark: str, params: dict[str, Any], center: float, *, n: int =
 
 
 def run_info(run_id: str, *, hw: HardwareInfo | None = None, config: dict[str, Any] | None = None,
-             started_at: str = "2026-11-26T00:00:00+00:00") -> RunInfo:
+             started_at: str = "2026-11-26T00:00:00+00:00", sweep_id: str | None = None) -> RunInfo:
     return RunInfo(run_id, started_at, RunStatus.RUNNING, GitInfo("abc123", "main", False), hw or hardware(),
-                   config or {"thresholds": {"gate": ["time"], "measures": {"time": {"margin": 0.05, "alpha": 0.01}}}})
+                   config or {"thresholds": {"gate": ["time"], "measures": {"time": {"margin": 0.05, "alpha": 0.01}}}},
+                   sweep_id=sweep_id)
 
 
 def record(run_id: str, cases: Sequence[CaseResult], **kw: Any) -> RunRecord:
     return RunRecord(run_info(run_id, **kw), tuple(cases))
 
 
-def add_run(store: Any, run_id: str, center: float, second: str, config: dict[str, Any] | None = None) -> None:
+def add_run(store: Any, run_id: str, center: float, second: str, config: dict[str, Any] | None = None,
+            sweep_id: str | None = None) -> None:
     """Store a finished run with a matmul case around ``center`` seconds and a softmax case."""
-    store.begin_run(run_info(run_id, config=config, started_at=f"2026-11-26T00:00:{second}+00:00"))
+    store.begin_run(run_info(run_id, config=config, started_at=f"2026-11-26T00:00:{second}+00:00", sweep_id=sweep_id))
     store.add_case(run_id, time_case("matmul", {"n": 128}, center))
     store.add_case(run_id, time_case("softmax", {"cols": 8}, 2e-4, seed=3))
     store.finish_run(run_id, RunStatus.OK, f"2026-11-26T00:01:{second}+00:00")

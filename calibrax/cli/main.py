@@ -323,23 +323,15 @@ def _report_inputs(store: Any, run: str, fmt: str, baseline_name: str | None) ->
 def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> Path:
     """Write a sweep's HTML page or figures; return the file or folder written."""
     from calibrax.exporters import report_settings, write_figures
-    from calibrax.runner.sweep_report import sweep_members, sweep_page
+    from calibrax.runner.sweep_report import sweep_folder, sweep_members, write_sweep_page
 
     if fmt not in ("html", "figures"):
         raise ConfigError(f"--sweep renders html or figures, got --format {fmt!r}. Use --format html or figures.")
     with _open(db) as store:
         if fmt == "html":
-            resolved, page = sweep_page(store, sweep_id)
-        else:
-            resolved, _, records = sweep_members(store, sweep_id)
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in resolved)
-    folder = Path("reports") / f"sweep-{safe}"
-    if fmt == "html":
-        path = out or folder / "index.html"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page, encoding="utf-8")
-        return path
-    target = out or folder / "figures"
+            return write_sweep_page(store, sweep_id, Path("reports"), out)
+        resolved, _, records = sweep_members(store, sweep_id)
+    target = out or sweep_folder(Path("reports"), resolved) / "figures"
     write_figures(records, target, report_settings(records[0], "figures"))
     return target
 

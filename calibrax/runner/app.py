@@ -25,9 +25,10 @@ from calibrax.core.errors import CalibraxError, ConfigError
 from calibrax.core.registry import unknown_name_message
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, register_configs
-from calibrax.runner.job import JobContext, run_job
+from calibrax.runner.job import JobContext, run_job, sweep_id_for
 from calibrax.runner.run import EXIT_USAGE
 from calibrax.runner.sweep import combine_exit_codes, finalize_sweep
+from calibrax.runner.sweep_report import write_sweep_page
 from calibrax.storage import Store
 
 __all__ = ["SweepCallback", "main"]
@@ -43,6 +44,8 @@ class _State:
     sweep_dir: Path | None = None
     store_path: Path | None = None
     sweep_code: int | None = None
+    sweep_id: str | None = None
+    report_root: Path | None = None  # set when the sweep's exporters include html
 
 
 _STATE = _State()
@@ -72,6 +75,11 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         _STATE.sweep_dir = Path(str(config.hydra.sweep.dir))
         _STATE.store_path = Path.cwd() / str(OmegaConf.select(config, "store.path") or "calibrax.db")
+        explicit = OmegaConf.select(config, "sweep.id")
+        resumed = bool(OmegaConf.select(config, "sweep.resume")) and not explicit  # resumes the latest sweep
+        _STATE.sweep_id = "latest" if resumed else sweep_id_for({"sweep": {"id": explicit}}, _STATE.sweep_dir)
+        if "html" in list(OmegaConf.select(config, "exporters") or []):
+            _STATE.report_root = Path.cwd() / str(OmegaConf.select(config, "report.dir") or "reports")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         _finish_sweep()
@@ -83,11 +91,26 @@ def _finish_sweep() -> int:
         return _STATE.sweep_code or 0
     with Store.open(_STATE.store_path) as store:
         summary = finalize_sweep(_STATE.sweep_dir, store)
+        page = _sweep_page(store)
     crashed = f", job(s) {', '.join(summary.crashed)} did not finish" if summary.crashed else ""
     print(f"Sweep {_STATE.sweep_dir}: {summary.jobs} job(s){crashed}, {len(summary.ingested)} spooled run(s) "
           f"loaded, exit code {summary.exit_code}")
+    if page is not None:
+        print(f"Sweep report: {page}")
     _STATE.sweep_code = summary.exit_code
     return summary.exit_code
+
+
+def _sweep_page(store: Store) -> Path | None:
+    """Write the sweep's HTML page when its exporters include html; a failure is logged and
+    never changes the sweep's exit code (as for any exporter)."""
+    if _STATE.report_root is None or _STATE.sweep_id is None:
+        return None
+    try:
+        return write_sweep_page(store, _STATE.sweep_id, _STATE.report_root)
+    except Exception as exc:  # noqa: BLE001  (a report must not fail a measured sweep)
+        log.warning("The sweep report of %s was not written: %s", _STATE.sweep_id, exc)
+        return None
 
 
 def _known_params(catalog: dict[str, BenchmarkEntry]) -> dict[str, dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from calibrax.analysis.comparison import Comparison, compare_runs
@@ -154,6 +155,33 @@ def sweep_page(store: Store, sweep_id: str = "latest", settings: Mapping[str, An
         settings = {k: v for k, v in report_settings(records[0], "html").items() if k != "title"}
     options = {**settings, "axes": settings.get("axes", axes)}
     return sweep_id, render_sweep_html(sweep_id, records, options)
+
+
+def sweep_folder(report_root: Path, sweep_id: str) -> Path:
+    """The folder of a sweep's reports: ``<report_root>/sweep-<id>`` (unsafe characters as ``_``).
+
+    Example:
+        >>> sweep_folder(Path("reports"), "2026-11-26_10-00-00").as_posix()
+        'reports/sweep-2026-11-26_10-00-00'
+    """
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in sweep_id)
+    return report_root / f"sweep-{safe}"
+
+
+def write_sweep_page(store: Store, sweep_id: str, report_root: Path, out: Path | None = None) -> Path:
+    """Render a stored sweep's HTML page to ``out`` (default: its folder's ``index.html``).
+
+    Raises:
+        NotFoundError: no such sweep in the store.
+
+    Example:
+        write_sweep_page(store, "latest", Path("reports"))  # reports/sweep-<id>/index.html
+    """
+    resolved, page = sweep_page(store, sweep_id)
+    path = out or sweep_folder(report_root, resolved) / "index.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
 
 
 def sweep_report(store: Store, sweep_id: str = "latest") -> SweepReport:

@@ -7,18 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import QUICK, run_cli
+from conftest import run_cli
 from test_report_browser import _Watched
 
 pytestmark = pytest.mark.slow
 
 
 def test_sweep_page_of_a_size_sweep(userproj: Path, browser: Any) -> None:
-    res = run_cli("calibrax-run", "-m", "benchmarks=[steady]", "params.steady.size=8,16,32", *QUICK, cwd=userproj)
+    res = run_cli("calibrax-run", "-m", "benchmarks=[steady]", "params.steady.size=8,16,32", "profile=quick",
+                  "exporters=[html]", cwd=userproj)
     assert res.returncode == 0, res.stdout + res.stderr
+    [written] = re.findall(r"^Sweep report: (.+)$", res.stdout, flags=re.M)  # the sweep's end renders its page
+    assert Path(written).is_file()
     out = run_cli("calibrax", "report", "--sweep", "latest", cwd=userproj)
     assert out.returncode == 0, out.stdout + out.stderr
     page_path = userproj / out.stdout.strip()
+    assert page_path.resolve() == Path(written).resolve()
     assert page_path.name == "index.html" and page_path.parent.name.startswith("sweep-")
     text = page_path.read_text(encoding="utf-8")
     runs = text[text.index('id="runs"'): text.index("</section>", text.index('id="runs"'))]
