@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,9 @@ def figure_style(settings: Mapping[str, Any]) -> FigureStyle:
 def _matplotlib() -> Any:
     """matplotlib, or an error that names the extra that installs it."""
     _tracking.import_extra("matplotlib", "figures")
+    # Saving a PDF subsets its fonts through fontTools, which logs every table it prunes at INFO,
+    # and calibrax-run's logging shows INFO: keep those lines out of the run's output.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     return _tracking.import_extra("matplotlib.figure", "figures")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -124,3 +125,11 @@ def test_cli_report_writes_figures_and_the_full_html(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "No sweep 'latest'" in res.output
     res = runner.invoke(cli, ["report", "--sweep", "s", "--format", "latex", "--db", str(db)])
     assert res.exit_code == 2 and "--sweep renders html or figures" in res.output
+
+
+def test_writing_pdfs_adds_no_info_lines_to_the_run_output(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    logging.getLogger("fontTools").setLevel(logging.NOTSET)  # as in a fresh calibrax-run process
+    with caplog.at_level(logging.INFO):
+        written = write_figures([rich_record()], tmp_path, {"formats": ["pdf"]}).written
+    assert written and all(p.suffix == ".pdf" for paths in written.values() for p in paths)
+    assert [r.name for r in caplog.records if r.name.startswith("fontTools")] == []
