@@ -352,10 +352,7 @@ def _measure_all(
                 worker_entries[seq] = list(case.meta["validation"])
                 case = replace(case, meta={k: v for k, v in case.meta.items() if k != "validation"})
             case = summarised(case)
-            store.add_case(run_id, case)
-            for name, artifact in (case.meta.get("artifacts") or {}).items():
-                store.add_artifact(run_id, seq, name, str(artifact["path"]), kind=str(artifact.get("kind", "")),
-                                   summary=artifact.get("summary") or {})
+            store.add_case(run_id, case)  # with the files its meta lists (a trace)
             _log_case(case)
             seq += 1
             yield case

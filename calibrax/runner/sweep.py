@@ -104,8 +104,8 @@ def ingest(store: Store, records: Iterable[RunRecord],
            validations: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """Load runs into the store; runs already stored are left alone. Returns the ids added.
 
-    The artifacts a case's meta lists (``meta["artifacts"]``, such as a trace) are stored
-    with it, and ``validations`` (run id -> ``{"gate", "entries"}`` as spooled) with its run.
+    A case's artifacts (``meta["artifacts"]``, such as a trace) are stored with it by
+    :meth:`Store.add_case`, and ``validations`` (run id -> ``{"gate", "entries"}`` as spooled) with its run.
     """
     added = []
     for record in records:
@@ -115,11 +115,8 @@ def ingest(store: Store, records: Iterable[RunRecord],
         except NotFoundError:
             pass
         store.begin_run(record.run)
-        for seq, case in enumerate(record.cases):
+        for case in record.cases:
             store.add_case(record.run.id, case)
-            for name, art in (case.meta.get("artifacts") or {}).items():
-                store.add_artifact(record.run.id, seq, name, str(art["path"]), kind=str(art.get("kind", "")),
-                                   summary=art.get("summary") or {})
         checks = (validations or {}).get(record.run.id)
         if checks and checks.get("entries"):
             store.add_validation(record.run.id, [entry_from_dict(e) for e in checks["entries"]],

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from calibrax.core import Alert, CalibraxError, NotFoundError, Severity, ValidationEntry
+from calibrax.core import Alert, CalibraxError, NotFoundError, Severity, StoreError, ValidationEntry
 from calibrax.storage import _rows
 
 __all__ = ["Artifact", "ChecksMixin"]
@@ -216,11 +216,7 @@ class ChecksMixin:
                     f"Run {run_id!r} has no case at position {case_seq}; store the case (Store.add_case) before "
                     "its artifacts."
                 )
-            db.execute(
-                "INSERT OR REPLACE INTO artifacts (run_id, case_seq, name, kind, path, summary, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [run_id, artifact.case_seq, name, kind, artifact.path, _rows.dumps(dict(artifact.summary)), created_at],
-            )
+            insert_artifact(db, artifact)
         return artifact
 
     def load_artifacts(self, run_id: str, *, case_seq: int | None = None, kind: str | None = None) -> list[Artifact]:
@@ -241,3 +237,31 @@ class ChecksMixin:
             rows = list(db.query(f"SELECT * FROM artifacts WHERE {where} ORDER BY case_seq, name", args))
         return [Artifact(r["run_id"], int(r["case_seq"]), r["name"], r["path"], r["kind"], json.loads(r["summary"]),
                          r["created_at"]) for r in rows]
+
+
+def insert_artifact(db: Database, artifact: Artifact) -> None:
+    """Write (or replace) one artifact row inside the caller's transaction."""
+    db.execute(
+        "INSERT OR REPLACE INTO artifacts (run_id, case_seq, name, kind, path, summary, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [artifact.run_id, artifact.case_seq, artifact.name, artifact.kind, artifact.path,
+         _rows.dumps(dict(artifact.summary)), artifact.created_at],
+    )
+
+
+def case_artifacts(run_id: str, seq: int, meta: Mapping[str, Any], created_at: str) -> list[Artifact]:
+    """The artifacts a case's meta lists under ``artifacts`` (name -> ``{"path", "kind", "summary"}``).
+
+    Raises:
+        StoreError: an entry is not a mapping with a ``path``.
+    """
+    found = []
+    for name, entry in (meta.get("artifacts") or {}).items():
+        if not isinstance(entry, Mapping) or not entry.get("path"):
+            raise StoreError(
+                f"Case meta artifacts[{name!r}] must be a mapping with a 'path' (and optional 'kind' and "
+                f"'summary'), got {entry!r}."
+            )
+        found.append(Artifact(run_id, seq, str(name), str(entry["path"]), str(entry.get("kind") or ""),
+                              dict(entry.get("summary") or {}), created_at))
+    return found

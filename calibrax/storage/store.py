@@ -14,7 +14,7 @@ import os
 import socket
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -36,7 +36,7 @@ from calibrax.core import (
     unknown_name_message,
 )
 from calibrax.storage import _rows, _schema, _sqlite
-from calibrax.storage._extras import ChecksMixin
+from calibrax.storage._extras import ChecksMixin, case_artifacts, insert_artifact
 
 __all__ = ["Baseline", "Store"]
 
@@ -229,6 +229,8 @@ class Store(ChecksMixin):
                     f"Case {case.key}: measure key {key!r} differs from the name of its "
                     f"Measure, {result.measure.name!r}; key case.measures by measure name."
                 )
+        # checked before the transaction, so a malformed entry writes nothing
+        artifacts = case_artifacts(run_id, 0, case.meta, datetime.now(UTC).isoformat(timespec="seconds"))
         with self._write() as db:
             self._require_run(db, run_id)
             seq = db.execute(
@@ -238,6 +240,8 @@ class Store(ChecksMixin):
             for result in case.measures.values():
                 _sqlite.insert(db, "measures", _rows.measure_row(case_id, result))
                 _sqlite.insert(db, "samples", _rows.samples_row(case_id, result))
+            for artifact in artifacts:
+                insert_artifact(db, replace(artifact, case_seq=seq))
 
     def finish_run(self, run_id: str, status: RunStatus, finished_at: str) -> None:
         """Set a run's final status and finish time.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factories import add_run
+from factories import add_run, time_case
 from sqlite_utils import Database
 
-from calibrax.core import NotFoundError, RunStatus
+from calibrax.core import NotFoundError, RunStatus, StoreError
 from calibrax.storage import SCHEMA_VERSION, Store
 from calibrax.storage._schema import MIGRATIONS
 from tests.storage.test_store_file import schema_of
@@ -36,6 +37,20 @@ def test_artifacts_are_stored_per_case_and_replaced_by_name(tmp_path: Path) -> N
         with pytest.raises(NotFoundError, match="has no case at position 0"):
             store.add_artifact("nope", 0, "trace", "/t/x")
         assert store.load_artifacts("nope") == []
+
+
+def test_add_case_stores_the_artifacts_its_meta_lists_at_its_position(tmp_path: Path) -> None:
+    trace = {"path": "/t/mm/perfetto_trace.json.gz", "kind": "perfetto_trace", "summary": SUMMARY}
+    with Store.open(tmp_path / "a.db") as store:
+        add_run(store, "r1", 1e-3, "01")  # cases 0 and 1
+        store.add_case("r1", replace(time_case("matmul", {"n": 8}, 1e-3), meta={"artifacts": {"trace": trace}}))
+        [stored] = store.load_artifacts("r1")
+        assert (stored.case_seq, stored.name, stored.path, stored.kind, stored.summary) == (
+            2, "trace", trace["path"], "perfetto_trace", SUMMARY)
+        bad = replace(time_case("matmul", {"n": 16}, 1e-3), meta={"artifacts": {"trace": {"kind": "perfetto_trace"}}})
+        with pytest.raises(StoreError, match=r"artifacts\['trace'\] must be a mapping with a 'path'"):
+            store.add_case("r1", bad)
+        assert len(store.load_run("r1").cases) == 3  # the malformed case wrote nothing
 
 
 def _write_v4_store(path: Path) -> None:
