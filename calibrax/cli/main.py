@@ -305,7 +305,7 @@ def _report_inputs(store: Any, run: str, fmt: str, baseline_name: str | None) ->
     and for HTML the stored history, alerts and validation."""
     from dataclasses import replace
 
-    from calibrax.exporters import collect_report_data, report_settings
+    from calibrax.exporters import report_settings, with_report_data
 
     record = store.load_run(run)
     verdicts = store.load_verdicts(record.run.id)
@@ -315,8 +315,7 @@ def _report_inputs(store: Any, run: str, fmt: str, baseline_name: str | None) ->
         record = replace(record, verdicts=tuple(verdicts), baseline=names)
     settings = report_settings(record, fmt, baseline[1] if baseline else None)
     if fmt == "html":
-        settings["report_data"] = collect_report_data(store, record, history_runs=settings.get("history_runs", 30),
-                                                      measure=settings.get("scaling_measure") or "time")
+        settings = with_report_data(store, record, settings)
     return record, settings
 
 

@@ -13,7 +13,7 @@ Example:
     ['html', 'json', 'markdown']
 """
 
-from calibrax.exporters._data import ReportData, collect_report_data
+from calibrax.exporters._data import ReportData, collect_report_data, with_report_data
 from calibrax.exporters._format import format_seconds, format_value
 from calibrax.exporters.base import (
     EXPORTERS,
@@ -56,6 +56,7 @@ __all__ = [
     "StripChart",
     "WandbExporter",
     "collect_report_data",
+    "with_report_data",
     "export_all",
     "format_seconds",
     "format_value",

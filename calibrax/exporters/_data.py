@@ -15,7 +15,7 @@ from typing import Any
 from calibrax.analysis import HistoryPoint
 from calibrax.core import Alert, ExporterError, RunRecord, ValidationEntry
 
-__all__ = ["ReportData", "collect_report_data", "report_data_setting"]
+__all__ = ["ReportData", "collect_report_data", "report_data_setting", "with_report_data"]
 
 DEFAULT_HISTORY_RUNS = 30
 """How many runs a case's history chart shows when the exporter's settings do not say."""
@@ -82,6 +82,18 @@ def collect_report_data(
              if a.id not in seen and a.subject.get("benchmark") in benchmarks]
     entries, gate = store.load_validation(record.run.id)
     return ReportData({k: tuple(v) for k, v in history.items()}, runs, measure, (*own, *about), tuple(entries), gate)
+
+
+def with_report_data(store: Any, record: RunRecord, html_settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The html exporter's settings with ``report_data`` read from the store, as its own
+    ``history_runs`` and ``scaling_measure`` settings ask.
+
+    Example:
+        settings = with_report_data(store, record, {"history_runs": 20})
+    """
+    data = collect_report_data(store, record, history_runs=html_settings.get("history_runs", DEFAULT_HISTORY_RUNS),
+                               measure=html_settings.get("scaling_measure") or "time")
+    return {**html_settings, "report_data": data}
 
 
 def _history_runs(value: Any) -> int:

@@ -27,11 +27,11 @@ from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunSt
 from calibrax.core.registry import unknown_name_message
 from calibrax.exporters import (
     ExportOutcome,
-    collect_report_data,
     export_all,
     format_seconds,
     get_exporter,
     with_baseline,
+    with_report_data,
 )
 from calibrax.profiling.base import ProfilingOptions
 from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
@@ -425,10 +425,7 @@ def _export(store: Store, run_id: str, cfg: Mapping[str, Any], cwd: Path, check:
         except NotFoundError:
             log.info("Baseline run %s is not stored; reports show this run's samples only.", check.baseline_run_id)
     if "html" in names:  # the HTML report draws history, alerts and validation from the store
-        html = dict(settings.get("html") or {})
-        html["report_data"] = collect_report_data(store, record, history_runs=html.get("history_runs", 30),
-                                                  measure=html.get("scaling_measure") or "time")
-        settings = {**settings, "html": html}
+        settings = {**settings, "html": with_report_data(store, record, settings.get("html") or {})}
     out_dir = cwd / (cfg.get("report") or {}).get("dir", "reports") / run_id
     outcome = export_all(record, names, out_dir, settings)
     for name, reason in outcome.failed.items():
