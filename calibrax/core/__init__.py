@@ -23,6 +23,7 @@ from calibrax.core.errors import (
     NotFoundError,
     StoreError,
 )
+from calibrax.core.exitcodes import ExitCode, combine_exit_codes
 from calibrax.core.models import (
     STANDARD_MEASURES,
     CaseResult,
@@ -47,6 +48,7 @@ from calibrax.core.result import (
     case_from_dict,
     case_to_dict,
     measure_to_dict,
+    record_from_dict,
     run_info_to_dict,
     verdict_to_dict,
 )
@@ -68,6 +70,7 @@ __all__ = [
     "ConfigError",
     "Direction",
     "Exporter",
+    "ExitCode",
     "ExporterError",
     "GitInfo",
     "HardwareInfo",
@@ -91,6 +94,7 @@ __all__ = [
     "case_from_dict",
     "case_to_dict",
     "close_matches",
+    "combine_exit_codes",
     "expand_grid",
     "from_callable",
     "from_jitted",

@@ -6,6 +6,8 @@ these into exit codes (see ``exit_code``); the library itself only raises and re
 
 from __future__ import annotations
 
+from calibrax.core.exitcodes import ExitCode
+
 __all__ = [
     "BenchmarkError",
     "CalibraxError",
@@ -16,8 +18,6 @@ __all__ = [
     "StoreError",
 ]
 
-EXIT_USAGE = 2
-
 
 class CalibraxError(Exception):
     """Base of every error that calibrax raises on purpose.
@@ -26,7 +26,7 @@ class CalibraxError(Exception):
         exit_code: the process exit code the CLI uses for this error (2: usage or config).
     """
 
-    exit_code: int = EXIT_USAGE
+    exit_code: int = ExitCode.USAGE
 
 
 class ConfigError(CalibraxError):
@@ -48,7 +48,7 @@ class HardwareUnavailableError(CalibraxError):
 class BenchmarkError(CalibraxError):
     """Raised when a benchmark's factory or source module cannot produce a Workload."""
 
-    exit_code = 3
+    exit_code = ExitCode.BENCHMARK_FAILED
 
 
 class ExporterError(CalibraxError):

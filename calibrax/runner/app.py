@@ -22,12 +22,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from calibrax.core.benchmark import BENCHMARKS
 from calibrax.core.errors import CalibraxError, ConfigError
+from calibrax.core.exitcodes import ExitCode, combine_exit_codes
 from calibrax.core.registry import unknown_name_message
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
-from calibrax.runner.run import EXIT_USAGE
-from calibrax.runner.sweep import combine_exit_codes, finalize_sweep
+from calibrax.runner.sweep import finalize_sweep
 from calibrax.runner.sweep_report import write_sweep_page
 from calibrax.storage import Store
 
@@ -173,7 +173,7 @@ def main() -> None:
         if _STATE.sweep_dir is not None:  # a launcher raised (e.g. a killed job): still finish the sweep
             sys.exit(_finish_sweep())
         if exc.code not in (0, None) and not _STATE.started:
-            sys.exit(EXIT_USAGE)  # Hydra rejected the config or the command line
+            sys.exit(ExitCode.USAGE)  # Hydra rejected the config or the command line
         raise
     if _STATE.sweep_dir is not None:
         sys.exit(_finish_sweep())

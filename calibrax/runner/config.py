@@ -18,12 +18,14 @@ from omegaconf import MISSING
 __all__ = [
     "AccuracyCheckConfig",
     "BenchmarkFileConfig",
+    "CacheMode",
     "CarbonBackend",
     "CIConfig",
     "CIMode",
     "CalibraxConfig",
     "ConvergenceCheckConfig",
     "HardwareConfig",
+    "InputsMode",
     "Isolation",
     "ProfileConfig",
     "ReportConfig",
@@ -32,6 +34,7 @@ __all__ = [
     "SweepConfig",
     "SuiteConfig",
     "ThresholdsConfig",
+    "Timer",
     "TimingMode",
     "ValidationConfig",
     "register_configs",
@@ -41,6 +44,22 @@ __all__ = [
 class TimingMode(str, Enum):
     latency = "latency"  # block after every call: the time one call takes
     throughput = "throughput"  # block once per round: the rate of back-to-back calls
+
+
+class Timer(str, Enum):
+    wall = "wall"  # perf_counter around calls ended by block_until_ready (host-side wall clock)
+    device = "device"  # device spans of the case's XLA ops from a jax.profiler trace of K calls
+    cupti = "cupti"  # NVIDIA only: CUPTI kernel times (jax.experimental.mosaic.gpu.profiler)
+
+
+class CacheMode(str, Enum):
+    hot = "hot"  # calls run back to back: caches stay warm from the previous call
+    cold = "cold"  # a buffer twice the last-level cache is written before every timed call
+
+
+class InputsMode(str, Enum):
+    reuse = "reuse"  # every call gets the same arguments
+    rotate = "rotate"  # calls cycle through copies of the arguments larger in total than the cache
 
 
 class Isolation(str, Enum):
@@ -115,6 +134,7 @@ class BenchmarkFileConfig:
     metrics: list[Any] = field(default_factory=list)  # metric names, or {name, predictions, targets, kwargs}
     thresholds: dict[str, Any] = field(default_factory=dict)  # margins for this benchmark
     validation: ValidationConfig = field(default_factory=ValidationConfig)  # convergence and accuracy checks
+    allow_recompile: bool = False  # true: a case that compiles during its timed rounds is kept, not an error
 
 
 class CarbonBackend(str, Enum):
@@ -147,6 +167,10 @@ class ProfileConfig:
     trace_dir: str = "traces"  # tracing: traces go to DIR/<run-id>/, relative to the store's folder
     trace_calls: int = 3  # tracing: untimed calls recorded in each case's trace (>= 1)
     cold_compile: bool = False  # also time each jitted case's compile in a fresh process, no cache
+    timer: Timer = Timer.wall  # wall, device (jax.profiler trace spans) or cupti (NVIDIA GPUs)
+    device_calls: int = 10  # device/cupti timer: calls recorded (samples of device_time), >= 1
+    cache: CacheMode = CacheMode.hot  # hot, or cold: caches flushed before every timed call
+    inputs: InputsMode = InputsMode.reuse  # reuse, or rotate through copies larger than the cache
 
 
 @dataclass

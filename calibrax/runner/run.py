@@ -23,6 +23,7 @@ from calibrax.analysis.regression import GatePolicy
 from calibrax.ci.guard import CheckResult, check_run, policy_from_config
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError, HardwareUnavailableError, NotFoundError
+from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus, Verdict
 from calibrax.core.registry import unknown_name_message
 from calibrax.exporters import (
@@ -53,7 +54,6 @@ __all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "plan_run", "run_b
 
 log = logging.getLogger("calibrax")
 
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_BENCHMARK_FAILED = 0, 1, 2, 3
 
 
 def protocol_settings(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,12 +151,12 @@ def exit_code_for(cases: Sequence[CaseResult], check: CheckResult | None,
     """3 when a case did not end ok, else 1 on a regression or a violation of a gating
     validation check, else 0."""
     if any(c.status is not CaseStatus.OK for c in cases):
-        return EXIT_BENCHMARK_FAILED
+        return ExitCode.BENCHMARK_FAILED
     if check is not None and check.regressions:
-        return EXIT_REGRESSION
+        return ExitCode.REGRESSION
     if validation is not None and gating_violations(validation.entries):
-        return EXIT_REGRESSION
-    return EXIT_OK
+        return ExitCode.REGRESSION
+    return ExitCode.OK
 
 
 def _with_benchmark_thresholds(cfg: Mapping[str, Any], catalog: Mapping[str, BenchmarkEntry],
@@ -297,7 +297,7 @@ def _record_skip(store: Store, run: RunInfo, planned: Sequence[PlannedBenchmark]
     store.finish_run(run.id, RunStatus.SKIPPED, utc_now())
     if spool_dir is not None:
         _spool(store, run.id, None, spool_dir)
-    return RunOutcome(run.id, RunStatus.SKIPPED, cases, None, None, None, EXIT_OK)
+    return RunOutcome(run.id, RunStatus.SKIPPED, cases, None, None, None, ExitCode.OK)
 
 
 def _spool(store: Store, run_id: str, check: CheckResult | None, spool_dir: Path) -> None:

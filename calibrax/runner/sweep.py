@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from calibrax.core.errors import NotFoundError
+from calibrax.core.exitcodes import ExitCode, combine_exit_codes
 from calibrax.core.models import CaseStatus, RunInfo, RunStatus
 from calibrax.core.result import RunRecord, record_from_dict
 from calibrax.storage import Store
@@ -42,7 +43,6 @@ log = logging.getLogger("calibrax")
 JOB_MARKER = "calibrax-job.json"
 RESULT_FILE = "calibrax-result.json"
 JOB_STORE = "calibrax-job.db"
-EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
 
 def write_marker(job_dir: Path, **fields: Any) -> None:
@@ -168,19 +168,6 @@ class SweepSummary:
     crashed: tuple[str, ...]
 
 
-def combine_exit_codes(codes: Sequence[int]) -> int:
-    """One exit code for several runs: 2 before 3 before 1 before 0.
-
-    Example:
-        >>> combine_exit_codes([0, 1, 3])
-        3
-    """
-    for code in (EXIT_USAGE, EXIT_FAILED, EXIT_REGRESSION):
-        if code in codes:
-            return code
-    return EXIT_OK
-
-
 def finalize_sweep(sweep_dir: Path, store: Store) -> SweepSummary:
     """Ingest spooled results, record crashed jobs, and derive the sweep's exit code."""
     markers = read_markers(sweep_dir)
@@ -188,10 +175,10 @@ def finalize_sweep(sweep_dir: Path, store: Store) -> SweepSummary:
     codes, crashed = [], []
     for job, marker in markers:
         if marker.get("state") == "done":
-            codes.append(int(marker.get("exit_code", EXIT_OK)))
+            codes.append(int(marker.get("exit_code", ExitCode.OK)))
             continue
         crashed.append(job.name)
-        codes.append(EXIT_FAILED)
+        codes.append(ExitCode.BENCHMARK_FAILED)
         run_id = marker.get("run_id")
         if run_id:
             _mark_interrupted(store, str(run_id))
@@ -214,4 +201,4 @@ def skipped_cases(planned: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], re
     return [CaseResult(name, dict(p), CaseStatus.SKIPPED, error=reason) for name, points in planned for p in points]
 
 
-__all__ += ["combine_exit_codes", "JOB_STORE", "ingest_path", "result_files", "skipped_cases"]
+__all__ += ["JOB_STORE", "ingest_path", "result_files", "skipped_cases"]

@@ -15,7 +15,7 @@ from calibrax.runner.app import _known_params, check_overrides
 from calibrax.runner.catalog import discover_benchmarks, package_conf_dir
 from calibrax.runner.config import register_configs
 from calibrax.runner.run import plan_run
-from calibrax.runner.sweep import combine_exit_codes
+from calibrax.core.exitcodes import combine_exit_codes
 
 CATALOG = discover_benchmarks()
 KNOWN = _known_params(CATALOG)
