@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from calibrax.core.errors import CalibraxError
 from calibrax.core.registry import close_matches
+from calibrax.metrics.errors import MetricInputError
 from calibrax.metrics.registry import METRICS, PROPERTY_NAMES, MetricEntry, Tier
 
 __all__ = ["compute", "domains", "get", "list_metrics"]
@@ -81,16 +85,72 @@ def list_metrics(domain: str | None = None, tier: int | None = None, **props: An
     ]
 
 
+@cache
+def _parameters(fn: Callable[..., Any]) -> Mapping[str, inspect.Parameter] | None:
+    try:
+        return inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return None
+
+
+def _call(entry: MetricEntry) -> str:
+    return f"calibrax.metrics.compute({entry.name!r}, {', '.join(entry.inputs)}, **options)"
+
+
+def _check_call(entry: MetricEntry, inputs: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """Refuse a call that gives the wrong number of inputs, an input by keyword or an unknown option."""
+    try:
+        params = _parameters(entry.function)
+    except TypeError:  # an unhashable callable: its own TypeError will do
+        params = None
+    roles = entry.inputs
+    positional = [p for p in (params or {}).values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = sum(p.default is p.empty for p in positional) if params is not None else len(roles)
+    if not required <= len(inputs) <= len(roles):
+        wanted = f"{len(roles)}" if required == len(roles) else f"{required} to {len(roles)}"
+        noun = "input" if wanted == "1" else "inputs, in that order"
+        raise MetricInputError(
+            f"Metric {entry.name!r} takes {wanted} positional {noun} ({', '.join(roles)}); got {len(inputs)}. "
+            f"Call {_call(entry)}."
+        )
+    by_keyword = [k for k in kwargs if k in roles or k in {p.name for p in positional[:len(roles)]}]
+    if by_keyword:
+        raise MetricInputError(
+            f"Metric {entry.name!r} takes its inputs positionally, in the order ({', '.join(roles)}); "
+            f"{by_keyword} was passed as a keyword. Call {_call(entry)}."
+        )
+    if params is None or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    options = [p.name for p in positional[len(roles):]] + [p.name for p in params.values()
+                                                            if p.kind is p.KEYWORD_ONLY]
+    unknown = [k for k in kwargs if k not in options]
+    if unknown:
+        hints = [m for k in unknown for m in close_matches(k, options)]
+        hint = f" Did you mean {', '.join(map(repr, hints))}?" if hints else ""
+        raise MetricInputError(
+            f"Metric {entry.name!r} has no option {unknown[0]!r}.{hint} Its options: "
+            f"{', '.join(options) or 'none'}."
+        )
+
+
 def compute(name: str, *inputs: Any, **kwargs: Any) -> Any:
     """Compute metric ``name`` on ``inputs`` (keyword options passed through).
 
+    The inputs are positional, in the order the entry declares (``get(name).inputs``):
+    predictions first, then targets, for every metric that compares the two.
+
     Raises:
         NotFoundError: no such metric.
-        MetricInputError: inputs of the wrong shape or an invalid option.
+        MetricInputError: the wrong number of inputs, an input passed by keyword, an unknown
+            option, inputs of the wrong shape or an invalid option value.
 
     Example:
         >>> import jax.numpy as jnp
         >>> round(float(compute("accuracy", jnp.array([0, 1, 1]), jnp.array([0, 1, 0]))), 4)
         0.6667
+        >>> get("homogeneity").inputs
+        ('predictions', 'targets')
     """
-    return get(name).function(*inputs, **kwargs)
+    entry = get(name)
+    _check_call(entry, inputs, kwargs)
+    return entry.function(*inputs, **kwargs)

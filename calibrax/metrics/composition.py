@@ -43,12 +43,6 @@ __all__ = [
 MemberSpec = str | tuple[str, Mapping[str, Any]]
 """A member: a registry name, or ``(registry name, keyword options)``."""
 
-_ARITY = {
-    Signature.SINGLE: 1,
-    Signature.GROUPS: 3,
-    Signature.INTERVAL: 3,
-    Signature.GAUSSIAN: 3,
-}
 _ROW_ALIGNED = {  # signatures whose inputs hold one row per sample, in the same order
     Signature.PREDICTIONS_TARGETS, Signature.GROUPS, Signature.INTERVAL, Signature.GAUSSIAN,
     Signature.FEATURES_LABELS, Signature.EMBEDDINGS_LABELS, Signature.VIEWS,
@@ -111,7 +105,7 @@ def _members(metrics: Iterable[MemberSpec] | Mapping[str, MemberSpec]) -> list[_
 
 
 def _arity(entry: MetricEntry) -> int:
-    return _ARITY.get(entry.signature, 2)
+    return len(entry.inputs)
 
 
 class MetricCollection:

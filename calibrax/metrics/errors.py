@@ -8,7 +8,8 @@ __all__ = ["MetricInputError", "MetricWeightsError"]
 
 
 class MetricInputError(CalibraxError, ValueError):
-    """Raised when a metric receives inputs of the wrong shape, dtype or option value.
+    """Raised when a metric receives inputs of the wrong shape, dtype or option value, the wrong
+    number of inputs, an input by keyword or under an unknown role, or an unknown option.
 
     The message names the argument, the value received and what would be accepted. Shape
     checks run while tracing, so they fire under ``jax.jit`` as well as eagerly.

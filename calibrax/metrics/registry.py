@@ -8,8 +8,9 @@ replaces a user's metric.
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
 from importlib import metadata
@@ -19,11 +20,13 @@ from typing import Any, TypeVar
 from calibrax.core.errors import CalibraxError
 from calibrax.core.models import Direction
 from calibrax.core.registry import Registry, close_matches
+from calibrax.metrics.errors import MetricInputError
 
 __all__ = [
     "INVARIANCES",
     "METRICS",
     "PROPERTY_NAMES",
+    "ROLE_PARAMETERS",
     "MetricEntry",
     "Signature",
     "Tier",
@@ -45,7 +48,16 @@ class Tier(IntEnum):
 
 
 class Signature(str, Enum):
-    """What the positional inputs of a metric are."""
+    """What the positional inputs of a metric are; :attr:`roles` names them in call order.
+
+    Every signature that compares an estimate with a truth puts the estimate first and the
+    truth last, as torchmetrics does: ``fn(predictions, targets)``, clustering included, and
+    ``fn(generated, real)`` for a generative model's samples.
+
+    Example:
+        >>> Signature.PREDICTIONS_TARGETS.roles
+        ('predictions', 'targets')
+    """
 
     PREDICTIONS_TARGETS = "predictions_targets"  # fn(predictions, targets)
     PAIR = "pair"  # fn(x, y): two points, vectors, matrices or point sets of one space
@@ -58,6 +70,92 @@ class Signature(str, Enum):
     GAUSSIAN = "gaussian"  # fn(mean, variance, targets)
     EMBEDDINGS_LABELS = "embeddings_labels"  # fn(embeddings, labels): one embedding per row, class ids
     VIEWS = "views"  # fn(z1, z2): two views of one batch; row i of each is a positive pair
+    GENERATED_REAL = "generated_real"  # fn(generated, real): a model's samples, then the reference samples
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The names of the positional inputs, in the order the metric takes them."""
+        return _ROLES[self]
+
+
+_ROLES: dict[Signature, tuple[str, ...]] = {
+    Signature.PREDICTIONS_TARGETS: ("predictions", "targets"),
+    Signature.PAIR: ("x", "y"),
+    Signature.DISTRIBUTIONS: ("p", "q"),
+    Signature.SAMPLES: ("x", "y"),
+    Signature.FEATURES_LABELS: ("features", "labels"),
+    Signature.SINGLE: ("x",),
+    Signature.GROUPS: ("predictions", "targets", "groups"),
+    Signature.INTERVAL: ("lower", "upper", "targets"),
+    Signature.GAUSSIAN: ("mean", "variance", "targets"),
+    Signature.EMBEDDINGS_LABELS: ("embeddings", "labels"),
+    Signature.VIEWS: ("z1", "z2"),
+    Signature.GENERATED_REAL: ("generated", "real"),
+}
+
+ROLE_PARAMETERS: Mapping[str, frozenset[str]] = {
+    "predictions": frozenset({"predictions", "preds", "y_pred", "labels_pred", "probs", "scores", "log_probs",
+                              "decisions", "ensemble", "estimate", "hypothesis"}),
+    "targets": frozenset({"targets", "target", "y_true", "labels_true", "observations", "reference", "relevance"}),
+    "x": frozenset({"x", "a"}),
+    "y": frozenset({"y", "b"}),
+    "generated": frozenset({"generated", "fake"}),
+    "real": frozenset({"real", "training"}),
+    "p": frozenset({"p"}),
+    "q": frozenset({"q"}),
+    "features": frozenset({"features"}),
+    "labels": frozenset({"labels"}),
+    "groups": frozenset({"groups"}),
+    "lower": frozenset({"lower"}),
+    "upper": frozenset({"upper"}),
+    "mean": frozenset({"mean"}),
+    "variance": frozenset({"variance"}),
+    "embeddings": frozenset({"embeddings"}),
+    "z1": frozenset({"z1"}),
+    "z2": frozenset({"z2"}),
+}
+"""For each input role, the function parameter names that mean it (a built-in metric names its
+positional parameters from this table; a parameter named for another role of its signature is
+refused at registration, since it would silently swap the inputs)."""
+
+
+def _role_of(parameter: str) -> str | None:
+    return next((role for role, names in ROLE_PARAMETERS.items() if parameter in names), None)
+
+
+def _positional(fn: Callable[..., Any]) -> tuple[list[inspect.Parameter], bool] | None:
+    """The positional parameters of ``fn`` and whether it takes ``*args``; None if not inspectable."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return positional, any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+def _check_roles(name: str, fn: Callable[..., Any], signature: Signature) -> None:
+    """Refuse a function whose parameters disagree with the inputs its signature declares."""
+    found = _positional(fn)
+    if found is None:
+        return
+    positional, var = found
+    roles = signature.roles
+    declared = f"signature {signature.value!r}, fn({', '.join(roles)})"
+    required = [p.name for p in positional if p.default is p.empty]
+    if len(required) > len(roles) or (not var and len(positional) < len(roles)):
+        raise CalibraxError(
+            f"Metric {name!r} declares {declared}, but its function takes the positional parameters "
+            f"({', '.join(p.name for p in positional)}). Take exactly the declared inputs, in that order, "
+            "and pass everything else as keyword options."
+        )
+    for position, (param, role) in enumerate(zip(positional, roles, strict=False)):
+        meant = _role_of(param.name)
+        if meant is not None and meant != role and meant in roles:
+            raise CalibraxError(
+                f"Metric {name!r} declares {declared}, but its parameter {position + 1} is {param.name!r}, "
+                f"which names the {meant!r} input: the inputs would be swapped. Put the parameters in the "
+                f"declared order, fn({', '.join(roles)})."
+            )
 
 
 INVARIANCES = frozenset({"translation", "rotation", "scale", "permutation", "relabeling"})
@@ -121,6 +219,40 @@ class MetricEntry:
         if not self.description:
             doc = (getattr(self.function, "__doc__", None) or "").strip()
             object.__setattr__(self, "description", doc.splitlines()[0] if doc else "")
+        _check_roles(self.name, self.function, self.signature)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The roles of the positional inputs, in call order (from :attr:`signature`)."""
+        return self.signature.roles
+
+    def order_inputs(self, named: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values of ``named`` (role -> input) as positional inputs, in :attr:`inputs` order.
+
+        Raises:
+            MetricInputError: a role this metric does not take, or a declared role missing.
+
+        Example:
+            >>> from calibrax.metrics import get
+            >>> get("homogeneity").order_inputs({"targets": [0, 0, 1], "predictions": [0, 1, 1]})
+            ([0, 1, 1], [0, 0, 1])
+        """
+        roles = self.inputs
+        unknown = [k for k in named if k not in roles]
+        if unknown:
+            hints = [m for k in unknown for m in close_matches(k, list(roles))]
+            hint = f" Did you mean {', '.join(map(repr, hints))}?" if hints else ""
+            raise MetricInputError(
+                f"Metric {self.name!r} takes the inputs ({', '.join(roles)}); got unknown input role(s) "
+                f"{unknown}.{hint}"
+            )
+        missing = [r for r in roles if r not in named]
+        if missing:
+            raise MetricInputError(
+                f"Metric {self.name!r} takes the inputs ({', '.join(roles)}); {missing} missing from the "
+                f"inputs given ({', '.join(named) or 'none'})."
+            )
+        return tuple(named[r] for r in roles)
 
     @property
     def definition_key(self) -> str:
@@ -143,6 +275,7 @@ class MetricEntry:
             "tier": int(self.tier),
             "direction": self.direction.value,
             "signature": self.signature.value,
+            "inputs": list(self.inputs),
             **self.properties(),
             "function": self.definition_key,
             "description": self.description,
@@ -222,8 +355,11 @@ def register(
         **props: ``tier`` and the properties of :class:`MetricEntry`.
 
     Raises:
-        CalibraxError: an unknown property, an invalid name, or a name already taken by
-            another user metric when ``replace`` is false.
+        CalibraxError: an unknown property, an invalid name, a function whose positional
+            parameters disagree with the inputs ``signature`` declares (their number, or a
+            parameter named for another input, such as ``labels_true`` first in
+            ``fn(predictions, targets)``), or a name already taken by another user metric when
+            ``replace`` is false.
 
     Example:
         >>> import jax.numpy as jnp

@@ -472,10 +472,10 @@ def _one_shot(metric: R, real: Any, generated: Any, batch_size: int | None) -> R
 _register = partial(builtin, domain="generative", tier=Tier.FROZEN, jit_compatible=False)
 
 
-@_register("fid", Direction.LOWER, Signature.SAMPLES, symmetric=True, non_negative=True,
+@_register("fid", Direction.LOWER, Signature.GENERATED_REAL, symmetric=True, non_negative=True,
            class_path="calibrax.metrics.stateful:FrechetInceptionDistance")
-def fid(real: Any, generated: Any, *, extractor: Extractor = None, batch_size: int | None = None) -> float:
-    """FID of real and generated inputs through a frozen extractor (one pass of FrechetInceptionDistance).
+def fid(generated: Any, real: Any, *, extractor: Extractor = None, batch_size: int | None = None) -> float:
+    """FID of generated and real inputs through a frozen extractor (one pass of FrechetInceptionDistance).
 
     Example:
         >>> import numpy as np
@@ -487,9 +487,9 @@ def fid(real: Any, generated: Any, *, extractor: Extractor = None, batch_size: i
     return metric.compute()
 
 
-@_register("kernel_inception_distance", Direction.LOWER, Signature.SAMPLES,
+@_register("kernel_inception_distance", Direction.LOWER, Signature.GENERATED_REAL,
            class_path="calibrax.metrics.stateful:KernelInceptionDistance")
-def kernel_inception_distance(real: Any, generated: Any, *, extractor: Extractor = None,
+def kernel_inception_distance(generated: Any, real: Any, *, extractor: Extractor = None,
                               batch_size: int | None = None, **options: Any) -> float:
     """Mean KID over subsets through a frozen extractor (``options`` as for KernelInceptionDistance).
 
@@ -520,30 +520,32 @@ def split_inception_score(generated: Any, *, extractor: Extractor = None, batch_
     return metric.compute().mean
 
 
-@_register("improved_precision", Direction.HIGHER, Signature.SAMPLES, non_negative=True,
+@_register("improved_precision", Direction.HIGHER, Signature.GENERATED_REAL, non_negative=True,
            class_path="calibrax.metrics.stateful:PrecisionRecall")
-def improved_precision(real: Any, generated: Any, *, extractor: Extractor = None, batch_size: int | None = None,
+def improved_precision(generated: Any, real: Any, *, extractor: Extractor = None, batch_size: int | None = None,
                        k: int = 3) -> float:
     """Fraction of generated samples inside the real k-NN balls (one pass of PrecisionRecall).
 
     Example:
         >>> import numpy as np
-        >>> improved_precision(np.array([[0.0], [1.0], [2.0]]), np.array([[0.5], [9.0]]), k=1)
+        >>> real, generated = np.array([[0.0], [1.0], [2.0]]), np.array([[0.5], [9.0]])
+        >>> improved_precision(generated, real, k=1)
         0.5
     """
     metric = _one_shot(PrecisionRecall(extractor, k=k), real, generated, batch_size)
     return metric.compute().precision
 
 
-@_register("improved_recall", Direction.HIGHER, Signature.SAMPLES, non_negative=True,
+@_register("improved_recall", Direction.HIGHER, Signature.GENERATED_REAL, non_negative=True,
            class_path="calibrax.metrics.stateful:PrecisionRecall")
-def improved_recall(real: Any, generated: Any, *, extractor: Extractor = None, batch_size: int | None = None,
+def improved_recall(generated: Any, real: Any, *, extractor: Extractor = None, batch_size: int | None = None,
                     k: int = 3) -> float:
     """Fraction of real samples inside the generated k-NN balls (one pass of PrecisionRecall).
 
     Example:
         >>> import numpy as np
-        >>> improved_recall(np.array([[0.0], [0.5], [9.0]]), np.array([[0.0], [1.0], [2.0]]), k=1)
+        >>> real, generated = np.array([[0.0], [0.5], [9.0]]), np.array([[0.0], [1.0], [2.0]])
+        >>> improved_recall(generated, real, k=1)
         0.6666666666666666
     """
     metric = _one_shot(PrecisionRecall(extractor, k=k), real, generated, batch_size)

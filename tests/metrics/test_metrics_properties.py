@@ -26,6 +26,7 @@ SETTINGS = settings(max_examples=2, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors])
 SEED = st.integers(0, 2**20)
 TOL = {"rtol": 2e-4, "atol": 2e-5}
+_SAMPLE_SETS = {Signature.SAMPLES, Signature.GENERATED_REAL}  # two sets of rows, of any sizes
 
 
 def _entries(prop: str) -> list[str]:
@@ -33,7 +34,9 @@ def _entries(prop: str) -> list[str]:
 
 
 def _draw(name: str, seed: int) -> tuple[list[Any], dict[str, Any]]:
-    inputs, kwargs = CASES[name].make(np.random.default_rng(seed))
+    """The row's inputs in the metric's declared order, floats as float32, and its options."""
+    named, kwargs = CASES[name].draw(np.random.default_rng(seed))
+    inputs = metrics.get(name).order_inputs(named)
     cast = [np.asarray(x, np.float32) if np.asarray(x).dtype.kind == "f" else np.asarray(x) for x in inputs]
     return cast, {**kwargs, **CASES[name].extra}
 
@@ -63,7 +66,7 @@ def _is_float(x: Any) -> bool:
 @given(seed=SEED)
 def test_symmetric(name: str, seed: int) -> None:
     x, kw = _draw(name, seed)
-    if metrics.get(name).signature == Signature.SAMPLES and x[0].shape != x[1].shape:
+    if metrics.get(name).signature in _SAMPLE_SETS and x[0].shape != x[1].shape:
         x[1] = np.resize(x[1], x[0].shape)  # symmetric swap needs both sides of one kind
     swapped = [x[1], x[0], *x[2:]]
     np.testing.assert_allclose(_value(name, swapped, kw), _value(name, x, kw), **TOL)
@@ -130,7 +133,7 @@ def _transform(entry: MetricEntry, kind: str, x: list[Any], kw: dict[str, Any],
         for i in _floats(entry, x):
             out[i] = x[i] @ q
     elif kind == "permutation":
-        joint = entry.signature != Signature.SAMPLES
+        joint = entry.signature not in _SAMPLE_SETS
         perm = rng.permutation(x[0].shape[0])
         for i, v in enumerate(x):
             out[i] = v[perm] if joint else v[rng.permutation(v.shape[0])]

@@ -1,8 +1,13 @@
-"""Every metric with a reference agrees with it on seeded random inputs, eagerly and jitted."""
+"""Every metric with a reference agrees with it on seeded random inputs, eagerly and jitted.
+
+A row names its inputs by role; the reference gets them in the row's order and the metric, through
+``calibrax.metrics.compute``, in the order its registry entry declares. A registry entry whose
+declared roles disagree with what its function computes therefore fails here.
+"""
 
 from __future__ import annotations
 
-from functools import partial
+from typing import Any
 
 import jax
 import numpy as np
@@ -14,19 +19,23 @@ from calibrax import metrics
 SEEDS = range(3)
 
 
+def _is_float(x: Any) -> bool:
+    return np.issubdtype(np.asarray(x).dtype, np.floating)
+
+
 def _check(name: str, c: Case, seed: int, dtype: type, rtol: float, atol: float, eager: bool = True) -> None:
     entry = metrics.get(name)
-    rng = np.random.default_rng(1000 * seed + 7)
-    inputs, kwargs = c.make(rng)
-    kwargs = {**kwargs, **c.extra}
-    cast = tuple(x.astype(dtype) if np.issubdtype(np.asarray(x).dtype, np.floating) else x for x in inputs)
-    expected = np.asarray(c.reference(*[np.asarray(x, np.float64) if np.issubdtype(np.asarray(x).dtype, np.floating)
-                                        else x for x in inputs], **{k: v for k, v in kwargs.items() if k not in c.extra}))
+    named, kwargs = c.draw(np.random.default_rng(1000 * seed + 7))
+    options = {**kwargs, **c.extra}
+    assert c.reference is not None, f"{name}: a reference row needs a reference"
+    expected = np.asarray(c.reference(*[np.asarray(x, np.float64) if _is_float(x) else x for x in named.values()],
+                                      **{k: v for k, v in kwargs.items() if k not in c.extra}))
+    inputs = entry.order_inputs({role: x.astype(dtype) if _is_float(x) else x for role, x in named.items()})
     if eager:
-        value = np.asarray(entry.function(*cast, **kwargs))
+        value = np.asarray(metrics.compute(name, *inputs, **options))
         np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, err_msg=f"{name} eager, seed {seed}")
     if entry.jit_compatible:
-        jitted = np.asarray(jax.jit(partial(entry.function, **kwargs))(*cast))
+        jitted = np.asarray(jax.jit(lambda *xs: metrics.compute(name, *xs, **options))(*inputs))
         np.testing.assert_allclose(jitted, expected, rtol=rtol, atol=atol, err_msg=f"{name} jit, seed {seed}")
 
 
@@ -42,6 +51,13 @@ def test_matches_reference_float64_jitted(name: str) -> None:
     # float32 runs check eager and jitted; here the jitted float64 value must match to 1e-10
     with jax.enable_x64(True):
         _check(name, CASES[name], 0, np.float64, 1e-10, 1e-10, eager=False)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rows_name_the_inputs_their_metric_declares(name: str) -> None:
+    assert sorted(CASES[name].inputs) == sorted(metrics.get(name).inputs), (
+        f"{name}: the row names inputs {CASES[name].inputs}; the registry entry declares {metrics.get(name).inputs}"
+    )
 
 
 def test_every_registered_builtin_has_a_reference_row() -> None:

@@ -213,11 +213,11 @@ def test_one_shot_registry_entries_equal_the_classes() -> None:
         assert entry.to_dict()["class_path"] == entry.class_path and entry.domain == "generative"
     assert metrics.compute("fid", x, y, batch_size=7) == pytest.approx(ref_fid(x, y), rel=1e-8)
     assert metrics.compute("fid", x, y) == pytest.approx(metrics.compute("fid", y, x), rel=1e-9)  # symmetric
-    kid = metrics.compute("kernel_inception_distance", x, y, subsets=3, subset_size=20, seed=2)
+    kid = metrics.compute("kernel_inception_distance", y, x, subsets=3, subset_size=20, seed=2)  # (generated, real)
     assert kid == pytest.approx(ref_kid(x, y, 3, 20, seed=2)[0], rel=1e-9)
-    p, r = ref_pr(x, y, 3)
-    assert metrics.compute("improved_precision", x, y, batch_size=4) == pytest.approx(p)
-    assert metrics.compute("improved_recall", x, y) == pytest.approx(r)
+    p, r = ref_pr(x, y, 3)  # x real, y generated
+    assert metrics.compute("improved_precision", y, x, batch_size=4) == pytest.approx(p)
+    assert metrics.compute("improved_recall", y, x) == pytest.approx(r)
     probs = np.abs(x) / np.abs(x).sum(axis=1, keepdims=True)
     assert metrics.compute("split_inception_score", probs, splits=2, batch_size=9) == pytest.approx(ref_is(probs, 2)[0])
 

@@ -1,8 +1,10 @@
 """Clustering scores, as in ``sklearn.metrics.cluster``.
 
-With ground truth: ``fn(labels_true, labels_pred)``, integer labelings of the same samples.
-Without: ``fn(features, labels)`` with features ``(n, d)``. Outside ``jax.jit`` the number of
-clusters is read from the labels; inside, pass ``num_clusters``.
+With ground truth: ``fn(predictions, targets)``, integer labelings of the same samples: the
+cluster ids found first, the ground-truth classes second (the order of every calibrax metric,
+the reverse of scikit-learn's ``fn(labels_true, labels_pred)``). Without ground truth:
+``fn(features, labels)`` with features ``(n, d)``. Outside ``jax.jit`` the number of clusters is
+read from the labels; inside, pass ``num_clusters``.
 """
 
 from __future__ import annotations
@@ -38,11 +40,12 @@ __all__ = [
 _metric = partial(builtin, domain="clustering")
 _TL = Signature.PREDICTIONS_TARGETS
 _SYM: dict[str, Any] = {"symmetric": True, "invariances": {"permutation", "relabeling"}}
-_NAMES = ("labels_true", "labels_pred")
+_NAMES = ("targets", "predictions")
 
 
-def _table(labels_true: ArrayLike, labels_pred: ArrayLike, num_clusters: int | None) -> Array:
-    return contingency(labels_true, labels_pred, num_clusters, _NAMES)
+def _table(predictions: ArrayLike, targets: ArrayLike, num_clusters: int | None) -> Array:
+    """Counts n_ck of samples of class c (rows, from targets) in cluster k (columns)."""
+    return contingency(targets, predictions, num_clusters, _NAMES)
 
 
 def _pairs(x: Array) -> Array:
@@ -50,7 +53,7 @@ def _pairs(x: Array) -> Array:
 
 
 @_metric("rand_index", Direction.HIGHER, _TL, non_negative=True, **_SYM)
-def rand_index(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clusters: int | None = None) -> Array:
+def rand_index(predictions: ArrayLike, targets: ArrayLike, *, num_clusters: int | None = None) -> Array:
     """Rand index: the fraction of sample pairs on which the two labelings agree.
 
     Example:
@@ -60,7 +63,7 @@ def rand_index(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clusters: 
     References:
         Rand (1971), Objective criteria for the evaluation of clustering methods.
     """
-    t = _table(labels_true, labels_pred, num_clusters)
+    t = _table(predictions, targets, num_clusters)
     n = t.sum()
     same_both = jnp.sum(_pairs(t))
     same_a, same_b = jnp.sum(_pairs(t.sum(axis=1))), jnp.sum(_pairs(t.sum(axis=0)))
@@ -69,7 +72,7 @@ def rand_index(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clusters: 
 
 
 @_metric("adjusted_rand_index", Direction.HIGHER, _TL, **_SYM)
-def adjusted_rand_index(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clusters: int | None = None) -> Array:
+def adjusted_rand_index(predictions: ArrayLike, targets: ArrayLike, *, num_clusters: int | None = None) -> Array:
     """Adjusted Rand index (Hubert and Arabie), 0 for chance, 1 for identical partitions.
 
     Example:
@@ -79,7 +82,7 @@ def adjusted_rand_index(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_c
     References:
         Hubert and Arabie (1985), Comparing partitions.
     """
-    t = _table(labels_true, labels_pred, num_clusters)
+    t = _table(predictions, targets, num_clusters)
     index = jnp.sum(_pairs(t))
     a, b = jnp.sum(_pairs(t.sum(axis=1))), jnp.sum(_pairs(t.sum(axis=0)))
     expected = a * b / _pairs(t.sum())
@@ -92,40 +95,58 @@ def _h_pair(t: Array) -> tuple[Array, Array, Array]:
 
 
 @_metric("homogeneity", Direction.HIGHER, _TL, non_negative=True, invariances={"permutation", "relabeling"})
-def homogeneity(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clusters: int | None = None) -> Array:
+def homogeneity(predictions: ArrayLike, targets: ArrayLike, *, num_clusters: int | None = None) -> Array:
     """Homogeneity: each cluster holds members of a single class, 1 - H(C | K) / H(C).
 
+    Args:
+        predictions: the cluster id of each sample, K (scikit-learn's ``labels_pred``).
+        targets: the ground-truth class of each sample, C (scikit-learn's ``labels_true``).
+        num_clusters: how many ids the labelings use; static, required under ``jax.jit``.
+
     Example:
-        >>> float(homogeneity(jnp.array([0, 0, 1, 1]), jnp.array([0, 1, 2, 3])))
+        >>> clusters, classes = jnp.array([0, 1, 2, 3]), jnp.array([0, 0, 1, 1])
+        >>> float(homogeneity(clusters, classes))  # every cluster is pure
         1.0
 
     References:
         Rosenberg and Hirschberg (2007), V-Measure: a conditional entropy-based external cluster
         evaluation measure.
     """
-    h_c, _, mi = _h_pair(_table(labels_true, labels_pred, num_clusters))
+    h_c, _, mi = _h_pair(_table(predictions, targets, num_clusters))
     return safe_div(mi, h_c, fill=1.0)
 
 
 @_metric("completeness", Direction.HIGHER, _TL, non_negative=True, invariances={"permutation", "relabeling"})
-def completeness(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clusters: int | None = None) -> Array:
+def completeness(predictions: ArrayLike, targets: ArrayLike, *, num_clusters: int | None = None) -> Array:
     """Completeness: all members of a class are in one cluster, 1 - H(K | C) / H(K).
 
+    Args:
+        predictions: the cluster id of each sample, K (scikit-learn's ``labels_pred``).
+        targets: the ground-truth class of each sample, C (scikit-learn's ``labels_true``).
+        num_clusters: how many ids the labelings use; static, required under ``jax.jit``.
+
     Example:
-        >>> float(completeness(jnp.array([0, 1, 2, 3]), jnp.array([0, 0, 1, 1])))
-        1.0
+        >>> clusters, classes = jnp.array([0, 1, 2, 3]), jnp.array([0, 0, 1, 1])
+        >>> float(completeness(clusters, classes))  # each class is split over two clusters
+        0.5
 
     References:
         Rosenberg and Hirschberg (2007), V-Measure.
     """
-    _, h_k, mi = _h_pair(_table(labels_true, labels_pred, num_clusters))
+    _, h_k, mi = _h_pair(_table(predictions, targets, num_clusters))
     return safe_div(mi, h_k, fill=1.0)
 
 
 @_metric("v_measure", Direction.HIGHER, _TL, non_negative=True, **_SYM)
-def v_measure(labels_true: ArrayLike, labels_pred: ArrayLike, *, beta: float = 1.0,
+def v_measure(predictions: ArrayLike, targets: ArrayLike, *, beta: float = 1.0,
               num_clusters: int | None = None) -> Array:
     """V-measure: the weighted harmonic mean of homogeneity and completeness.
+
+    Args:
+        predictions: the cluster id of each sample (scikit-learn's ``labels_pred``).
+        targets: the ground-truth class of each sample (scikit-learn's ``labels_true``).
+        beta: the weight of completeness against homogeneity; symmetric only at 1.
+        num_clusters: how many ids the labelings use; static, required under ``jax.jit``.
 
     Example:
         >>> float(v_measure(jnp.array([0, 0, 1, 1]), jnp.array([1, 1, 0, 0])))
@@ -134,13 +155,13 @@ def v_measure(labels_true: ArrayLike, labels_pred: ArrayLike, *, beta: float = 1
     References:
         Rosenberg and Hirschberg (2007), V-Measure.
     """
-    h_c, h_k, mi = _h_pair(_table(labels_true, labels_pred, num_clusters))
+    h_c, h_k, mi = _h_pair(_table(predictions, targets, num_clusters))
     hom, com = safe_div(mi, h_c, fill=1.0), safe_div(mi, h_k, fill=1.0)
     return safe_div((1 + beta) * hom * com, beta * hom + com)
 
 
 @_metric("normalized_mutual_info_clustering", Direction.HIGHER, _TL, non_negative=True, **_SYM)
-def normalized_mutual_info_clustering(labels_true: ArrayLike, labels_pred: ArrayLike, *,
+def normalized_mutual_info_clustering(predictions: ArrayLike, targets: ArrayLike, *,
                                       num_clusters: int | None = None) -> Array:
     """Normalised mutual information with the arithmetic-mean normaliser (scikit-learn's).
 
@@ -148,7 +169,7 @@ def normalized_mutual_info_clustering(labels_true: ArrayLike, labels_pred: Array
         >>> float(normalized_mutual_info_clustering(jnp.array([0, 0, 1, 1]), jnp.array([1, 1, 0, 0])))
         1.0
     """
-    h_c, h_k, mi = _h_pair(_table(labels_true, labels_pred, num_clusters))
+    h_c, h_k, mi = _h_pair(_table(predictions, targets, num_clusters))
     return jnp.where((h_c == 0) & (h_k == 0), 1.0, safe_div(mi, 0.5 * (h_c + h_k)))
 
 
@@ -171,7 +192,7 @@ def _expected_mi(t: Array, n_samples: int) -> Array:
 
 
 @_metric("adjusted_mutual_information", Direction.HIGHER, _TL, **_SYM)
-def adjusted_mutual_information(labels_true: ArrayLike, labels_pred: ArrayLike, *,
+def adjusted_mutual_information(predictions: ArrayLike, targets: ArrayLike, *,
                                 num_clusters: int | None = None) -> Array:
     """Adjusted mutual information (arithmetic normaliser), 0 for chance, 1 for identical.
 
@@ -182,9 +203,9 @@ def adjusted_mutual_information(labels_true: ArrayLike, labels_pred: ArrayLike, 
     References:
         Vinh, Epps and Bailey (2010), Information theoretic measures for clusterings comparison.
     """
-    t = _table(labels_true, labels_pred, num_clusters)
+    t = _table(predictions, targets, num_clusters)
     h_c, h_k, mi = _h_pair(t)
-    emi = _expected_mi(t, int(jnp.shape(labels_true)[0]))
+    emi = _expected_mi(t, int(jnp.shape(targets)[0]))
     den = 0.5 * (h_c + h_k) - emi
     eps = jnp.finfo(t.dtype).eps
     den = jnp.where(den < 0, jnp.minimum(den, -eps), jnp.maximum(den, eps))
@@ -193,7 +214,7 @@ def adjusted_mutual_information(labels_true: ArrayLike, labels_pred: ArrayLike, 
 
 
 @_metric("fowlkes_mallows", Direction.HIGHER, _TL, non_negative=True, **_SYM)
-def fowlkes_mallows(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clusters: int | None = None) -> Array:
+def fowlkes_mallows(predictions: ArrayLike, targets: ArrayLike, *, num_clusters: int | None = None) -> Array:
     """Fowlkes-Mallows index TP / sqrt((TP + FP)(TP + FN)) over sample pairs.
 
     Example:
@@ -203,7 +224,7 @@ def fowlkes_mallows(labels_true: ArrayLike, labels_pred: ArrayLike, *, num_clust
     References:
         Fowlkes and Mallows (1983), A method for comparing two hierarchical clusterings.
     """
-    t = _table(labels_true, labels_pred, num_clusters)
+    t = _table(predictions, targets, num_clusters)
     tk = jnp.sum(t * t) - t.sum()
     pk = jnp.sum(t.sum(axis=0) ** 2) - t.sum()
     qk = jnp.sum(t.sum(axis=1) ** 2) - t.sum()

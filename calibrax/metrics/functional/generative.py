@@ -1,7 +1,7 @@
-"""Generative-model scores on features: ``fn(real, generated)`` with ``(n, d)`` feature
-arrays (from any extractor), except ``inception_score``, which takes class probabilities of
-generated samples, and ``memorization_rate``, which compares generated samples with training
-samples.
+"""Generative-model scores on features: ``fn(generated, real)`` with ``(n, d)`` feature
+arrays (from any extractor), the model's samples first as predictions come first everywhere,
+except ``inception_score``, which takes class probabilities of generated samples, and
+``memorization_rate``, which compares generated samples with training samples.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ __all__ = [
     "frechet_distance", "inception_score", "kid", "manifold_precision", "manifold_recall", "memorization_rate",
 ]
 
-_XY = Signature.SAMPLES
+_GR = Signature.GENERATED_REAL
 _metric = partial(builtin, domain="generative")
 
 
@@ -31,7 +31,9 @@ def _features(real: ArrayLike, generated: ArrayLike) -> tuple[Array, Array]:
     check_ndim(a, "real", (2,))
     check_ndim(b, "generated", (2,))
     if a.shape[1] != b.shape[1]:
-        raise MetricInputError(f"real and generated need the same feature size; got {a.shape} and {b.shape}.")
+        raise MetricInputError(
+            f"generated and real need the same feature size; got generated {b.shape} and real {a.shape}."
+        )
     dtype = jnp.result_type(a.dtype, b.dtype)
     return a.astype(dtype), b.astype(dtype)
 
@@ -57,9 +59,9 @@ def frechet_from_moments(mu1: Array, cov1: Array, mu2: Array, cov2: Array) -> Ar
     return jnp.sum((mu1 - mu2) ** 2) + jnp.trace(cov1) + jnp.trace(cov2) - 2.0 * tr_sqrt
 
 
-@_metric("frechet_distance", Direction.LOWER, _XY, symmetric=True, differentiable=True,
+@_metric("frechet_distance", Direction.LOWER, _GR, symmetric=True, differentiable=True,
          invariances={"translation", "rotation", "permutation"})
-def frechet_distance(real: ArrayLike, generated: ArrayLike) -> Array:
+def frechet_distance(generated: ArrayLike, real: ArrayLike) -> Array:
     """Frechet distance between Gaussians fitted to two feature sets (FID on Inception
     features).
 
@@ -84,9 +86,9 @@ def frechet_distance(real: ArrayLike, generated: ArrayLike) -> Array:
     return jnp.sum((a.mean(axis=0) - b.mean(axis=0)) ** 2) + tr1 + tr2 - 2.0 * tr_sqrt
 
 
-@_metric("kid", Direction.LOWER, _XY, symmetric=True, differentiable=True,
+@_metric("kid", Direction.LOWER, _GR, symmetric=True, differentiable=True,
          invariances={"rotation", "permutation"})
-def kid(real: ArrayLike, generated: ArrayLike, *, degree: int = 3, coef0: float = 1.0) -> Array:
+def kid(generated: ArrayLike, real: ArrayLike, *, degree: int = 3, coef0: float = 1.0) -> Array:
     """Kernel inception distance: unbiased MMD^2 with the kernel (x.y / d + coef0)^degree.
 
     Example:
@@ -140,15 +142,15 @@ def _coverage_of(support: Array, queries: Array, k: int) -> Array:
     return jnp.mean(jnp.any(d <= radius[None, :], axis=1).astype(support.dtype))
 
 
-@_metric("manifold_precision", Direction.HIGHER, _XY, non_negative=True,
+@_metric("manifold_precision", Direction.HIGHER, _GR, non_negative=True,
          invariances={"translation", "rotation", "scale", "permutation"})
-def manifold_precision(real: ArrayLike, generated: ArrayLike, *, k: int = 3) -> Array:
+def manifold_precision(generated: ArrayLike, real: ArrayLike, *, k: int = 3) -> Array:
     """Improved precision: the fraction of generated samples inside the k-NN balls of the real
     samples.
 
     Example:
-        >>> x = jnp.array([[0.0], [1.0], [2.0]])
-        >>> float(manifold_precision(x, jnp.array([[0.5], [9.0]]), k=1))
+        >>> real, generated = jnp.array([[0.0], [1.0], [2.0]]), jnp.array([[0.5], [9.0]])
+        >>> float(manifold_precision(generated, real, k=1))
         0.5
 
     References:
@@ -159,15 +161,15 @@ def manifold_precision(real: ArrayLike, generated: ArrayLike, *, k: int = 3) -> 
     return _coverage_of(a, b, k)
 
 
-@_metric("manifold_recall", Direction.HIGHER, _XY, non_negative=True,
+@_metric("manifold_recall", Direction.HIGHER, _GR, non_negative=True,
          invariances={"translation", "rotation", "scale", "permutation"})
-def manifold_recall(real: ArrayLike, generated: ArrayLike, *, k: int = 3) -> Array:
+def manifold_recall(generated: ArrayLike, real: ArrayLike, *, k: int = 3) -> Array:
     """Improved recall: the fraction of real samples inside the k-NN balls of the generated
     samples.
 
     Example:
-        >>> x = jnp.array([[0.0], [1.0], [2.0]])
-        >>> float(manifold_recall(x, jnp.array([[0.0], [0.5], [9.0]]), k=1))
+        >>> real, generated = jnp.array([[0.0], [1.0], [2.0]]), jnp.array([[0.0], [0.5], [9.0]])
+        >>> float(manifold_recall(generated, real, k=1))
         1.0
 
     References:
@@ -178,15 +180,15 @@ def manifold_recall(real: ArrayLike, generated: ArrayLike, *, k: int = 3) -> Arr
     return _coverage_of(b, a, k)
 
 
-@_metric("memorization_rate", Direction.LOWER, _XY, non_negative=True,
+@_metric("memorization_rate", Direction.LOWER, _GR, non_negative=True,
          invariances={"translation", "rotation", "scale", "permutation"})
-def memorization_rate(training: ArrayLike, generated: ArrayLike, *, ratio: float = 1.0 / 3.0) -> Array:
+def memorization_rate(generated: ArrayLike, training: ArrayLike, *, ratio: float = 1.0 / 3.0) -> Array:
     """Fraction of generated samples whose nearest training sample is much closer than the
     second nearest: d1 / d2 < ``ratio``.
 
     Example:
         >>> train = jnp.array([[0.0], [10.0]])
-        >>> float(memorization_rate(train, jnp.array([[0.1], [5.0]])))
+        >>> float(memorization_rate(jnp.array([[0.1], [5.0]]), train))
         0.5
 
     References:

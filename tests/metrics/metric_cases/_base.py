@@ -1,4 +1,10 @@
-"""The row type, the table every domain module fills, and input helpers they share."""
+"""The row type, the table every domain module fills, and input helpers they share.
+
+A row names its inputs: ``inputs`` gives the role of each value that ``make`` returns, in the
+order its ``reference`` takes them (scikit-learn's ``(y_true, y_pred)`` is ``TP``). The harness
+passes the reference the values in that order and the metric the same values in the order its
+registry entry declares, so a row never depends on the metric's own argument order.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,25 @@ from typing import Any
 import numpy as np
 
 Inputs = tuple[tuple[Any, ...], dict[str, Any]]
+Named = tuple[dict[str, Any], dict[str, Any]]  # (role -> input, in the reference's order), options
+
+PT = ("predictions", "targets")
+TP = ("targets", "predictions")  # scikit-learn's (y_true, y_pred) order
+XY = ("x", "y")
+PQ = ("p", "q")
+FL = ("features", "labels")
+X = ("x",)
+PTG = ("predictions", "targets", "groups")
+IV = ("lower", "upper", "targets")
+GA = ("mean", "variance", "targets")
+EL = ("embeddings", "labels")
+Z = ("z1", "z2")
+RG = ("real", "generated")  # the order of the published references (real first)
 
 
 @dataclass(frozen=True)
 class Case:
+    inputs: tuple[str, ...]  # the role of each value make returns, in the reference's order
     make: Callable[[np.random.Generator], Inputs]
     reference: Callable[..., Any] | None
     rtol: float = 1e-5
@@ -20,13 +41,20 @@ class Case:
     x64: bool = True  # also compare at 1e-10 with float64 inputs under jax.enable_x64
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def draw(self, rng: np.random.Generator) -> Named:
+        """Seeded inputs by role (in the reference's order) and the options."""
+        values, kwargs = self.make(rng)
+        if len(values) != len(self.inputs):
+            raise ValueError(f"make returned {len(values)} inputs but the row names {len(self.inputs)}: {self.inputs}")
+        return dict(zip(self.inputs, values, strict=True)), kwargs
+
 
 CASES: dict[str, Case] = {}
 
 
-def case(name: str, make: Callable[[np.random.Generator], Inputs], reference: Callable[..., Any] | None,
-         **opts: Any) -> None:
-    CASES[name] = Case(make, reference, **opts)
+def case(name: str, inputs: tuple[str, ...], make: Callable[[np.random.Generator], Inputs],
+         reference: Callable[..., Any] | None, **opts: Any) -> None:
+    CASES[name] = Case(inputs, make, reference, **opts)
 
 
 N = 64

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import sklearn.metrics as skm
 
-from metric_cases._base import Inputs, case, probs
+from metric_cases._base import PT, Inputs, case, probs
 
 
 def _bins_ref(conf: np.ndarray, hit: np.ndarray, n_bins: int) -> tuple[list[float], list[int]]:
@@ -54,8 +54,8 @@ def _brier_ref(p: np.ndarray, t: np.ndarray) -> float:
     return float(np.mean(np.sum((p - np.eye(p.shape[1])[t]) ** 2, axis=1)))
 
 
-case("brier_score", _cal(4), _brier_ref)
-case("ece", _cal(5, n_bins=10), lambda p, t, n_bins: _ece_ref(p, t, n_bins))
-case("mce", _cal(3, n_bins=8), lambda p, t, n_bins: _ece_ref(p, t, n_bins, "mce"))
-case("ace", _cal(4, n_bins=10), lambda p, t, n_bins: _ece_ref(p, t, n_bins, "ace"))
-case("classwise_ece", _cal(3, n_bins=10), _classwise_ref)
+case("brier_score", PT, _cal(4), _brier_ref)
+case("ece", PT, _cal(5, n_bins=10), lambda p, t, n_bins: _ece_ref(p, t, n_bins))
+case("mce", PT, _cal(3, n_bins=8), lambda p, t, n_bins: _ece_ref(p, t, n_bins, "mce"))
+case("ace", PT, _cal(4, n_bins=10), lambda p, t, n_bins: _ece_ref(p, t, n_bins, "ace"))
+case("classwise_ece", PT, _cal(3, n_bins=10), _classwise_ref)

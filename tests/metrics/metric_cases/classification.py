@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import sklearn.metrics as skm
 
-from metric_cases._base import Inputs, N, case, labels, probs
+from metric_cases._base import PT, Inputs, N, case, labels, probs
 
 
 def _cls(k: int, average: str | None = None, weighted: bool = False,
@@ -54,21 +54,21 @@ def _ratio_ref(pick: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Callable[.
     return ref
 
 
-case("accuracy", _cls(4, weighted=True), lambda p, t, weights: skm.accuracy_score(t, p, sample_weight=weights))
-case("zero_one_loss", _cls(4), lambda p, t: skm.zero_one_loss(t, p))
-case("hamming_loss", _cls(3), lambda p, t: skm.hamming_loss(t, p))
-case("balanced_accuracy", _cls(5, weighted=True, nc=True),
+case("accuracy", PT, _cls(4, weighted=True), lambda p, t, weights: skm.accuracy_score(t, p, sample_weight=weights))
+case("zero_one_loss", PT, _cls(4), lambda p, t: skm.zero_one_loss(t, p))
+case("hamming_loss", PT, _cls(3), lambda p, t: skm.hamming_loss(t, p))
+case("balanced_accuracy", PT, _cls(5, weighted=True, nc=True),
      lambda p, t, weights, num_classes: skm.balanced_accuracy_score(t, p, sample_weight=weights))
-case("precision", _cls(4, "macro", weighted=True), _skc(skm.precision_score))
-case("recall", _cls(4, "weighted"), _skc(skm.recall_score))
-case("f1", _cls(2, "binary", weighted=True), _skc(skm.f1_score))
-case("fbeta", _cls(4, "micro"), lambda p, t, **kw: _skc(skm.fbeta_score)(p, t, beta=0.5, **kw), extra={"beta": 0.5})
-case("jaccard_score", _cls(3, "macro"), _skc(skm.jaccard_score))
-case("specificity", _cls(4, "macro"), _ratio_ref(lambda tp, fp, fn, tn: (tn, tn + fp)))
-case("negative_predictive_value", _cls(2, "binary"), _ratio_ref(lambda tp, fp, fn, tn: (tn, tn + fn)))
-case("false_positive_rate", _cls(3, "weighted"), _ratio_ref(lambda tp, fp, fn, tn: (fp, fp + tn)))
-case("false_negative_rate", _cls(3, "micro"), _ratio_ref(lambda tp, fp, fn, tn: (fn, fn + tp)))
-case("matthews_corrcoef", _cls(4, weighted=True, nc=True),
+case("precision", PT, _cls(4, "macro", weighted=True), _skc(skm.precision_score))
+case("recall", PT, _cls(4, "weighted"), _skc(skm.recall_score))
+case("f1", PT, _cls(2, "binary", weighted=True), _skc(skm.f1_score))
+case("fbeta", PT, _cls(4, "micro"), lambda p, t, **kw: _skc(skm.fbeta_score)(p, t, beta=0.5, **kw), extra={"beta": 0.5})
+case("jaccard_score", PT, _cls(3, "macro"), _skc(skm.jaccard_score))
+case("specificity", PT, _cls(4, "macro"), _ratio_ref(lambda tp, fp, fn, tn: (tn, tn + fp)))
+case("negative_predictive_value", PT, _cls(2, "binary"), _ratio_ref(lambda tp, fp, fn, tn: (tn, tn + fn)))
+case("false_positive_rate", PT, _cls(3, "weighted"), _ratio_ref(lambda tp, fp, fn, tn: (fp, fp + tn)))
+case("false_negative_rate", PT, _cls(3, "micro"), _ratio_ref(lambda tp, fp, fn, tn: (fn, fn + tp)))
+case("matthews_corrcoef", PT, _cls(4, weighted=True, nc=True),
      lambda p, t, weights, num_classes: skm.matthews_corrcoef(t, p, sample_weight=weights))
 
 
@@ -76,7 +76,7 @@ def _kappa(rng: np.random.Generator) -> Inputs:
     return labels(rng, 4), {"weighting": "quadratic", "num_classes": 4}
 
 
-case("cohen_kappa", _kappa, lambda p, t, weighting, num_classes: skm.cohen_kappa_score(t, p, weights=weighting))
+case("cohen_kappa", PT, _kappa, lambda p, t, weighting, num_classes: skm.cohen_kappa_score(t, p, weights=weighting))
 
 
 def _scores(k: int) -> Callable[[np.random.Generator], Inputs]:
@@ -94,10 +94,10 @@ def _skscore(fn: Callable[..., Any], **fixed: Any) -> Callable[..., Any]:
     return ref
 
 
-case("roc_auc", _scores(4), _skscore(skm.roc_auc_score, multi_class="ovr"))
-case("average_precision", _scores(2), lambda s, t: skm.average_precision_score(t, s))
-case("log_loss", _scores(5), _skscore(skm.log_loss))
-case("top_k_accuracy", lambda rng: (probs(rng, 6), {"k": 3}), _skscore(skm.top_k_accuracy_score))
+case("roc_auc", PT, _scores(4), _skscore(skm.roc_auc_score, multi_class="ovr"))
+case("average_precision", PT, _scores(2), lambda s, t: skm.average_precision_score(t, s))
+case("log_loss", PT, _scores(5), _skscore(skm.log_loss))
+case("top_k_accuracy", PT, lambda rng: (probs(rng, 6), {"k": 3}), _skscore(skm.top_k_accuracy_score))
 
 
 def _hinge(rng: np.random.Generator) -> Inputs:
@@ -105,4 +105,4 @@ def _hinge(rng: np.random.Generator) -> Inputs:
     return (np.log(s) + 1.0, t), {}
 
 
-case("hinge_loss", _hinge, lambda d, t: skm.hinge_loss(t, d, labels=list(range(d.shape[1]))))
+case("hinge_loss", PT, _hinge, lambda d, t: skm.hinge_loss(t, d, labels=list(range(d.shape[1]))))

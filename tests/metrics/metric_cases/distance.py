@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.spatial.distance as ssd
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import XY, Inputs, case
 
 
 def _vec(rng: np.random.Generator, n: int = 12) -> Inputs:
@@ -39,17 +39,17 @@ def _angular_ref(x: np.ndarray, y: np.ndarray) -> float:
 
 
 
-case("euclidean", _vec, ssd.euclidean)
-case("sqeuclidean", _vec, ssd.sqeuclidean)
-case("manhattan", _vec, ssd.cityblock)
-case("chebyshev", _vec, ssd.chebyshev)
-case("minkowski", lambda rng: (_vec(rng)[0], {"p": 3.0}), lambda x, y, p: ssd.minkowski(x, y, p))
-case("cosine_distance", _vec, ssd.cosine)
-case("angular_distance", _vec, _angular_ref, rtol=1e-4)
-case("correlation_distance", _vec, ssd.correlation)
-case("canberra", _vec, ssd.canberra)
-case("braycurtis", _pos, ssd.braycurtis)
-case("mahalanobis", _maha, lambda x, y, inverse_covariance: ssd.mahalanobis(x, y, inverse_covariance))
-case("hamming_distance", _bits, ssd.hamming)
-case("jaccard_distance", _bits, lambda x, y: ssd.jaccard(x.astype(bool), y.astype(bool)))
-case("poincare", _ball, _poincare_ref)
+case("euclidean", XY, _vec, ssd.euclidean)
+case("sqeuclidean", XY, _vec, ssd.sqeuclidean)
+case("manhattan", XY, _vec, ssd.cityblock)
+case("chebyshev", XY, _vec, ssd.chebyshev)
+case("minkowski", XY, lambda rng: (_vec(rng)[0], {"p": 3.0}), lambda x, y, p: ssd.minkowski(x, y, p))
+case("cosine_distance", XY, _vec, ssd.cosine)
+case("angular_distance", XY, _vec, _angular_ref, rtol=1e-4)
+case("correlation_distance", XY, _vec, ssd.correlation)
+case("canberra", XY, _vec, ssd.canberra)
+case("braycurtis", XY, _pos, ssd.braycurtis)
+case("mahalanobis", XY, _maha, lambda x, y, inverse_covariance: ssd.mahalanobis(x, y, inverse_covariance))
+case("hamming_distance", XY, _bits, ssd.hamming)
+case("jaccard_distance", XY, _bits, lambda x, y: ssd.jaccard(x.astype(bool), y.astype(bool)))
+case("poincare", XY, _ball, _poincare_ref)

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.spatial.distance as ssd
 import scipy.stats as sst
 
-from metric_cases._base import Inputs, case, simplex
+from metric_cases._base import PQ, XY, Inputs, case, simplex
 
 
 def _pq(rng: np.random.Generator) -> Inputs:
@@ -60,17 +60,17 @@ def _renyi(p: np.ndarray, q: np.ndarray, alpha: float) -> float:
     return float(np.log(np.sum(p**alpha * q ** (1 - alpha))) / (alpha - 1))
 
 
-case("kl_divergence", _pq, _rows(lambda p, q: sst.entropy(p, q)))
-case("jeffreys", _pq, _rows(lambda p, q: sst.entropy(p, q) + sst.entropy(q, p)))
-case("js_divergence", _pq, _rows(lambda p, q: ssd.jensenshannon(p, q) ** 2))
-case("total_variation", _pq, _rows(lambda p, q: 0.5 * np.abs(p - q).sum()))
-case("hellinger", _pq, _rows(lambda p, q: np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2))))
-case("bhattacharyya", _pq, _rows(lambda p, q: -np.log(np.sum(np.sqrt(p * q)))), rtol=1e-4, atol=1e-5)
-case("chi_squared", _pq, _rows(lambda p, q: np.sum((p - q) ** 2 / q)))
-case("renyi_divergence", lambda rng: (_pq(rng)[0], {"alpha": 2.5}), _rows(_renyi))
-case("wasserstein_1d", _samples1d, sst.wasserstein_distance)
-case("energy_distance", _samples1d, sst.energy_distance)
-case("ks_statistic", _samples1d, lambda x, y: sst.ks_2samp(x, y).statistic)
-case("mmd", lambda rng: (_clouds(rng)[0], {"bandwidth": 0.5}), _mmd_ref)
-case("sinkhorn", lambda rng: (_clouds(rng)[0], {"epsilon": 0.05, "iterations": 300}), _sinkhorn_ref, rtol=1e-4)
-case("sliced_wasserstein", _sliced, _sliced_ref)
+case("kl_divergence", PQ, _pq, _rows(lambda p, q: sst.entropy(p, q)))
+case("jeffreys", PQ, _pq, _rows(lambda p, q: sst.entropy(p, q) + sst.entropy(q, p)))
+case("js_divergence", PQ, _pq, _rows(lambda p, q: ssd.jensenshannon(p, q) ** 2))
+case("total_variation", PQ, _pq, _rows(lambda p, q: 0.5 * np.abs(p - q).sum()))
+case("hellinger", PQ, _pq, _rows(lambda p, q: np.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2))))
+case("bhattacharyya", PQ, _pq, _rows(lambda p, q: -np.log(np.sum(np.sqrt(p * q)))), rtol=1e-4, atol=1e-5)
+case("chi_squared", PQ, _pq, _rows(lambda p, q: np.sum((p - q) ** 2 / q)))
+case("renyi_divergence", PQ, lambda rng: (_pq(rng)[0], {"alpha": 2.5}), _rows(_renyi))
+case("wasserstein_1d", XY, _samples1d, sst.wasserstein_distance)
+case("energy_distance", XY, _samples1d, sst.energy_distance)
+case("ks_statistic", XY, _samples1d, lambda x, y: sst.ks_2samp(x, y).statistic)
+case("mmd", XY, lambda rng: (_clouds(rng)[0], {"bandwidth": 0.5}), _mmd_ref)
+case("sinkhorn", XY, lambda rng: (_clouds(rng)[0], {"epsilon": 0.05, "iterations": 300}), _sinkhorn_ref, rtol=1e-4)
+case("sliced_wasserstein", XY, _sliced, _sliced_ref)

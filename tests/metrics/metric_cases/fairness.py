@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from metric_cases._base import Inputs, N, case
+from metric_cases._base import PTG, Inputs, N, case
 
 
 def _fair(rng: np.random.Generator, **kw: Any) -> Inputs:
@@ -34,10 +34,10 @@ def _di(p: np.ndarray, t: np.ndarray, g: np.ndarray, num_groups: int, privileged
     return float(p[g != privileged].mean() / p[g == privileged].mean())
 
 
-case("demographic_parity_difference", _fair, _dpd)
-case("demographic_parity_ratio", _fair,
+case("demographic_parity_difference", PTG, _fair, _dpd)
+case("demographic_parity_ratio", PTG, _fair,
      lambda p, t, g, num_groups: min(r := _group_rates(p, np.ones_like(p, bool), g, num_groups)) / max(r))
-case("equal_opportunity_difference", _fair,
+case("equal_opportunity_difference", PTG, _fair,
      lambda p, t, g, num_groups: max(r := _group_rates(p, t == 1, g, num_groups)) - min(r))
-case("equalized_odds_difference", _fair, _eod)
-case("disparate_impact", lambda rng: _fair(rng, privileged=2), _di)
+case("equalized_odds_difference", PTG, _fair, _eod)
+case("disparate_impact", PTG, lambda rng: _fair(rng, privileged=2), _di)

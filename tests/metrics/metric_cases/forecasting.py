@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.spatial.distance as ssd
 
-from metric_cases._base import Inputs, case, probs, reg_pair
+from metric_cases._base import PT, Inputs, case, probs, reg_pair
 
 
 def _ens(rng: np.random.Generator) -> Inputs:
@@ -35,9 +35,9 @@ def _mase_case(rng: np.random.Generator) -> Inputs:
     return (p, t), {"history": np.cumsum(rng.normal(size=40)), "season": 4}
 
 
-case("crps", _ens, _crps_ref)
-case("fair_crps", _ens, lambda e, y: _crps_ref(e, y, fair=True))
-case("energy_score", lambda rng: ((rng.normal(size=(10, 6, 3)), rng.normal(size=(10, 3))), {}), _energy_ref)
-case("ranked_probability_score", lambda rng: (probs(rng, 5), {}), _rps_ref)
-case("mase", _mase_case,
+case("crps", PT, _ens, _crps_ref)
+case("fair_crps", PT, _ens, lambda e, y: _crps_ref(e, y, fair=True))
+case("energy_score", PT, lambda rng: ((rng.normal(size=(10, 6, 3)), rng.normal(size=(10, 3))), {}), _energy_ref)
+case("ranked_probability_score", PT, lambda rng: (probs(rng, 5), {}), _rps_ref)
+case("mase", PT, _mase_case,
      lambda p, t, history, season: np.mean(np.abs(p - t)) / np.mean(np.abs(history[season:] - history[:-season])))

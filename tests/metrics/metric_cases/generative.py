@@ -7,7 +7,7 @@ import scipy.linalg as sla
 import scipy.spatial.distance as ssd
 import scipy.stats as sst
 
-from metric_cases._base import Inputs, case, probs
+from metric_cases._base import RG, Inputs, X, case, probs
 
 
 def _feats(rng: np.random.Generator, n: int = 40, m: int = 36, d: int = 5) -> Inputs:
@@ -51,9 +51,9 @@ def _memo(rng: np.random.Generator) -> Inputs:
     return (train, gen), {"ratio": 1 / 3}
 
 
-case("frechet_distance", _feats, _fid_ref, rtol=1e-4, atol=1e-5)  # non-commuting covariances
-case("kid", _feats, _kid_ref, rtol=1e-4, atol=1e-4)
-case("inception_score", lambda rng: ((probs(rng, 6)[0],), {}), _is_ref)
-case("manifold_precision", lambda rng: (_feats(rng)[0], {"k": 3}), lambda a, b, k: _prd_ref(a, b, k))
-case("manifold_recall", lambda rng: (_feats(rng)[0], {"k": 3}), lambda a, b, k: _prd_ref(b, a, k))
-case("memorization_rate", _memo, _mem_ref)
+case("frechet_distance", RG, _feats, _fid_ref, rtol=1e-4, atol=1e-5)  # non-commuting covariances
+case("kid", RG, _feats, _kid_ref, rtol=1e-4, atol=1e-4)
+case("inception_score", X, lambda rng: ((probs(rng, 6)[0],), {}), _is_ref)
+case("manifold_precision", RG, lambda rng: (_feats(rng)[0], {"k": 3}), lambda a, b, k: _prd_ref(a, b, k))
+case("manifold_recall", RG, lambda rng: (_feats(rng)[0], {"k": 3}), lambda a, b, k: _prd_ref(b, a, k))
+case("memorization_rate", RG, _memo, _mem_ref)

@@ -7,7 +7,7 @@ import scipy.spatial.distance as ssd
 from scipy.spatial.distance import directed_hausdorff as _dh
 from scipy.spatial.transform import Rotation
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import XY, Inputs, case
 
 
 def _points(rng: np.random.Generator) -> Inputs:
@@ -26,7 +26,7 @@ def _rmsd_ref(x: np.ndarray, y: np.ndarray, align: bool) -> float:
     return float(rssd / np.sqrt(len(x)))
 
 
-case("chamfer", _points, lambda x, y: ssd.cdist(x, y, "sqeuclidean").min(1).mean() + ssd.cdist(x, y, "sqeuclidean").min(0).mean())
-case("directed_hausdorff", _points, lambda x, y: _dh(x, y)[0])
-case("hausdorff", _points, lambda x, y: max(_dh(x, y)[0], _dh(y, x)[0]))
-case("rmsd", _corresponding, _rmsd_ref)
+case("chamfer", XY, _points, lambda x, y: ssd.cdist(x, y, "sqeuclidean").min(1).mean() + ssd.cdist(x, y, "sqeuclidean").min(0).mean())
+case("directed_hausdorff", XY, _points, lambda x, y: _dh(x, y)[0])
+case("hausdorff", XY, _points, lambda x, y: max(_dh(x, y)[0], _dh(y, x)[0]))
+case("rmsd", XY, _corresponding, _rmsd_ref)

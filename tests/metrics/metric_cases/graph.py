@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.csgraph as csg
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import XY, Inputs, case
 
 
 def _graphs(rng: np.random.Generator, n: int = 7) -> Inputs:
@@ -26,8 +26,8 @@ def _res(a: np.ndarray) -> np.ndarray:
     return np.diag(lp)[:, None] + np.diag(lp)[None, :] - 2 * lp
 
 
-case("spectral_distance", _graphs,
+case("spectral_distance", XY, _graphs,
      lambda a, b: np.linalg.norm(np.linalg.eigvalsh(_lap(a)) - np.linalg.eigvalsh(_lap(b))))
-case("shortest_path_distance", _graphs,
+case("shortest_path_distance", XY, _graphs,
      lambda a, b: np.mean(np.abs(csg.shortest_path(a, directed=False) - csg.shortest_path(b, directed=False))))
-case("resistance_distance", _graphs, lambda a, b: np.mean(np.abs(_res(a) - _res(b))), rtol=1e-4, atol=1e-5)
+case("resistance_distance", XY, _graphs, lambda a, b: np.mean(np.abs(_res(a) - _res(b))), rtol=1e-4, atol=1e-5)

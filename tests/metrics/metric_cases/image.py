@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.signal as ssg
 
-from metric_cases._base import case
+from metric_cases._base import PT, case
 
 
 def _imgs(rng: np.random.Generator, shape: tuple[int, ...] = (2, 24, 24)) -> tuple[np.ndarray, np.ndarray]:
@@ -46,7 +46,7 @@ def _ms_ssim_ref(p: np.ndarray, t: np.ndarray, kernel_size: int) -> float:
     return float(np.mean(out))
 
 
-case("psnr", lambda rng: (_imgs(rng), {"data_range": 1.0}),
+case("psnr", PT, lambda rng: (_imgs(rng), {"data_range": 1.0}),
      lambda p, t, data_range: 10 * np.log10(data_range**2 / np.mean((p - t) ** 2)))
-case("ssim", lambda rng: (_imgs(rng), {"kernel_size": 7}), _ssim_ref)
-case("ms_ssim", lambda rng: (_imgs(rng, (1, 48, 48)), {"kernel_size": 3}), _ms_ssim_ref)
+case("ssim", PT, lambda rng: (_imgs(rng), {"kernel_size": 7}), _ssim_ref)
+case("ms_ssim", PT, lambda rng: (_imgs(rng, (1, 48, 48)), {"kernel_size": 3}), _ms_ssim_ref)

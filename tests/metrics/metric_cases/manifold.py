@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import XY, Inputs, case
 
 
 def _spd_pair(rng: np.random.Generator, n: int = 4) -> Inputs:
@@ -21,7 +21,7 @@ def _affine_ref(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(sla.logm(r @ b @ r), "fro"))
 
 
-case("spd_affine_invariant", _spd_pair, _affine_ref, rtol=1e-4)
-case("spd_log_euclidean", _spd_pair, lambda a, b: np.linalg.norm(sla.logm(a) - sla.logm(b), "fro"), rtol=1e-4)
-case("grassmann", lambda rng: ((rng.normal(size=(6, 2)), rng.normal(size=(6, 2))), {}),
+case("spd_affine_invariant", XY, _spd_pair, _affine_ref, rtol=1e-4)
+case("spd_log_euclidean", XY, _spd_pair, lambda a, b: np.linalg.norm(sla.logm(a) - sla.logm(b), "fro"), rtol=1e-4)
+case("grassmann", XY, lambda rng: ((rng.normal(size=(6, 2)), rng.normal(size=(6, 2))), {}),
      lambda a, b: np.linalg.norm(sla.subspace_angles(a, b)), rtol=1e-4)

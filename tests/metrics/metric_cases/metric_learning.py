@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import EL, Inputs, Z, case
 
 BATCH, DIM, CLASSES = 12, 5, 4
 
@@ -139,12 +139,12 @@ def _views(rng: np.random.Generator) -> Inputs:
     return (z1, z1 + 0.5 * rng.normal(size=z1.shape)), {"temperature": 0.3}
 
 
-case("contrastive_loss", lambda rng: (batch(rng), {"margin": 2.5}), contrastive_ref)
-case("triplet_loss", lambda rng: (batch(rng), {"margin": 1.5}), triplet_ref)
-case("nt_xent_loss", _views, nt_xent_ref)
-case("arcface_loss", _with_table("class_weights", scale=16.0, margin=0.3),
+case("contrastive_loss", EL, lambda rng: (batch(rng), {"margin": 2.5}), contrastive_ref)
+case("triplet_loss", EL, lambda rng: (batch(rng), {"margin": 1.5}), triplet_ref)
+case("nt_xent_loss", Z, _views, nt_xent_ref)
+case("arcface_loss", EL, _with_table("class_weights", scale=16.0, margin=0.3),
      lambda x, y, class_weights, scale, margin: margin_softmax_ref(x, y, class_weights, scale, margin, "arc"))
-case("cosface_loss", _with_table("class_weights", scale=16.0, margin=0.25),
+case("cosface_loss", EL, _with_table("class_weights", scale=16.0, margin=0.25),
      lambda x, y, class_weights, scale, margin: margin_softmax_ref(x, y, class_weights, scale, margin, "cos"))
-case("proxy_nca_loss", _with_table("proxies", scale=3.0), proxy_nca_ref)
-case("proxy_anchor_loss", _with_table("proxies", alpha=16.0, delta=0.1), proxy_anchor_ref)
+case("proxy_nca_loss", EL, _with_table("proxies", scale=3.0), proxy_nca_ref)
+case("proxy_anchor_loss", EL, _with_table("proxies", alpha=16.0, delta=0.1), proxy_anchor_ref)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import sklearn.metrics as skm
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import PT, Inputs, X, case
 
 
 def _queries(rng: np.random.Generator, k: int | None = None, graded: bool = False) -> Inputs:
@@ -51,14 +51,14 @@ def _recall_q(s: np.ndarray, r: np.ndarray, k: int) -> float:
     return float(np.sum(r[np.argsort(-s, kind="stable")[:k]] > 0) / n) if n else 0.0
 
 
-case("dcg", lambda rng: _queries(rng, 5, graded=True), lambda s, r, k: skm.dcg_score(r, s, k=k))
-case("ndcg", lambda rng: _queries(rng, None, graded=True), lambda s, r: skm.ndcg_score(r, s))
-case("mrr", lambda rng: _queries(rng, 4), _per_query(_mrr_q))
-case("mean_average_precision", lambda rng: _queries(rng, 6), _per_query(_ap_q))
-case("precision_at_k", lambda rng: _queries(rng, 3),
+case("dcg", PT, lambda rng: _queries(rng, 5, graded=True), lambda s, r, k: skm.dcg_score(r, s, k=k))
+case("ndcg", PT, lambda rng: _queries(rng, None, graded=True), lambda s, r: skm.ndcg_score(r, s))
+case("mrr", PT, lambda rng: _queries(rng, 4), _per_query(_mrr_q))
+case("mean_average_precision", PT, lambda rng: _queries(rng, 6), _per_query(_ap_q))
+case("precision_at_k", PT, lambda rng: _queries(rng, 3),
      _per_query(lambda s, r, k: np.mean(r[np.argsort(-s, kind="stable")[:k]] > 0)))
-case("recall_at_k", lambda rng: _queries(rng, 3), _per_query(_recall_q))
-case("hit_rate", lambda rng: _queries(rng, 2),
+case("recall_at_k", PT, lambda rng: _queries(rng, 3), _per_query(_recall_q))
+case("hit_rate", PT, lambda rng: _queries(rng, 2),
      _per_query(lambda s, r, k: float(np.any(r[np.argsort(-s, kind="stable")[:k]] > 0))))
 
 
@@ -68,6 +68,6 @@ def _lrap(rng: np.random.Generator) -> Inputs:
     return (s, r), {}
 
 
-case("label_ranking_average_precision", _lrap, lambda s, r: skm.label_ranking_average_precision_score(r > 0, s))
-case("coverage", lambda rng: ((rng.normal(size=(5, 30)),), {"k": 3}),
+case("label_ranking_average_precision", PT, _lrap, lambda s, r: skm.label_ranking_average_precision_score(r > 0, s))
+case("coverage", X, lambda rng: ((rng.normal(size=(5, 30)),), {"k": 3}),
      lambda s, k: len(np.unique(_topk(s, k))) / s.shape[1])

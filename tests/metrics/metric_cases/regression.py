@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import sklearn.metrics as skm
 
-from metric_cases._base import Inputs, N, case, reg_pair
+from metric_cases._base import PT, Inputs, N, case, reg_pair
 
 
 def _r(fn: Callable[..., Any], positive: bool = False, **kw: Any) -> Callable[[np.random.Generator], Inputs]:
@@ -44,23 +44,23 @@ def _huber(p: np.ndarray, t: np.ndarray, delta: float = 1.0) -> float:
     return float(np.mean(np.where(r <= delta, 0.5 * r * r, delta * (r - 0.5 * delta))))
 
 
-case("mse", _w, _sk(skm.mean_squared_error))
-case("mae", _w, _sk(skm.mean_absolute_error))
-case("rmse", _w, _sk(skm.root_mean_squared_error))
-case("r2", _w, _sk(skm.r2_score))
-case("mape", _r(None), _sk(skm.mean_absolute_percentage_error), rtol=1e-4)
-case("smape", _r(None), _smape)
-case("msle", _r(None, positive=True), _sk(skm.mean_squared_log_error))
-case("explained_variance", _multi, _sk(skm.explained_variance_score))
-case("max_error", _r(None), lambda p, t: skm.max_error(t, p))
-case("median_absolute_error", _multi, _sk(skm.median_absolute_error))
-case("huber_loss", _r(None, delta=0.7), _huber)
-case("quantile_loss", _r(None, alpha=0.8), lambda p, t, alpha: skm.mean_pinball_loss(t, p, alpha=alpha))
-case("log_cosh", _r(None), lambda p, t: float(np.mean(np.log(np.cosh(p.astype(np.float64) - t)))))
-case("relative_l2_error", _multi, lambda p, t: np.linalg.norm(p - t) / np.linalg.norm(t))
-case("mean_poisson_deviance", _r(None, positive=True), _sk(skm.mean_poisson_deviance))
-case("mean_gamma_deviance", _r(None, positive=True), _sk(skm.mean_gamma_deviance))
-case("mean_tweedie_deviance", _r(None, positive=True, power=1.5),
+case("mse", PT, _w, _sk(skm.mean_squared_error))
+case("mae", PT, _w, _sk(skm.mean_absolute_error))
+case("rmse", PT, _w, _sk(skm.root_mean_squared_error))
+case("r2", PT, _w, _sk(skm.r2_score))
+case("mape", PT, _r(None), _sk(skm.mean_absolute_percentage_error), rtol=1e-4)
+case("smape", PT, _r(None), _smape)
+case("msle", PT, _r(None, positive=True), _sk(skm.mean_squared_log_error))
+case("explained_variance", PT, _multi, _sk(skm.explained_variance_score))
+case("max_error", PT, _r(None), lambda p, t: skm.max_error(t, p))
+case("median_absolute_error", PT, _multi, _sk(skm.median_absolute_error))
+case("huber_loss", PT, _r(None, delta=0.7), _huber)
+case("quantile_loss", PT, _r(None, alpha=0.8), lambda p, t, alpha: skm.mean_pinball_loss(t, p, alpha=alpha))
+case("log_cosh", PT, _r(None), lambda p, t: float(np.mean(np.log(np.cosh(p.astype(np.float64) - t)))))
+case("relative_l2_error", PT, _multi, lambda p, t: np.linalg.norm(p - t) / np.linalg.norm(t))
+case("mean_poisson_deviance", PT, _r(None, positive=True), _sk(skm.mean_poisson_deviance))
+case("mean_gamma_deviance", PT, _r(None, positive=True), _sk(skm.mean_gamma_deviance))
+case("mean_tweedie_deviance", PT, _r(None, positive=True, power=1.5),
      lambda p, t, power: skm.mean_tweedie_deviance(t, p, power=power))
-case("d2_absolute_error_score", _r(None), _sk(skm.d2_absolute_error_score))
-case("mean_bias_error", _w, lambda p, t, weights: np.average(p - t, weights=weights))
+case("d2_absolute_error_score", PT, _r(None), _sk(skm.d2_absolute_error_score))
+case("mean_bias_error", PT, _w, lambda p, t, weights: np.average(p - t, weights=weights))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import sklearn.metrics as skm
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import PT, Inputs, case
 
 
 def _seg(k: int, nc: bool = False) -> Callable[[np.random.Generator], Inputs]:
@@ -41,9 +41,9 @@ def _mdice(p: np.ndarray, t: np.ndarray, num_classes: int) -> float:
     return float(np.mean(2 * i[d > 0] / d[d > 0]))
 
 
-case("iou", _seg(2), lambda p, t: skm.jaccard_score(t.ravel(), p.ravel()))
-case("dice", _seg(2), lambda p, t: skm.f1_score(t.ravel(), p.ravel()))
-case("mean_iou", _seg(5, nc=True), _miou)
-case("frequency_weighted_iou", _seg(4, nc=True), _fwiou)
-case("mean_dice", _seg(3, nc=True), _mdice)
-case("pixel_accuracy", _seg(4), lambda p, t: np.mean(p == t))
+case("iou", PT, _seg(2), lambda p, t: skm.jaccard_score(t.ravel(), p.ravel()))
+case("dice", PT, _seg(2), lambda p, t: skm.f1_score(t.ravel(), p.ravel()))
+case("mean_iou", PT, _seg(5, nc=True), _miou)
+case("frequency_weighted_iou", PT, _seg(4, nc=True), _fwiou)
+case("mean_dice", PT, _seg(3, nc=True), _mdice)
+case("pixel_accuracy", PT, _seg(4), lambda p, t: np.mean(p == t))

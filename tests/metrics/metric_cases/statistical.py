@@ -6,7 +6,7 @@ import numpy as np
 import scipy.stats as sst
 import sklearn.metrics as skm
 
-from metric_cases._base import Inputs, N, case, reg_pair
+from metric_cases._base import PT, XY, Inputs, N, X, case, reg_pair
 
 
 def _corr(rng: np.random.Generator) -> Inputs:
@@ -27,12 +27,12 @@ def _one(rng: np.random.Generator) -> Inputs:
     return (rng.gamma(2.0, size=N),), {}
 
 
-case("pearson", _corr, lambda x, y: sst.pearsonr(x, y).statistic)
-case("spearman", _ties, lambda x, y: sst.spearmanr(x, y).statistic)
-case("kendall_tau", _ties, lambda x, y: sst.kendalltau(x, y).statistic)
-case("concordance_correlation", _corr, _ccc)
-case("r2_adjusted", lambda rng: (reg_pair(rng), {"n_features": 3}),
+case("pearson", XY, _corr, lambda x, y: sst.pearsonr(x, y).statistic)
+case("spearman", XY, _ties, lambda x, y: sst.spearmanr(x, y).statistic)
+case("kendall_tau", XY, _ties, lambda x, y: sst.kendalltau(x, y).statistic)
+case("concordance_correlation", XY, _corr, _ccc)
+case("r2_adjusted", PT, lambda rng: (reg_pair(rng), {"n_features": 3}),
      lambda p, t, n_features: 1 - (1 - skm.r2_score(t, p)) * (len(t) - 1) / (len(t) - n_features - 1))
-case("skewness", _one, sst.skew)
-case("kurtosis", _one, sst.kurtosis)
-case("variation", _one, sst.variation)
+case("skewness", X, _one, sst.skew)
+case("kurtosis", X, _one, sst.kurtosis)
+case("variation", X, _one, sst.variation)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from metric_cases._base import Inputs, case
+from metric_cases._base import PT, Inputs, X, case
 
 
 def _tokens(rng: np.random.Generator, batch: int = 3, length: int = 14, vocab: int = 5) -> np.ndarray:
@@ -104,12 +104,12 @@ def _ppl_ref(lp: np.ndarray, t: np.ndarray) -> float:
     return float(np.exp(-picked[keep].mean()))
 
 
-case("bleu", lambda rng: _text_pair(rng, max_n=2), _bleu_ref)
-case("rouge_n", lambda rng: _text_pair(rng, n=2), _rouge_n_ref)
-case("rouge_l", _text_pair,
+case("bleu", PT, lambda rng: _text_pair(rng, max_n=2), _bleu_ref)
+case("rouge_n", PT, lambda rng: _text_pair(rng, n=2), _rouge_n_ref)
+case("rouge_l", PT, _text_pair,
      lambda h, r: _f1_ref(sum(_lcs_ref(_seq(a), _seq(b)) for a, b in zip(h, r, strict=True)), _n_ref(h), _n_ref(r)))
-case("edit_distance", _text_pair, _edits)
-case("word_error_rate", _text_pair, lambda h, r: _edits(h, r) / _n_ref(r))
-case("character_error_rate", _text_pair, lambda h, r: _edits(h, r) / _n_ref(r))
-case("distinct_n", lambda rng: ((_tokens(rng, vocab=3),), {"n": 2}), _distinct_ref)
-case("perplexity", _ppl, _ppl_ref)
+case("edit_distance", PT, _text_pair, _edits)
+case("word_error_rate", PT, _text_pair, lambda h, r: _edits(h, r) / _n_ref(r))
+case("character_error_rate", PT, _text_pair, lambda h, r: _edits(h, r) / _n_ref(r))
+case("distinct_n", X, lambda rng: ((_tokens(rng, vocab=3),), {"n": 2}), _distinct_ref)
+case("perplexity", PT, _ppl, _ppl_ref)

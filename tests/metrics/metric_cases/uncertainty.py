@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from metric_cases._base import Inputs, N, case
+from metric_cases._base import GA, IV, Inputs, N, case
 
 
 def _intervals(rng: np.random.Generator, **kw: Any) -> Inputs:
@@ -23,7 +23,7 @@ def _gauss(rng: np.random.Generator) -> Inputs:
     return (rng.normal(size=N), rng.uniform(0.2, 2.0, N), rng.normal(size=N)), {}
 
 
-case("picp", _intervals, lambda lo, hi, y: np.mean((y >= lo) & (y <= hi)))
-case("mpiw", _intervals, lambda lo, hi, y: np.mean(hi - lo))
-case("interval_score", lambda rng: _intervals(rng, alpha=0.2), _iscore)
-case("gaussian_nll", _gauss, lambda m, v, y: np.mean(0.5 * (np.log(v) + (y - m) ** 2 / v)))
+case("picp", IV, _intervals, lambda lo, hi, y: np.mean((y >= lo) & (y <= hi)))
+case("mpiw", IV, _intervals, lambda lo, hi, y: np.mean(hi - lo))
+case("interval_score", IV, lambda rng: _intervals(rng, alpha=0.2), _iscore)
+case("gaussian_nll", GA, _gauss, lambda m, v, y: np.mean(0.5 * (np.log(v) + (y - m) ** 2 / v)))
