@@ -6,10 +6,12 @@ stays fast.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from typing import Any
 
 import click
+
+from calibrax.cli._common import echo_json, echo_table, json_option
 
 __all__ = ["metrics_group"]
 
@@ -30,12 +32,26 @@ def metrics_group() -> None:
 @click.option("--property", "properties", multiple=True, metavar="NAME",
               help=f"Only metrics that declare NAME (repeatable): {', '.join(_PROPERTIES)}, or an invariance "
                    "such as rotation.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option
 def metrics_list(domain: str | None, tier: int | None, properties: tuple[str, ...], as_json: bool) -> None:
     """List registered metrics (built-in, plugins and yours), filtered.
 
     Example: calibrax metrics list --domain regression
     """
+    from calibrax import metrics
+
+    entries = metrics.list_metrics(domain=domain, tier=tier, **_property_filters(properties))
+    if as_json:
+        echo_json([e.to_dict() for e in entries])
+        return
+    rows = [[e.name, e.domain, str(int(e.tier)), e.direction.value,
+             ",".join(p for p in _PROPERTIES if getattr(e, p)) or "-"] for e in entries]
+    echo_table(rows, ["name", "domain", "tier", "better", "properties"])
+    click.echo(f"{len(entries)} metric(s)")
+
+
+def _property_filters(properties: Sequence[str]) -> dict[str, Any]:
+    """``--property`` names as ``list_metrics`` filters: flags set to True, invariances listed."""
     from calibrax import metrics
 
     flags: dict[str, Any] = {}
@@ -50,14 +66,4 @@ def metrics_list(domain: str | None, tier: int | None, properties: tuple[str, ..
             raise click.BadParameter(f"unknown property {name!r}; known: {known}.", param_hint="--property")
     if invariances:
         flags["invariances"] = invariances
-    entries = metrics.list_metrics(domain=domain, tier=tier, **flags)
-    if as_json:
-        click.echo(json.dumps([e.to_dict() for e in entries], indent=2))
-        return
-    rows = [[e.name, e.domain, str(int(e.tier)), e.direction.value,
-             ",".join(p for p in _PROPERTIES if getattr(e, p)) or "-"] for e in entries]
-    header = ["name", "domain", "tier", "better", "properties"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    click.echo(f"{len(entries)} metric(s)")
+    return flags

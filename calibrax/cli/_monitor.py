@@ -5,14 +5,19 @@ JAX is never imported here.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from calibrax.cli._common import db_option, echo_json, echo_table, exit_with, json_option, open_store
 from calibrax.core.errors import ConfigError
+from calibrax.core.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from calibrax.core.checks import Alert
+    from calibrax.monitoring import MonitorReport, PipelineHealth
 
 __all__ = ["monitor"]
 
@@ -50,10 +55,8 @@ def rules_file(ref: str, cwd: Path | None = None) -> Path:
               help="Also append new alerts to this JSONL file.")
 @click.option("--dry-run", is_flag=True, help="Report the alerts without storing or sending them.")
 @click.option("--all", "show_all", is_flag=True, help="List every alert over the history, not only the new ones.")
-@click.option("--db", envvar="CALIBRAX_DB", default="calibrax.db", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The SQLite store (default: $CALIBRAX_DB, else ./calibrax.db).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@db_option
+@json_option
 def monitor(rules_ref: str, webhooks: Sequence[str], jsonl: Path | None, dry_run: bool, show_all: bool, db: Path,
             as_json: bool) -> None:
     """Evaluate monitoring rules and pipeline health over the stored history.
@@ -63,7 +66,6 @@ def monitor(rules_ref: str, webhooks: Sequence[str], jsonl: Path | None, dry_run
 
     Example: calibrax monitor --rules conf/monitor/default.yaml --webhook https://hooks.example.org/x
     """
-    from calibrax.cli.main import _echo_json, _open
     from calibrax.core.checks import alert_to_dict
     from calibrax.monitoring import JsonlSink, WebhookSink, load_monitor_config, monitor_store
 
@@ -71,30 +73,28 @@ def monitor(rules_ref: str, webhooks: Sequence[str], jsonl: Path | None, dry_run
     sinks: list[Any] = [WebhookSink(url) for url in webhooks]
     if jsonl is not None:
         sinks.append(JsonlSink(jsonl))
-    with _open(db) as store:
+    with open_store(db) as store:
         report = monitor_store(store, config, sinks=sinks, record=not dry_run)
     shown = report.alerts if show_all else report.new
     if as_json:
-        _echo_json({"alerts": [alert_to_dict(a) for a in shown], "new": [a.id for a in report.new],
-                    "health": [_health_dict(h) for h in report.health],
-                    "failures": [vars(f) for f in report.failures], "critical": len(report.critical)})
+        echo_json({"alerts": [alert_to_dict(a) for a in shown], "new": [a.id for a in report.new],
+                   "health": [_health_dict(h) for h in report.health],
+                   "failures": [vars(f) for f in report.failures], "critical": len(report.critical)})
     else:
         _render(report, shown)
-    sys.exit(1 if report.critical else 0)
+    exit_with(ExitCode.REGRESSION if report.critical else ExitCode.OK)
 
 
-def _health_dict(health: Any) -> dict[str, Any]:
+def _health_dict(health: PipelineHealth) -> dict[str, Any]:
     return {"pipeline": health.pipeline, "state": health.state.value, "executions": health.executions,
             "failures": health.failures, "failure_rate": health.failure_rate, "duration": health.duration,
             "baseline_duration": health.baseline_duration, "slowdown": health.slowdown, "reasons": list(health.reasons)}
 
 
-def _render(report: Any, shown: Sequence[Any]) -> None:
-    from calibrax.cli.main import _table
-
+def _render(report: MonitorReport, shown: Sequence[Alert]) -> None:
     if shown:
-        _table([[a.at[:19], a.severity.value.upper(), a.rule, a.message] for a in shown],
-               ["at (UTC)", "severity", "rule", "alert"])
+        echo_table([[a.at[:19], a.severity.value.upper(), a.rule, a.message] for a in shown],
+                   ["at (UTC)", "severity", "rule", "alert"])
     for h in report.health:
         why = f": {'; '.join(h.reasons)}" if h.reasons else ""
         click.echo(f"Pipeline {h.pipeline}: {h.state.value} ({h.executions} runs, {h.failures} failed){why}")

@@ -1,0 +1,118 @@
+"""``calibrax report``: render a stored run (or a whole sweep) with one exporter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from calibrax.cli._common import db_option, open_store
+from calibrax.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from calibrax.core.result import RunRecord
+    from calibrax.storage import Store
+
+__all__ = ["report"]
+
+
+@click.command()
+@click.argument("run", default="latest")
+@click.option("--format", "fmt", default="html", show_default=True,
+              help="An exporter: html, latex, markdown, junit, json, figures, wandb, mlflow.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output file, or folder for figures (default: reports/<run-id>/<exporter's file name>, "
+                   "reports/sweep-<id>/ for --sweep).")
+@click.option("--baseline", "baseline_name", default=None,
+              help="The named baseline the run was checked against (default: the run's ci.baseline).")
+@click.option("--sweep", "sweep_id", default=None,
+              help="Render a whole sweep (an id or 'latest') instead of RUN: --format html or figures.")
+@db_option
+def report(run: str, fmt: str, out: Path | None, baseline_name: str | None, sweep_id: str | None, db: Path) -> None:
+    """Render a stored run with one exporter, with the exporter settings the run was made with.
+
+    When the run was checked (calibrax check, or calibrax-run ci=stored), its verdicts are
+    shown and the HTML report draws the baseline's samples beside the run's. The HTML report
+    also shows each case's history from the store (changepoints marked), the run's alerts and
+    its validation checks. --format figures writes PDF and SVG figures into the folder --out.
+    --sweep renders one page (or one set of figures) for every member run of a sweep.
+
+    Example: calibrax report latest --format latex --out table.tex
+    """
+    if sweep_id is not None:
+        click.echo(str(_sweep_report_files(sweep_id, fmt, out, db)))
+        return
+    click.echo(_run_report_file(run, fmt, out, baseline_name, db))
+
+
+def _run_report_file(run: str, fmt: str, out: Path | None, baseline_name: str | None, db: Path) -> str:
+    """Write one run's report with exporter ``fmt``; return the file (or the figures' folder) written."""
+    from calibrax.exporters import get_exporter
+
+    exporter = get_exporter(fmt)
+    with open_store(db) as store:
+        record, settings = _report_inputs(store, run, fmt, baseline_name)
+    if fmt == "figures":
+        folder = out or Path("reports") / record.run.id
+        receipt = exporter.render_into(record, {**settings, "dir": "."} if out else settings, folder)  # type: ignore[attr-defined]
+        return str(json.loads(receipt)["folder"])
+    path = out or Path("reports") / record.run.id / exporter.filename
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(exporter.render(record, settings), encoding="utf-8")
+    return str(path)
+
+
+def _report_inputs(store: Store, run: str, fmt: str, baseline_name: str | None) -> tuple[RunRecord, dict[str, Any]]:
+    """The run (with its verdicts) and the exporter's settings: the run's own, the baseline,
+    and for HTML the stored history, alerts and validation."""
+    from dataclasses import replace
+
+    from calibrax.exporters import report_settings, with_report_data
+
+    record = store.load_run(run)
+    verdicts = store.load_verdicts(record.run.id)
+    baseline = _checked_baseline(store, baseline_name, record.run.config) if verdicts else None
+    if verdicts:
+        names = {"name": baseline[0], "run_id": baseline[1].run.id} if baseline else {}
+        record = replace(record, verdicts=tuple(verdicts), baseline=names)
+    settings = report_settings(record, fmt, baseline[1] if baseline else None)
+    if fmt == "html":
+        settings = with_report_data(store, record, settings)
+    return record, settings
+
+
+def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> Path:
+    """Write a sweep's HTML page or figures; return the file or folder written."""
+    from calibrax.exporters import report_settings, write_figures
+    from calibrax.runner.sweep_report import sweep_folder, sweep_members, write_sweep_page
+
+    if fmt not in ("html", "figures"):
+        raise ConfigError(f"--sweep renders html or figures, got --format {fmt!r}. Use --format html or figures.")
+    with open_store(db) as store:
+        if fmt == "html":
+            return write_sweep_page(store, sweep_id, Path("reports"), out)
+        resolved, _, records = sweep_members(store, sweep_id)
+    target = out or sweep_folder(Path("reports"), resolved) / "figures"
+    write_figures(records, target, report_settings(records[0], "figures"))
+    return target
+
+
+def _checked_baseline(store: Store, name: str | None, config: Mapping[str, Any]) -> tuple[str, RunRecord] | None:
+    """The named baseline (``name``, else the run config's ``ci.baseline``) as a record.
+
+    A name given on the command line must exist; the config's may have been removed since.
+    """
+    from calibrax.core.errors import NotFoundError
+
+    if name:
+        return name, store.load_run(store.get_baseline(name).run_id)
+    name = (config.get("ci") or {}).get("baseline")
+    if not name:
+        return None
+    try:
+        return name, store.load_run(store.get_baseline(name).run_id)
+    except NotFoundError:
+        return None

@@ -1,0 +1,97 @@
+"""``calibrax runs`` and ``calibrax show``: the stored runs, and one run with its cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from calibrax.cli._common import db_option, echo_json, echo_table, format_params, json_option, open_store
+
+if TYPE_CHECKING:
+    from calibrax.core.checks import ValidationEntry
+    from calibrax.core.models import RunInfo
+    from calibrax.core.result import RunRecord
+    from calibrax.storage import Artifact
+
+__all__ = ["runs", "show"]
+
+
+@click.command()
+@db_option
+@json_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show only the newest N runs.")
+def runs(db: Path, as_json: bool, limit: int | None) -> None:
+    """List stored runs, newest first.
+
+    Example: calibrax runs --limit 5
+    """
+    from calibrax.core.result import run_info_to_dict
+
+    with open_store(db) as store:
+        found: list[RunInfo] = store.list_runs(limit=limit)
+    if as_json:
+        echo_json([{k: v for k, v in run_info_to_dict(r).items() if k != "config"} for r in found])
+        return
+    rows = [[r.id, r.status.value, r.started_at[:19], (r.git.commit or "-")[:10], r.sweep_id or "-"] for r in found]
+    echo_table(rows, ["id", "status", "started (UTC)", "commit", "sweep"])
+
+
+@click.command()
+@click.argument("run", default="latest")
+@db_option
+@json_option
+@click.option("--no-samples", is_flag=True, help="Leave the raw samples out of --json.")
+def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
+    """Show one run (an id, a unique id prefix, or 'latest') with its cases.
+
+    Example: calibrax show latest --json
+    """
+    with open_store(db) as store:
+        record: RunRecord = store.load_run(run)
+        checks, gate = store.load_validation(record.run.id)
+        artifacts = store.load_artifacts(record.run.id)
+    if as_json:
+        echo_json(record.to_dict(samples=not no_samples))
+        return
+    _render_run(record)
+    _render_validation(checks, gate)
+    _render_artifacts(record, artifacts)
+
+
+def _render_run(record: RunRecord) -> None:
+    from calibrax.exporters import format_seconds
+
+    r = record.run
+    click.echo(f"Run {r.id}  {r.status.value}  started {r.started_at[:19]}  commit {(r.git.commit or '-')[:10]}")
+    if r.hardware is not None:
+        click.echo(f"Hardware {r.hardware.backend}/{r.hardware.device_kind} x{r.hardware.device_count}, "
+                   f"{r.hardware.cpu_model}, {r.hardware.cpu_count} cores ({r.hardware.fingerprint})")
+    rows = []
+    for c in record.cases:
+        t = c.measures.get("time")
+        s = t.summary if t is not None else None
+        ci = f"[{format_seconds(s.ci_low)}, {format_seconds(s.ci_high)}]" if s else "-"
+        comp = c.measures.get("compile_time")
+        rows.append([c.benchmark, format_params(c.params), c.status.value, format_seconds(s.median if s else None),
+                     ci, str(s.n if s else 0),
+                     format_seconds(comp.samples[0] if comp and comp.samples else None)])
+    echo_table(rows, ["benchmark", "params", "status", "time", "95% CI", "n", "compile"])
+
+
+def _render_validation(checks: Sequence[ValidationEntry], gate: bool) -> None:
+    if not checks:
+        return
+    failed = [c for c in checks if not c.passed]
+    click.echo(f"Validation: {len(checks) - len(failed)} of {len(checks)} checks passed{' (gating)' if gate else ''}")
+    for check in failed:
+        click.echo(f"  VIOLATION {check.kind} {check.name}: {check.message}")
+
+
+def _render_artifacts(record: RunRecord, artifacts: Sequence[Artifact]) -> None:
+    for art in artifacts:
+        case = record.cases[art.case_seq] if art.case_seq < len(record.cases) else None
+        where = f"{case.benchmark} {format_params(case.params)}" if case else f"case {art.case_seq}"
+        click.echo(f"{art.name.capitalize()} of {where}: {art.path}")
