@@ -13,6 +13,7 @@ from calibrax.analysis.changepoint import (
     screen_histories,
 )
 from calibrax.analysis.comparison import Comparison, MeasureComparison, RunMeasure, compare_runs, ratio_ci
+from calibrax.analysis.complexity import complexity_fits
 from calibrax.analysis.pareto import (
     Objective,
     ParetoAnalysis,
@@ -55,6 +56,7 @@ __all__: list[str] = [
     "Comparison",
     "ComplexityCandidate",
     "ComplexityFit",
+    "complexity_fits",
     "HistoryPoint",
     "MeasureComparison",
     "Objective",

@@ -1,19 +1,30 @@
 """ci: the gate that turns a run and a baseline into verdicts (output layer)."""
 
 from calibrax.ci.bisection import BisectResult, BisectStep, bisect, worst
+from calibrax.ci.check import CheckedRun, check_with_margins, policy_with_margins
 from calibrax.ci.guard import CheckResult, check_run, policy_from_config, summary_lines
-from calibrax.ci.interleaved import CaseRef, InterleavedResult, abba_order, run_interleaved
+from calibrax.ci.history import MIN_CHANGEPOINT_RUNS, BenchmarkHistory, CaseHistory, HistoryRun, benchmark_history
+from calibrax.ci.interleaved import Arm, CaseRef, InterleavedResult, abba_order, run_interleaved
 
 __all__ = [
+    "Arm",
+    "BenchmarkHistory",
     "BisectResult",
     "BisectStep",
+    "CaseHistory",
     "CaseRef",
     "CheckResult",
+    "CheckedRun",
+    "HistoryRun",
     "InterleavedResult",
+    "MIN_CHANGEPOINT_RUNS",
     "abba_order",
+    "benchmark_history",
     "bisect",
     "check_run",
+    "check_with_margins",
     "policy_from_config",
+    "policy_with_margins",
     "run_interleaved",
     "summary_lines",
     "worst",

@@ -20,7 +20,7 @@ from calibrax.analysis.regression import GatePolicy, Pair, judge
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Measure, Verdict, VerdictKind
 
-__all__ = ["CaseRef", "InterleavedResult", "abba_order", "run_interleaved"]
+__all__ = ["Arm", "CaseRef", "InterleavedResult", "abba_order", "run_interleaved"]
 
 Arm = Literal["A", "B"]
 TrialFn = Callable[[Arm, Sequence["CaseRef"]], Mapping[str, Mapping[str, float]]]

@@ -26,6 +26,8 @@ from calibrax.core.errors import (
 from calibrax.core.exitcodes import ExitCode, combine_exit_codes
 from calibrax.core.models import (
     STANDARD_MEASURES,
+    Basis,
+    BenchmarkResult,
     CaseResult,
     CaseStatus,
     Direction,
@@ -33,6 +35,7 @@ from calibrax.core.models import (
     HardwareInfo,
     Measure,
     MeasureResult,
+    Provenance,
     RunInfo,
     RunStatus,
     Summary,
@@ -55,6 +58,7 @@ from calibrax.core.result import (
 
 __all__ = [
     "Alert",
+    "Basis",
     "Severity",
     "ValidationEntry",
     "alert_from_dict",
@@ -63,6 +67,7 @@ __all__ = [
     "BENCHMARKS",
     "BenchmarkError",
     "BenchmarkFactory",
+    "BenchmarkResult",
     "BenchmarkSpec",
     "CalibraxError",
     "CaseResult",
@@ -78,6 +83,7 @@ __all__ = [
     "Measure",
     "MeasureResult",
     "NotFoundError",
+    "Provenance",
     "Registry",
     "RunInfo",
     "RunRecord",

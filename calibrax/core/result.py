@@ -1,12 +1,22 @@
-"""A stored run with its cases, and its documented JSON shape (``calibrax show --json``)."""
+"""A stored run with its cases, and its one versioned serialiser.
+
+The same functions turn records into JSON-ready dicts and back for every wire and file a
+record crosses: the worker pipe, spool files, ``calibrax show --json`` and the SQLite rows
+(whose ``meta`` column holds a case's typed extras under the same keys). Every JSON document
+carries ``format_version``; version 1 files (extras inside ``meta``) still load.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from calibrax.core.errors import StoreError
 from calibrax.core.models import (
+    STANDARD_MEASURES,
+    Basis,
+    BenchmarkResult,
     CaseResult,
     CaseStatus,
     Direction,
@@ -14,6 +24,7 @@ from calibrax.core.models import (
     HardwareInfo,
     Measure,
     MeasureResult,
+    Provenance,
     RunInfo,
     RunStatus,
     Verdict,
@@ -21,7 +32,13 @@ from calibrax.core.models import (
     measure_for,
 )
 
-__all__ = ["RunRecord", "case_to_dict", "measure_to_dict", "run_info_to_dict"]
+__all__ = ["FORMAT_VERSION", "RunRecord", "case_extras", "case_to_dict", "measure_to_dict", "run_info_to_dict",
+           "split_case_extras"]
+
+FORMAT_VERSION = 2
+"""The version of the JSON documents calibrax writes (1: case extras rode inside ``meta``)."""
+
+_EXTRAS = ("series", "artifacts", "unavailable", "profiler_errors")
 
 
 @dataclass(frozen=True)
@@ -33,12 +50,14 @@ class RunRecord:
         cases: its cases in the order they were measured.
         verdicts: verdicts against a baseline, when a check was made.
         baseline: the baseline's name and run id, when verdicts are present.
+        benchmarks: what each benchmark's cases give together (complexity fits).
     """
 
     run: RunInfo
     cases: tuple[CaseResult, ...]
     verdicts: tuple[Verdict, ...] = ()
     baseline: Mapping[str, str] = field(default_factory=dict)
+    benchmarks: tuple[BenchmarkResult, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -51,13 +70,45 @@ class RunRecord:
     def to_dict(self, *, samples: bool = True) -> dict[str, Any]:
         """Return the documented JSON shape: ``{"run": {...}, "cases": [...]}``."""
         out: dict[str, Any] = {
+            "format_version": FORMAT_VERSION,
             "run": run_info_to_dict(self.run),
             "cases": [case_to_dict(c, samples=samples) for c in self.cases],
         }
+        if self.benchmarks:
+            out["benchmarks"] = [benchmark_to_dict(b) for b in self.benchmarks]
         if self.verdicts:
             out["verdicts"] = [verdict_to_dict(v) for v in self.verdicts]
             out["baseline"] = dict(self.baseline)
         return out
+
+
+def benchmark_to_dict(result: BenchmarkResult) -> dict[str, Any]:
+    """A benchmark-level result as JSON (the ``benchmarks`` list of the JSON shape)."""
+    return {"benchmark": result.benchmark, "complexity": [dict(f) for f in result.complexity]}
+
+
+def benchmark_from_dict(data: Mapping[str, Any]) -> BenchmarkResult:
+    """Rebuild a BenchmarkResult from :func:`benchmark_to_dict` output.
+
+    Example:
+        >>> r = BenchmarkResult("matmul", ({"param": "n"},))
+        >>> benchmark_from_dict(benchmark_to_dict(r)) == r
+        True
+    """
+    return BenchmarkResult(str(data["benchmark"]), tuple(dict(f) for f in data.get("complexity") or ()))
+
+
+def lift_complexity(cases: tuple[CaseResult, ...]) -> tuple[tuple[CaseResult, ...], tuple[BenchmarkResult, ...]]:
+    """Cases of version 1 documents and stores carried a benchmark's complexity fits in the
+    meta of its last case; return the cases without them and the fits as BenchmarkResults."""
+    found: list[BenchmarkResult] = []
+    out: list[CaseResult] = []
+    for case in cases:
+        if "complexity" in case.meta:
+            found.append(BenchmarkResult(case.benchmark, tuple(dict(f) for f in case.meta["complexity"])))
+            case = replace(case, meta={k: v for k, v in case.meta.items() if k != "complexity"})
+        out.append(case)
+    return tuple(out), tuple(found)
 
 
 def run_info_to_dict(run: RunInfo) -> dict[str, Any]:
@@ -81,7 +132,7 @@ def run_info_to_dict(run: RunInfo) -> dict[str, Any]:
 
 def case_to_dict(case: CaseResult, *, samples: bool = True) -> dict[str, Any]:
     """One element of the ``cases`` list of the JSON shape."""
-    return {
+    out: dict[str, Any] = {
         "benchmark": case.benchmark,
         "params": dict(case.params),
         "status": case.status.value,
@@ -92,7 +143,55 @@ def case_to_dict(case: CaseResult, *, samples: bool = True) -> dict[str, Any]:
         "measures": {
             name: measure_to_dict(m, samples=samples) for name, m in case.measures.items()
         },
+        **case_extras(case),
     }
+    if case.validation:
+        out["validation"] = [dict(e) for e in case.validation]
+    return out
+
+
+def case_extras(case: CaseResult) -> dict[str, Any]:
+    """The case's typed extras that are set (series, artifacts, unavailable, profiler errors).
+
+    Example:
+        >>> case_extras(CaseResult("b", {}, CaseStatus.OK, unavailable={"energy": "no counter"}))
+        {'unavailable': {'energy': 'no counter'}}
+    """
+    out: dict[str, Any] = {}
+    if case.series:
+        out["series"] = {k: list(v) for k, v in case.series.items()}
+    if case.artifacts:
+        out["artifacts"] = {k: dict(v) for k, v in case.artifacts.items()}
+    if case.unavailable:
+        out["unavailable"] = dict(case.unavailable)
+    if case.profiler_errors:
+        out["profiler_errors"] = dict(case.profiler_errors)
+    return out
+
+
+def split_case_extras(data: Mapping[str, Any], meta: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(meta, extras)``: the typed extras of a case document (or a store row) as keyword
+    arguments of :class:`CaseResult`, taken from ``data`` or, in version 1 documents and
+    stores, from ``meta``, which is returned without them.
+
+    Example:
+        >>> split_case_extras({}, {"pid": 7, "unavailable": {"energy": "no counter"}})
+        ({'pid': 7}, {'unavailable': {'energy': 'no counter'}})
+    """
+    rest = {k: v for k, v in meta.items() if k not in _EXTRAS}
+    extras: dict[str, Any] = {}
+    for key in _EXTRAS:
+        value = data.get(key, meta.get(key))
+        if not value:
+            continue
+        if key == "series":
+            value = {str(k): tuple(v) for k, v in value.items()}
+        elif key == "artifacts":
+            value = {str(k): dict(v) for k, v in value.items()}
+        else:
+            value = dict(value)
+        extras[key] = value
+    return rest, extras
 
 
 def measure_to_dict(m: MeasureResult, *, samples: bool = True) -> dict[str, Any]:
@@ -114,10 +213,26 @@ def measure_to_dict(m: MeasureResult, *, samples: bool = True) -> dict[str, Any]
         "outliers_tukey": s.outliers_tukey if s else None,
         "outliers_modz": s.outliers_modz if s else None,
         "meta": dict(m.meta),
+        "provenance": provenance_to_dict(m.provenance),
     }
     if samples:
         out["samples"] = list(m.samples)
     return out
+
+
+def provenance_to_dict(p: Provenance) -> dict[str, Any]:
+    """A measure's provenance as JSON: ``{"basis", "source", "inputs"}``."""
+    return {"basis": p.basis.value, "source": p.source, "inputs": list(p.inputs)}
+
+
+def provenance_from_dict(data: Mapping[str, Any]) -> Provenance:
+    """Rebuild a Provenance from :func:`provenance_to_dict` output.
+
+    Example:
+        >>> provenance_from_dict({"basis": "modelled", "source": "formula"}).source
+        'formula'
+    """
+    return Provenance(Basis(data["basis"]), str(data.get("source") or ""), tuple(data.get("inputs") or ()))
 
 
 def verdict_to_dict(v: Verdict) -> dict[str, Any]:
@@ -151,10 +266,14 @@ def case_from_dict(data: Mapping[str, Any]) -> CaseResult:
     measures = {}
     for name, m in data.get("measures", {}).items():
         known = measure_for(name)
-        measure = Measure(name, m.get("unit", known.unit), Direction(m.get("direction", known.direction)))
+        measure = Measure(name, m.get("unit", known.unit), Direction(m.get("direction", known.direction)),
+                          known.description if known.name == name and name in STANDARD_MEASURES else "", known.basis)
+        prov = m.get("provenance")
         measures[name] = MeasureResult(
-            measure, tuple(float(v) for v in m.get("samples", ())), None, dict(m.get("meta") or {})
+            measure, tuple(float(v) for v in m.get("samples", ())), None, dict(m.get("meta") or {}),
+            provenance_from_dict(prov) if prov else None,  # type: ignore[arg-type]  # version 1: the usual basis
         )
+    meta, extras = split_case_extras(data, data.get("meta") or {})
     return CaseResult(
         benchmark=data["benchmark"],
         params=dict(data.get("params") or {}),
@@ -163,7 +282,9 @@ def case_from_dict(data: Mapping[str, Any]) -> CaseResult:
         error=data.get("error"),
         started_at=data.get("started_at") or "",
         duration=float(data.get("duration") or 0.0),
-        meta=dict(data.get("meta") or {}),
+        meta=meta,
+        validation=tuple(dict(e) for e in data.get("validation") or ()),
+        **extras,
     )
 
 
@@ -175,6 +296,12 @@ def record_from_dict(data: Mapping[str, Any]) -> RunRecord:
         >>> record_from_dict(r.to_dict()).run.id
         'r1'
     """
+    version = data.get("format_version", 1)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StoreError(
+            f"This run was written in format version {version!r}, newer than this calibrax reads "
+            f"(up to {FORMAT_VERSION}); upgrade calibrax to load it."
+        )
     run = data["run"]
     hw = run.get("hardware")
     hardware = None
@@ -192,8 +319,10 @@ def record_from_dict(data: Mapping[str, Any]) -> RunRecord:
                 v.get("p_adjusted"), dict(v.get("details") or {}))
         for v in data.get("verdicts") or ()
     )
-    return RunRecord(info, tuple(case_from_dict(c) for c in data.get("cases") or ()), verdicts,
-                     dict(data.get("baseline") or {}))
+    cases, lifted = lift_complexity(tuple(case_from_dict(c) for c in data.get("cases") or ()))
+    benchmarks = tuple(benchmark_from_dict(b) for b in data.get("benchmarks") or ()) or lifted
+    return RunRecord(info, cases, verdicts, dict(data.get("baseline") or {}), benchmarks)
 
 
-__all__ += ["case_from_dict", "record_from_dict", "verdict_to_dict"]
+__all__ += ["provenance_from_dict", "provenance_to_dict", "benchmark_from_dict", "benchmark_to_dict", "case_from_dict", "lift_complexity", "record_from_dict",
+            "verdict_to_dict"]

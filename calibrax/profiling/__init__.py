@@ -18,7 +18,12 @@ from calibrax.profiling.base import (
     register_profiler,
     resolve_profilers,
 )
+from calibrax.profiling.cache import CacheFlusher, cache_info, last_level_cache_bytes, rotated_args
+from calibrax.profiling.calibrate import calibration_path, load_calibration
+from calibrax.profiling.carbon import codecarbon_available
+from calibrax.profiling.devicetime import DeviceTimeError, device_measures
 from calibrax.profiling.flops import analytic_flops, cost_summary, declare_flops
+from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
 from calibrax.profiling.roofline import Roofline, roofline
 from calibrax.profiling.timing import TimingProtocol, calibrate_calls, measure_workload, time_stages
 from calibrax.profiling.tracing import summarize_trace
@@ -27,6 +32,8 @@ __all__ = [
     "PROFILERS",
     "RUNNER_STEPS",
     "BaseProfiler",
+    "CacheFlusher",
+    "DeviceTimeError",
     "ProfileContext",
     "ProfileOutput",
     "Profiler",
@@ -35,14 +42,25 @@ __all__ = [
     "Roofline",
     "TimingProtocol",
     "analytic_flops",
+    "apply_platform",
+    "calibration_path",
+    "codecarbon_available",
+    "device_info",
+    "hardware_info",
+    "host_info",
+    "last_level_cache_bytes",
+    "load_calibration",
+    "cache_info",
     "calibrate_calls",
     "cost_summary",
     "declare_flops",
+    "device_measures",
     "measure_profiled",
     "measure_workload",
     "register_profiler",
     "resolve_profilers",
     "roofline",
+    "rotated_args",
     "summarize_trace",
     "time_stages",
 ]

@@ -23,9 +23,7 @@ from typing import Any, TextIO
 
 from calibrax.core.errors import HardwareUnavailableError
 from calibrax.core.result import case_to_dict
-from calibrax.profiling.base import ProfilingOptions
-from calibrax.profiling.hardware import apply_platform, device_info
-from calibrax.profiling.timing import TimingProtocol
+from calibrax.profiling import ProfilingOptions, TimingProtocol, apply_platform, device_info
 from calibrax.runner.execute import load_benchmark, run_case
 from calibrax.runner.quality import MetricSpec
 

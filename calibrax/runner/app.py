@@ -24,8 +24,9 @@ from calibrax.core.benchmark import BENCHMARKS
 from calibrax.core.errors import CalibraxError, ConfigError
 from calibrax.core.exitcodes import ExitCode, combine_exit_codes
 from calibrax.core.registry import unknown_name_message
+from calibrax.exporters import sweep_exporter
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks, package_conf_dir
-from calibrax.runner.config import CalibraxConfig, register_configs
+from calibrax.runner.config import CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
 from calibrax.runner.sweep import finalize_sweep
 from calibrax.runner.sweep_report import write_sweep_page
@@ -45,7 +46,8 @@ class _State:
     store_path: Path | None = None
     sweep_code: int | None = None
     sweep_id: str | None = None
-    report_root: Path | None = None  # set when the sweep's exporters include html
+    report_root: Path | None = None  # set when one of the sweep's exporters renders sweeps
+    sweep_page_by: str | None = None  # that exporter's name (None: the first registered one that renders sweeps)
 
 
 _STATE = _State()
@@ -54,7 +56,7 @@ _STATE = _State()
 def _task(cfg: DictConfig) -> None:
     _STATE.started = True
     hc = HydraConfig.get()
-    container: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[assignment]
+    typed = load_config(cfg)
     multirun = hc.mode is not None and hc.mode.name == "MULTIRUN"
     launcher = str(OmegaConf.select(cast(DictConfig, hc), "launcher._target_") or "")
     ctx = JobContext(
@@ -65,7 +67,7 @@ def _task(cfg: DictConfig) -> None:
         job_num=int(hc.job.num) if multirun and hc.job.num is not None else 0,
         remote="Slurm" in launcher,
     )
-    _STATE.codes.append(run_job(container, ctx, _STATE.catalog or None))
+    _STATE.codes.append(run_job(typed, ctx, _STATE.catalog or None))
 
 
 class SweepCallback(Callback):
@@ -77,9 +79,11 @@ class SweepCallback(Callback):
         _STATE.store_path = Path.cwd() / str(OmegaConf.select(config, "store.path") or "calibrax.db")
         explicit = OmegaConf.select(config, "sweep.id")
         resumed = bool(OmegaConf.select(config, "sweep.resume")) and not explicit  # resumes the latest sweep
-        _STATE.sweep_id = "latest" if resumed else sweep_id_for({"sweep": {"id": explicit}}, _STATE.sweep_dir)
-        if "html" in list(OmegaConf.select(config, "exporters") or []):
+        _STATE.sweep_id = "latest" if resumed else sweep_id_for(explicit, _STATE.sweep_dir)
+        page_by = sweep_exporter([str(n) for n in OmegaConf.select(config, "exporters") or []])
+        if page_by is not None:
             _STATE.report_root = Path.cwd() / str(OmegaConf.select(config, "report.dir") or "reports")
+            _STATE.sweep_page_by = page_by.name
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         _finish_sweep()
@@ -102,12 +106,12 @@ def _finish_sweep() -> int:
 
 
 def _sweep_page(store: Store) -> Path | None:
-    """Write the sweep's HTML page when its exporters include html; a failure is logged and
+    """Write the sweep's page when one of its exporters renders sweeps; a failure is logged and
     never changes the sweep's exit code (as for any exporter)."""
     if _STATE.report_root is None or _STATE.sweep_id is None:
         return None
     try:
-        return write_sweep_page(store, _STATE.sweep_id, _STATE.report_root)
+        return write_sweep_page(store, _STATE.sweep_id, _STATE.report_root, exporter=_STATE.sweep_page_by)
     except Exception as exc:  # noqa: BLE001  (a report must not fail a measured sweep)
         log.warning("The sweep report of %s was not written: %s", _STATE.sweep_id, exc)
         return None

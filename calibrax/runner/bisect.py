@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from calibrax.analysis.regression import GatePolicy
-from calibrax.ci.bisection import BisectResult, BisectStep, bisect, worst
+from calibrax.analysis import GatePolicy
+from calibrax.ci import BisectResult, BisectStep, bisect, worst
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Verdict
@@ -19,14 +18,14 @@ from calibrax.core.registry import unknown_name_message
 from calibrax.runner.catalog import config_dirs, discover_benchmarks
 from calibrax.runner.config import ProfileConfig
 from calibrax.runner.interleaved import Side, TrialSettings, case_refs, compare_folders
-from calibrax.runner.run import protocol_settings
+from calibrax.runner.plan import protocol_settings
 from calibrax.runner.worktree import checkout, commits_between, resolve_commit
 
 __all__ = ["bisect_commits", "load_profile"]
 
 
 
-def load_profile(name: str, cwd: Path) -> dict[str, Any]:
+def load_profile(name: str, cwd: Path) -> ProfileConfig:
     """The fields of ``conf/profile/NAME.yaml`` (the user's ``./conf`` first), schema-checked.
 
     Raises:
@@ -39,10 +38,11 @@ def load_profile(name: str, cwd: Path) -> dict[str, Any]:
         raise ConfigError(unknown_name_message("profile", name, sorted(known)))
     try:
         merged = OmegaConf.merge(OmegaConf.structured(ProfileConfig), OmegaConf.load(known[name]))
+        profile = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise ConfigError(f"Profile {known[name]}: {str(exc).splitlines()[0]}") from None
-    data: dict[str, Any] = OmegaConf.to_container(merged, enum_to_str=True)  # type: ignore[assignment]
-    return {f.name: data[f.name] for f in fields(ProfileConfig)}
+    assert isinstance(profile, ProfileConfig)
+    return profile
 
 
 def _grid(benchmark: str, params: Mapping[str, Any], cwd: Path) -> list[dict[str, Any]]:
@@ -78,8 +78,7 @@ def bisect_commits(
     points = _grid(benchmark, params or {}, cwd)
     policy = GatePolicy.from_config({"gate": ["time"], "measures": {"time": {"margin": margin}}})
     prof = load_profile(profile, cwd)
-    settings = TrialSettings(protocol_settings(prof), platform, float(prof["case_timeout"]),
-                             float(prof["worker_start_timeout"]))
+    settings = TrialSettings(protocol_settings(prof), platform, prof.case_timeout, prof.worker_start_timeout)
     refs = case_refs([(benchmark, points)], policy)
 
     def compare(older: str, newer: str) -> Verdict:

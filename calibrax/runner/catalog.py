@@ -74,6 +74,7 @@ class BenchmarkEntry:
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     config_file: Path | None = None
     validation: Mapping[str, Any] = field(default_factory=dict)  # the raw validation: block
+    allow_recompile: bool = False  # a compile during the timed rounds is kept, not an error
 
 
 def discover_benchmarks(cwd: Path | None = None) -> dict[str, BenchmarkEntry]:
@@ -95,6 +96,7 @@ _EXPECTED = {
     "metrics": "a list of metric names (or mappings with name, predictions, targets, kwargs)",
     "thresholds": "a mapping of measure names to margins",
     "validation": "a mapping with gate (true or false) and checks (a list of convergence and accuracy checks)",
+    "allow_recompile": "true or false",
 }
 
 
@@ -148,4 +150,5 @@ def load_benchmark_entry(path: Path) -> BenchmarkEntry:
         thresholds=data["thresholds"],
         config_file=path,
         validation=data["validation"],
+        allow_recompile=bool(data["allow_recompile"]),
     )

@@ -59,7 +59,7 @@ def cold_compile(benchmark: str, source: str | None, params: Mapping[str, Any], 
 
 def with_cold_compile(case: CaseResult, source: str | None, *, platform: str | None, sys_path: Sequence[str],
                       timeout: float) -> CaseResult:
-    """The case with ``cold_compile_time`` added, or the reason in ``meta["unavailable"]``.
+    """The case with ``cold_compile_time`` added, or the reason in ``unavailable``.
 
     A case that did not end ok is returned unchanged.
     """
@@ -67,8 +67,7 @@ def with_cold_compile(case: CaseResult, source: str | None, *, platform: str | N
         return case
     found = cold_compile(case.benchmark, source, case.params, platform=platform, sys_path=sys_path, timeout=timeout)
     if "error" in found:
-        unavailable = {**case.meta.get("unavailable", {}), COLD_COMPILE: str(found["error"])}
-        return replace(case, meta={**case.meta, "unavailable": unavailable})
+        return replace(case, unavailable={**case.unavailable, COLD_COMPILE: str(found["error"])})
     meta: dict[str, Any] = {k: found[k] for k in ("trace_time", "lower_time", "pid", "cache_enabled") if k in found}
     meta["process"] = "fresh"
     result = MeasureResult(measure_for(COLD_COMPILE, "s", Direction.LOWER), (float(found["compile_time"]),), meta=meta)
@@ -79,12 +78,12 @@ def _measure(job: Mapping[str, Any]) -> dict[str, Any]:
     for entry in reversed(job.get("sys_path") or []):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    from calibrax.profiling.hardware import apply_platform
+    from calibrax.profiling import apply_platform
 
     apply_platform(job.get("platform"))
     import jax
 
-    from calibrax.profiling.timing import time_stages
+    from calibrax.profiling import time_stages
     from calibrax.runner.execute import load_benchmark
 
     config: Any = jax.config
@@ -92,7 +91,7 @@ def _measure(job: Mapping[str, Any]) -> dict[str, Any]:
     workload = load_benchmark(job["benchmark"], job.get("source")).setup(**job["params"])
     if not workload.is_jitted:
         return {"error": "the workload is not a jax.jit function, so it has no compile stage to time"}
-    jax.clear_caches()
+    jax.clear_caches()  # type: ignore[no-untyped-call]
     stages = time_stages(workload)
     return {**stages, "pid": os.getpid(), "cache_enabled": bool(config.jax_enable_compilation_cache)}
 

@@ -7,13 +7,26 @@ pre-filled for every known benchmark, so ``params.matmul.n=512`` needs no ``+`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+
+from calibrax.core.errors import ConfigError
+from calibrax.exporters import (
+    FiguresSettings,
+    HtmlSettings,
+    JsonSettings,
+    JunitSettings,
+    LatexSettings,
+    MarkdownSettings,
+    MlflowSettings,
+    WandbSettings,
+)
 
 __all__ = [
     "AccuracyCheckConfig",
@@ -23,6 +36,7 @@ __all__ = [
     "CIConfig",
     "CIMode",
     "CalibraxConfig",
+    "ExporterSettings",
     "ConvergenceCheckConfig",
     "HardwareConfig",
     "InputsMode",
@@ -37,6 +51,9 @@ __all__ = [
     "Timer",
     "TimingMode",
     "ValidationConfig",
+    "config_to_dict",
+    "load_config",
+    "unknown_key_hint",
     "register_configs",
 ]
 
@@ -177,7 +194,8 @@ class ProfileConfig:
 class HardwareConfig:
     name: str = "auto"  # the target's name: auto, cpu, gpu or a named chip
     platform: str | None = None  # JAX platform to force (cpu, gpu, tpu); null lets JAX choose
-    peak_flops: float | None = None  # dense peak FLOP/s of the target, when known
+    # Dense peak FLOP/s of the target: one number, or per dtype ({bf16: ..., fp32: ...}); null: unknown.
+    peak_flops: Any = None
     bandwidth: float | None = None  # peak memory bandwidth in bytes/s, when known
 
 
@@ -223,6 +241,65 @@ class SweepConfig:
     assign_gpus: bool = True  # local launchers: one visible GPU per job (CUDA_VISIBLE_DEVICES)
 
 
+# Exporter settings -----------------------------------------------------------------------------
+# Each exporter's settings are one commented dataclass in calibrax/exporters/_settings.py (the one
+# place their defaults live); conf/exporter/<name>.yaml is their face for users.
+
+
+@dataclass
+class ExporterSettings:
+    """``exporter``: the settings of each exporter, one field per shipped exporter.
+
+    An unknown exporter or key (``exporter.html.titel=...``) is a config error naming the key.
+    Exporters from other packages take theirs under ``plugins.<name>``, checked against that
+    exporter's own settings dataclass when it renders. Iterating gives the exporter names, and
+    ``settings[name]`` one exporter's settings object (a mapping for a plugin).
+    """
+
+    html: HtmlSettings = field(default_factory=HtmlSettings)  # index.html and the sweep page
+    markdown: MarkdownSettings = field(default_factory=MarkdownSettings)  # summary.md
+    json: JsonSettings = field(default_factory=JsonSettings)  # run.json (no settings)
+    junit: JunitSettings = field(default_factory=JunitSettings)  # junit.xml
+    latex: LatexSettings = field(default_factory=LatexSettings)  # report.tex
+    wandb: WandbSettings = field(default_factory=WandbSettings)  # a W&B run, receipt wandb.json
+    mlflow: MlflowSettings = field(default_factory=MlflowSettings)  # an MLflow run, receipt mlflow.json
+    figures: FiguresSettings = field(default_factory=FiguresSettings)  # figures/ and its receipt figures.json
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)  # plugin exporter name -> its settings
+
+    def __iter__(self) -> Iterator[str]:
+        shipped = [f.name for f in fields(self) if f.name != "plugins"]
+        return iter([*shipped, *self.plugins])
+
+    def __getitem__(self, name: str) -> Any:
+        if name != "plugins" and name in {f.name for f in fields(self)}:
+            return getattr(self, name)
+        return self.plugins[name]
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def by_name(self) -> dict[str, Any]:
+        """Exporter name -> its settings, what ``export_report`` takes."""
+        return {name: self[name] for name in self}
+
+
+def unknown_key_hint(exc: OmegaConfBaseException) -> str:
+    """The allowed keys, as a sentence, when ``exc`` is an unknown key of a settings dataclass
+    (empty otherwise), for :func:`load_config`'s message.
+
+    Example:
+        >>> from omegaconf.errors import ConfigKeyError
+        >>> exc = ConfigKeyError("Key 'titel' not in 'HtmlSettings'")
+        >>> exc.object_type = HtmlSettings
+        >>> unknown_key_hint(exc)[:52]
+        ' Allowed keys: title, template_dir, history_runs, pa'
+    """
+    kind = getattr(exc, "object_type", None)
+    if not isinstance(exc, ConfigKeyError) or not isinstance(kind, type) or not is_dataclass(kind):
+        return ""
+    return f" Allowed keys: {', '.join(f.name for f in fields(kind))}."
+
+
 @dataclass
 class ReportConfig:
     dir: str = "reports"  # reports go to DIR/<run-id>/, relative to the starting folder
@@ -240,7 +317,7 @@ class CalibraxConfig:
     thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
     ci: CIConfig = field(default_factory=CIConfig)
     exporters: list[str] = field(default_factory=lambda: ["html", "markdown", "json"])
-    exporter: dict[str, dict[str, Any]] = field(default_factory=dict)  # settings per exporter
+    exporter: ExporterSettings = field(default_factory=ExporterSettings)  # settings per exporter (conf/exporter/)
     report: ReportConfig = field(default_factory=ReportConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
 
@@ -259,3 +336,41 @@ def register_configs(known_params: Mapping[str, Mapping[str, Any]]) -> None:
 
 def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+def load_config(cfg: CalibraxConfig | DictConfig | Mapping[str, Any] | None = None) -> CalibraxConfig:
+    """The typed config: a composed Hydra config, or a partial mapping over the defaults.
+
+    This is the one place a config becomes :class:`CalibraxConfig`; the runner reads
+    attributes from then on.
+
+    Raises:
+        ConfigError: an unknown key or a value of the wrong type, naming the key.
+
+    Example:
+        >>> load_config({"profile": {"min_rounds": 3}}).profile.min_rounds
+        3
+    """
+    if isinstance(cfg, CalibraxConfig):
+        return cfg
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(CalibraxConfig), cfg or {})
+        typed = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None)
+        where = f"config key {key!r}" if key else "the config"
+        raise ConfigError(f"In {where}: {str(exc).splitlines()[0]}. See the comments of calibrax/runner/config.py "
+                          "(or conf/) for each key's type and allowed values.") from None
+    assert isinstance(typed, CalibraxConfig)
+    return typed
+
+
+def config_to_dict(cfg: CalibraxConfig) -> dict[str, Any]:
+    """The config as plain JSON-ready containers (enums as their values): what a run stores.
+
+    Example:
+        >>> config_to_dict(load_config())["profile"]["mode"]
+        'latency'
+    """
+    out: dict[str, Any] = OmegaConf.to_container(OmegaConf.structured(cfg), enum_to_str=True)  # type: ignore[assignment]
+    return out

@@ -22,12 +22,10 @@ from typing import Any
 from calibrax.core.benchmark import BENCHMARKS, BenchmarkSpec
 from calibrax.core.errors import BenchmarkError
 from calibrax.core.models import CaseResult, CaseStatus, MeasureResult
-from calibrax.profiling.base import ProfileContext, ProfilingOptions, measure_profiled
-from calibrax.profiling.flops import analytic_flops
-from calibrax.profiling.timing import TimingProtocol
+from calibrax.profiling import ProfileContext, ProfilingOptions, TimingProtocol, analytic_flops, measure_profiled
 from calibrax.runner.quality import MetricSpec, compute_metrics
 from calibrax.runner.validation import check_outputs, series_of
-from calibrax.statistics.analyzer import summarize
+from calibrax.statistics import summarize
 
 __all__ = ["load_benchmark", "run_case", "summarised", "utc_now"]
 
@@ -86,15 +84,18 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
     """Build the workload for one grid point and time it, with the selected profilers around
     its timed rounds, then compute its quality metrics on its outputs; failures become data.
 
-    The Workload's series go into the case's ``meta["series"]``; the output comparisons of its
-    ``validation:`` block (``output_checks``) are made here and their entries go into
-    ``meta["validation"]`` for the parent to gather.
+    The Workload's series, the profilers' artifacts, unavailable measures and errors become
+    the case's typed fields; the output comparisons of its ``validation:`` block
+    (``output_checks``) are made here and travel in ``CaseResult.validation`` for the parent
+    to judge.
     """
     started_at = utc_now()
     t0 = time.perf_counter()
     measures: dict[str, MeasureResult] = {}
     meta: dict[str, Any] = {"pid": os.getpid()}
     status, error = CaseStatus.OK, None
+    series: dict[str, tuple[float | None, ...]] = {}
+    checks: tuple[Mapping[str, Any], ...] = ()
     try:
         workload = spec.setup(**params)
         context = ProfileContext(spec.name, dict(params), profiling or ProfilingOptions(),
@@ -102,23 +103,37 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
         measure_profiled(workload, protocol, context, into=measures, meta=meta)
         if metrics:
             measures.update(compute_metrics(spec.name, workload.outputs, metrics))
-        series = series_of(spec.name, workload.series)
-        if series:
-            meta["series"] = series
+        series = {k: tuple(v) for k, v in series_of(spec.name, workload.series).items()}
         if output_checks:
-            meta["validation"] = check_outputs(spec.name, params, workload, output_checks, spec.setup)
+            checks = tuple(check_outputs(spec.name, params, workload, output_checks, spec.setup))
     except Exception:
         status, error = CaseStatus.ERROR, traceback.format_exc()
     return CaseResult(
         benchmark=spec.name,
         params=dict(params),
         status=status,
-        measures=measures,
+        measures={k: _sourced(m) for k, m in measures.items()},
         error=error,
         started_at=started_at,
         duration=time.perf_counter() - t0,
-        meta=meta,
+        meta={k: v for k, v in meta.items() if k not in _SESSION_FIELDS},
+        series=series,
+        artifacts=dict(meta.get("artifacts") or {}),
+        unavailable=dict(meta.get("unavailable") or {}),
+        profiler_errors=dict(meta.get("profiler_errors") or {}),
+        validation=checks,
     )
+
+
+def _sourced(result: MeasureResult) -> MeasureResult:
+    """A figure of the timed rounds themselves (time, stages, throughput) says so."""
+    if result.provenance.source:
+        return result
+    return replace(result, provenance=replace(result.provenance, source="timed rounds"))
+
+
+_SESSION_FIELDS = ("artifacts", "unavailable", "profiler_errors")
+"""What the profiler session reports beside its meta, kept as the case's typed fields."""
 
 
 def summarised(case: CaseResult) -> CaseResult:

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calibrax.analysis.regression import GatePolicy
-from calibrax.ci.guard import CheckResult
-from calibrax.ci.interleaved import Arm, CaseRef, InterleavedResult, run_interleaved
+from calibrax.analysis import GatePolicy
+from calibrax.ci import Arm, CaseRef, CheckResult, InterleavedResult, run_interleaved
 from calibrax.core.benchmark import BENCHMARKS
 from calibrax.core.models import CaseStatus, measure_for
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
@@ -73,8 +72,11 @@ def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings) -> dic
         entry = side.catalog.get(bench)
         if entry is None and bench not in BENCHMARKS:
             continue  # not declared on this side: its verdicts read "missing"
+        protocol = dict(settings.protocol)
+        if "allow_recompile" in protocol and entry is not None:  # the benchmark's own YAML on this side
+            protocol["allow_recompile"] = entry.allow_recompile
         job = WorkerJob(bench, entry.source if entry else None, [(i, r.params) for i, r in enumerate(refs)],
-                        settings.protocol, settings.platform, [str(side.folder)], settings.case_timeout,
+                        protocol, settings.platform, [str(side.folder)], settings.case_timeout,
                         settings.start_timeout)
         for index, case in run_isolated(job):
             if case.status is CaseStatus.OK:
@@ -98,16 +100,15 @@ def compare_folders(baseline: Side, candidate: Side, cases: Sequence[CaseRef], p
     return run_interleaved(measure, cases, policy, trials=trials, max_trials=max_trials, on_trial=progress)
 
 
-def interleaved_gate(cfg: Mapping[str, Any], cwd: Path, run_id: str,
+def interleaved_gate(ref: str, trials: int, max_trials: int, cwd: Path, run_id: str,
                      planned: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], policy: GatePolicy,
                      settings: TrialSettings) -> tuple[CheckResult, InterleavedResult]:
-    """Re-measure ``ci.ref`` and this folder side by side and judge every gated case."""
-    ci = cfg.get("ci") or {}
-    ref = str(ci["ref"])
+    """Re-measure the git ``ref`` and this folder side by side (``trials`` per side, up to
+    ``max_trials`` while undecided) and judge every gated case."""
     sha = resolve_commit(cwd, ref)
     with checkout(cwd, sha) as base_folder:
         result = compare_folders(Side.at(base_folder), Side.at(cwd), case_refs(planned, policy), policy,
-                                 settings, int(ci.get("trials", 10)), int(ci.get("max_trials", 30)))
+                                 settings, trials, max_trials)
     return CheckResult(run_id, ref, f"git:{sha}", result.verdicts), result
 
 

@@ -87,7 +87,8 @@ class _Worker:
                 raise _WorkerGone()
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        event: dict[str, Any] = json.loads(line)
+        return event
 
     def kill(self) -> None:
         try:

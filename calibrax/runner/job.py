@@ -17,7 +17,9 @@ from typing import Any
 
 from calibrax.core.errors import CalibraxError
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
-from calibrax.runner.run import plan_run, run_benchmarks
+from calibrax.runner.config import CalibraxConfig, StoreMode, SweepConfig
+from calibrax.runner.plan import plan_run
+from calibrax.runner.run import RunOutcome, run_benchmarks
 from calibrax.runner.sweep import resumable_run, write_marker
 from calibrax.storage import Store
 
@@ -36,20 +38,19 @@ class JobContext:
     remote: bool  # a cluster launcher (SLURM): it assigns GPUs and cores itself
 
 
-def sweep_id_for(cfg: Mapping[str, Any], sweep_dir: Path | None) -> str | None:
+def sweep_id_for(explicit: str | None, sweep_dir: Path | None) -> str | None:
     """``sweep.id`` when set, else the sweep folder's last two parts (DATE_TIME).
 
     Example:
-        >>> sweep_id_for({}, Path("multirun/2026-11-26/10-00-00"))
+        >>> sweep_id_for(None, Path("multirun/2026-11-26/10-00-00"))
         '2026-11-26_10-00-00'
     """
-    explicit = (cfg.get("sweep") or {}).get("id")
     if explicit:
         return str(explicit)
     return "_".join(sweep_dir.parts[-2:]) if sweep_dir is not None else None
 
 
-def run_job(cfg: dict[str, Any], ctx: JobContext, catalog: Mapping[str, BenchmarkEntry] | None = None) -> int:
+def run_job(cfg: CalibraxConfig, ctx: JobContext, catalog: Mapping[str, BenchmarkEntry] | None = None) -> int:
     """Run this job and return its exit code; a sweep job leaves a marker in its folder."""
     if ctx.multirun:
         write_marker(ctx.job_dir, state="started", num=ctx.job_num, overrides=list(ctx.overrides), pid=os.getpid())
@@ -63,49 +64,47 @@ def run_job(cfg: dict[str, Any], ctx: JobContext, catalog: Mapping[str, Benchmar
     return code
 
 
-def _run(cfg: dict[str, Any], ctx: JobContext, catalog: Mapping[str, BenchmarkEntry] | None) -> int:
-    sweep = cfg.get("sweep") or {}
+def _run(cfg: CalibraxConfig, ctx: JobContext, catalog: Mapping[str, BenchmarkEntry] | None) -> int:
+    sweep = cfg.sweep
     cwd = Path.cwd()
-    if sweep.get("dry_run"):
+    if sweep.dry_run:
         return _dry_run(cfg, ctx, catalog or discover_benchmarks(cwd))
-    sweep_id = sweep_id_for(cfg, ctx.sweep_dir) if ctx.multirun else None
-    if sweep.get("resume") and ctx.multirun:
-        store_cfg = cfg.get("store") or {}
-        with Store.open(cwd / store_cfg.get("path", "calibrax.db")) as store:
-            sweep_id, done = resumable_run(store, sweep.get("id"), ctx.overrides)
+    sweep_id = sweep_id_for(sweep.id, ctx.sweep_dir) if ctx.multirun else None
+    if sweep.resume and ctx.multirun:
+        with Store.open(cwd / cfg.store.path) as store:
+            sweep_id, done = resumable_run(store, sweep.id, ctx.overrides)
         if done is not None:
             print(f"Job {ctx.job_num} already has ok run {done.id} in sweep {sweep_id}; skipped.")
             write_marker(ctx.job_dir, run_id=done.id, resumed_from=done.id)
             return 0
-    if ctx.multirun and not ctx.remote:
-        cfg = {**cfg, "sweep": {**sweep, "assigned": _assign_local_resources(sweep, ctx.job_num)}}
-    spool = (cfg.get("store") or {}).get("mode") == "spool" and ctx.multirun
+    assigned = _assign_local_resources(sweep, ctx.job_num) if ctx.multirun and not ctx.remote else None
+    spool = cfg.store.mode is StoreMode.spool and ctx.multirun
     outcome = run_benchmarks(
         cfg, overrides=list(ctx.overrides), catalog=catalog, sweep_id=sweep_id,
         spool_dir=ctx.job_dir if spool else None,
         on_run_start=(lambda rid: write_marker(ctx.job_dir, run_id=rid)) if ctx.multirun else None,
+        assigned=assigned,
     )
     _print_outcome(outcome)
     return outcome.exit_code
 
 
-def _print_outcome(outcome: Any) -> None:
+def _print_outcome(outcome: RunOutcome) -> None:
     print(f"Run {outcome.run_id}: {outcome.status.value}, {len(outcome.cases)} case(s), exit code {outcome.exit_code}")
     if outcome.validation is not None:
         for line in outcome.validation.lines():
             print(line)
     if outcome.check is not None:
-        from calibrax.ci.guard import summary_lines
+        from calibrax.ci import summary_lines
 
         for line in summary_lines(outcome.check):
             print(line)
-    exported = outcome.exported
-    if outcome.report_dir is not None:
-        html = exported is not None and "html" in exported.written
-        print(f"Report: {outcome.report_dir / 'index.html' if html else outcome.report_dir}")
+    if outcome.report_dir is not None:  # the page a person opens first, when an exporter declared one
+        entry = outcome.exported.entry if outcome.exported is not None else None
+        print(f"Report: {entry or outcome.report_dir}")
 
 
-def _dry_run(cfg: Mapping[str, Any], ctx: JobContext, catalog: Mapping[str, BenchmarkEntry]) -> int:
+def _dry_run(cfg: CalibraxConfig, ctx: JobContext, catalog: Mapping[str, BenchmarkEntry]) -> int:
     planned = plan_run(cfg, catalog)
     where = f"job {ctx.job_num}" if ctx.multirun else "run"
     label = " ".join(ctx.overrides) or "(no overrides)"
@@ -135,19 +134,19 @@ def _visible_gpus() -> list[str]:
     return _GPUS[0]
 
 
-def _assign_local_resources(sweep: Mapping[str, Any], job_num: int) -> dict[str, Any]:
+def _assign_local_resources(sweep: SweepConfig, job_num: int) -> dict[str, Any]:
     """One GPU per job when several are visible; with ``pin_cores``, one core per job.
 
     Launcher worker processes may run several jobs in turn, so the GPUs first visible to the
     process are remembered and each job picks from them.
     """
     assigned: dict[str, Any] = {}
-    if sweep.get("assign_gpus", True):
+    if sweep.assign_gpus:
         gpus = _visible_gpus()
         if len(gpus) > 1:
             os.environ["CUDA_VISIBLE_DEVICES"] = gpus[job_num % len(gpus)]
             assigned["gpu"] = os.environ["CUDA_VISIBLE_DEVICES"]
-    if sweep.get("pin_cores") and hasattr(os, "sched_setaffinity"):
+    if sweep.pin_cores and hasattr(os, "sched_setaffinity"):
         cores: Sequence[int] = sorted(os.sched_getaffinity(0))
         core = cores[job_num % len(cores)]
         os.sched_setaffinity(0, {core})

@@ -19,24 +19,45 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from calibrax.analysis.regression import GatePolicy, Pair, judge
+from calibrax.analysis import GatePolicy, Pair, judge
 from calibrax.core.errors import BenchmarkError, ConfigError
-from calibrax.core.models import CaseResult, CaseStatus, Direction, Measure, MeasureResult, Verdict
+from calibrax.core.models import (
+    Basis,
+    CaseResult,
+    CaseStatus,
+    Direction,
+    Measure,
+    MeasureResult,
+    Provenance,
+    Verdict,
+)
 
 __all__ = ["MetricSpec", "compute_metrics", "parse_metric_specs", "threshold_verdicts"]
 
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """One metric of a benchmark: its name, which outputs it reads and extra arguments."""
+    """One metric of a benchmark: its name, which outputs feed its inputs, and extra arguments.
+
+    Each input role the metric's registry entry declares (``predictions``, ``targets``,
+    ``generated``, ``real``, ...) reads the output of the same name unless ``inputs`` maps it to
+    another; ``predictions`` and ``targets`` are shorthands for the two commonest roles.
+    """
 
     name: str
     predictions: str = "predictions"
     targets: str = "targets"
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    inputs: Mapping[str, str] = field(default_factory=dict)  # input role -> output key
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "predictions": self.predictions, "targets": self.targets, "kwargs": dict(self.kwargs)}
+        return {"name": self.name, "predictions": self.predictions, "targets": self.targets,
+                "kwargs": dict(self.kwargs), "inputs": dict(self.inputs)}
+
+    def output_keys(self, roles: Sequence[str]) -> list[str]:
+        """The output key each of ``roles`` (the metric's inputs, in call order) reads."""
+        shorthand = {"predictions": self.predictions, "targets": self.targets}
+        return [self.inputs.get(role) or shorthand.get(role, role) for role in roles]
 
 
 def parse_metric_specs(benchmark: str, items: Sequence[Any]) -> list[MetricSpec]:
@@ -49,19 +70,27 @@ def parse_metric_specs(benchmark: str, items: Sequence[Any]) -> list[MetricSpec]
     import calibrax.metrics as cm
 
     specs = []
-    allowed = {"name", "predictions", "targets", "kwargs"}
+    allowed = {"name", "predictions", "targets", "kwargs", "inputs"}
     for item in items:
         if isinstance(item, str):
             spec = MetricSpec(item)
         elif isinstance(item, Mapping) and isinstance(item.get("name"), str) and set(item) <= allowed:
             spec = MetricSpec(item["name"], str(item.get("predictions", "predictions")),
-                              str(item.get("targets", "targets")), dict(item.get("kwargs") or {}))
+                              str(item.get("targets", "targets")), dict(item.get("kwargs") or {}),
+                              {str(k): str(v) for k, v in (item.get("inputs") or {}).items()})
         else:
             raise ConfigError(
                 f"Benchmark {benchmark!r}: each entry of 'metrics' is a metric name or a mapping with keys "
                 f"{sorted(allowed)} (name required), got {item!r}."
             )
-        cm.get(spec.name)
+        roles = cm.get(spec.name).inputs
+        unknown = sorted(set(spec.inputs) - set(roles))
+        if unknown:
+            raise ConfigError(
+                f"Benchmark {benchmark!r}: metric {spec.name!r} has no input role(s) {unknown} in 'inputs'; its "
+                f"inputs are, in order: {', '.join(roles)}. Map each to an output key, e.g. "
+                f"inputs: {{{roles[0]}: my_output}}."
+            )
         specs.append(spec)
     return specs
 
@@ -84,15 +113,19 @@ def compute_metrics(benchmark: str, outputs: Any, specs: Sequence[MetricSpec]) -
         )
     out = {}
     for spec in specs:
-        missing = [k for k in (spec.predictions, spec.targets) if k not in outputs]
+        entry = cm.get(spec.name)
+        keys = spec.output_keys(entry.inputs)
+        missing = [k for k in keys if k not in outputs]
         if missing:
             raise BenchmarkError(
-                f"Metric {spec.name!r} of benchmark {benchmark!r} reads outputs {missing}, but the Workload's "
-                f"outputs have only {sorted(outputs)}."
+                f"Metric {spec.name!r} of benchmark {benchmark!r} reads outputs {missing} (for its inputs "
+                f"{', '.join(entry.inputs)}), but the Workload's outputs have only {sorted(outputs)}; return them, "
+                "or map the inputs to other outputs with inputs: {role: key} in the benchmark YAML."
             )
-        value = float(cm.compute(spec.name, outputs[spec.predictions], outputs[spec.targets], **spec.kwargs))
-        direction = Direction(cm.get(spec.name).direction)
-        out[spec.name] = MeasureResult(Measure(spec.name, "1", direction, f"quality metric {spec.name}"), (value,))
+        value = float(cm.compute(spec.name, *(outputs[k] for k in keys), **spec.kwargs))
+        source = f"metric {spec.name}({', '.join(keys)}) on the Workload's outputs"
+        out[spec.name] = MeasureResult(Measure(spec.name, "1", Direction(entry.direction), f"quality metric {spec.name}"),
+                                       (value,), provenance=Provenance(Basis.MEASURED, source, tuple(keys)))
     return out
 
 

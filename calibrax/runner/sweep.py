@@ -104,7 +104,7 @@ def ingest(store: Store, records: Iterable[RunRecord],
            validations: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """Load runs into the store; runs already stored are left alone. Returns the ids added.
 
-    A case's artifacts (``meta["artifacts"]``, such as a trace) are stored with it by
+    A case's artifacts (``CaseResult.artifacts``, such as a trace) are stored with it by
     :meth:`Store.add_case`, and ``validations`` (run id -> ``{"gate", "entries"}`` as spooled) with its run.
     """
     added = []
@@ -117,6 +117,8 @@ def ingest(store: Store, records: Iterable[RunRecord],
         store.begin_run(record.run)
         for case in record.cases:
             store.add_case(record.run.id, case)
+        for result in record.benchmarks:
+            store.add_benchmark_result(record.run.id, result)
         checks = (validations or {}).get(record.run.id)
         if checks and checks.get("entries"):
             store.add_validation(record.run.id, [entry_from_dict(e) for e in checks["entries"]],

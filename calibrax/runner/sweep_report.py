@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from calibrax.analysis.comparison import Comparison, compare_runs
-from calibrax.analysis.scaling import ScalingFit, fit_power_law
-from calibrax.core.errors import NotFoundError
+from calibrax.analysis import Comparison, ScalingFit, compare_runs, fit_power_law
+from calibrax.core.errors import ExporterError, NotFoundError
 from calibrax.core.models import CaseStatus, RunInfo, RunStatus
 from calibrax.core.result import RunRecord
+from calibrax.exporters import EXPORTERS, Exporter, report_settings, sweep_exporter
 from calibrax.runner.sweep import job_overrides
 from calibrax.storage import Store
 
@@ -70,7 +70,7 @@ def _reason(record: RunRecord) -> str | None:
         last = failed[0].error.strip().splitlines()[-1]
         first_sentence = last.split(": ", 1)[0] if len(last) > 100 else last
         return f"{failed[0].status.value}: {first_sentence[:160]}"
-    return record.run.status.value
+    return str(record.run.status.value)
 
 
 def _scaling(records: Sequence[RunRecord]) -> list[ScalingRow]:
@@ -133,28 +133,38 @@ def sweep_members(store: Store, sweep_id: str = "latest") -> tuple[str, tuple[st
     return sweep_id, _varying(_axes(runs)), [store.load_run(r.id) for r in runs]
 
 
-def sweep_page(store: Store, sweep_id: str = "latest", settings: Mapping[str, Any] | None = None) -> tuple[str, str]:
-    """The sweep's id and its self-contained HTML page (all member runs, comparisons, charts).
+def sweep_page(store: Store, sweep_id: str = "latest", settings: Mapping[str, Any] | None = None,
+               exporter: str | None = None) -> tuple[str, str]:
+    """The sweep's id and its self-contained page (all member runs, comparisons, charts).
 
     Args:
         store: the store holding the sweep.
         sweep_id: the sweep (``latest``: the newest).
-        settings: the html exporter's settings (default: the first member run's, without its title).
+        settings: the page exporter's settings (default: the first member run's, without its title).
+        exporter: the exporter that renders it (default: the first registered one that
+            declares ``renders_sweeps``).
 
     Raises:
-        NotFoundError: no such sweep in the store.
+        NotFoundError: no such sweep in the store, or no such exporter.
+        ExporterError: the exporter does not render sweeps.
 
     Example:
         sweep_id, page = sweep_page(store, "latest")
     """
-    from calibrax.exporters import report_settings
-    from calibrax.exporters.sweep_page import render_sweep_html
-
+    renderer = _sweep_renderer(exporter)
     sweep_id, axes, records = sweep_members(store, sweep_id)
     if settings is None:  # the members' chart options; their run-report title does not fit the sweep
-        settings = {k: v for k, v in report_settings(records[0], "html").items() if k != "title"}
-    options = {**settings, "axes": settings.get("axes", axes)}
-    return sweep_id, render_sweep_html(sweep_id, records, options)
+        settings = {k: v for k, v in report_settings(records[0], renderer.name).items() if k != "title"}
+    return sweep_id, renderer.render_sweep(sweep_id, records, settings, axes)
+
+
+def _sweep_renderer(name: str | None) -> Exporter:
+    """The named exporter, checked to render sweeps, or the first registered one that does."""
+    renderer = sweep_exporter([name] if name else EXPORTERS.names())
+    if renderer is None:
+        what = f"The {name} exporter does not" if name else "No registered exporter can"
+        raise ExporterError(f"{what} render a whole sweep; use an exporter that declares renders_sweeps, e.g. html.")
+    return renderer
 
 
 def sweep_folder(report_root: Path, sweep_id: str) -> Path:
@@ -168,17 +178,23 @@ def sweep_folder(report_root: Path, sweep_id: str) -> Path:
     return report_root / f"sweep-{safe}"
 
 
-def write_sweep_page(store: Store, sweep_id: str, report_root: Path, out: Path | None = None) -> Path:
-    """Render a stored sweep's HTML page to ``out`` (default: its folder's ``index.html``).
+def write_sweep_page(store: Store, sweep_id: str, report_root: Path, out: Path | None = None,
+                     exporter: str | None = None) -> Path:
+    """Render a stored sweep's page to ``out`` (default: the exporter's file in the sweep's folder).
+
+    Args:
+        exporter: the exporter that renders it (default: the first registered one that
+            declares ``renders_sweeps``: html, whose file is ``index.html``).
 
     Raises:
-        NotFoundError: no such sweep in the store.
+        NotFoundError: no such sweep in the store, or no such exporter.
+        ExporterError: the exporter does not render sweeps.
 
     Example:
         write_sweep_page(store, "latest", Path("reports"))  # reports/sweep-<id>/index.html
     """
-    resolved, page = sweep_page(store, sweep_id)
-    path = out or sweep_folder(report_root, resolved) / "index.html"
+    resolved, page = sweep_page(store, sweep_id, exporter=exporter)
+    path = out or sweep_folder(report_root, resolved) / _sweep_renderer(exporter).filename
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path

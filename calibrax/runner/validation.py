@@ -23,9 +23,9 @@ and :class:`~calibrax.runner.config.AccuracyCheckConfig`; an unknown type or key
 ConfigError (exit 2) before anything runs.
 
 Where each check runs: a Workload's ``series`` travel from the worker to the parent in the
-case's ``meta["series"]`` (non-finite values as null), and the parent checks convergence and
-measured values. An output comparison needs the arrays, so the worker makes it right after the
-case and sends the finished entries back in ``meta["validation"]``. The parent gathers every
+case's ``series`` (non-finite values as null), and the parent checks convergence and measured
+values. An output comparison needs the arrays, so the worker makes it right after the case and
+sends the finished entries back in the case's ``validation``. The parent gathers every
 entry into a :class:`~calibrax.validation.ValidationReport` for the store.
 """
 
@@ -285,8 +285,11 @@ def check_outputs(benchmark: str, params: Mapping[str, Any], workload: Any, chec
         assert check.output is not None and check.reference_params is not None  # parse_validation made sure
         ref_params = {**params, **check.reference_params}
         name = f"{case_label(benchmark, params)} {check.output} vs {case_label(benchmark, ref_params)}"
+        # A carried workload's timed call has advanced its state: compare one call from a fresh
+        # state, as the reference makes.
+        fresh = check.output == "return" and getattr(workload, "flow", "reuse") != "reuse"
         try:
-            out = np.asarray(jax.device_get(_output(workload, check.output)))
+            out = np.asarray(jax.device_get(_output(setup(**params) if fresh else workload, check.output)))
             with jax.enable_x64(check.x64):
                 ref = np.asarray(jax.device_get(_output(setup(**ref_params), check.output)))
             entry = compare_outputs(out, ref, name=name, max_abs=check.max_abs, max_rel=check.max_rel,
@@ -308,7 +311,7 @@ def _criteria(c: ConvergenceCheckConfig) -> ConvergenceCriteria:
 
 def _convergence_entry(spec: ValidationSpec, case: CaseResult, c: ConvergenceCheckConfig, i: int) -> ValidationEntry:
     label = f"{case_label(case.benchmark, case.params)} {c.series}"
-    available = case.meta.get("series") or {}
+    available = case.series
     if c.series not in available:
         have = f"series {', '.join(sorted(available))}" if available else "no series"
         return ValidationEntry("convergence", label, False, (

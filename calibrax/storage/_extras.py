@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
 
-from calibrax.core import Alert, CalibraxError, NotFoundError, Severity, StoreError, ValidationEntry
+from calibrax.core import Alert, BenchmarkResult, CalibraxError, NotFoundError, Severity, StoreError, ValidationEntry
 from calibrax.storage import _rows
 
 __all__ = ["Artifact", "ChecksMixin"]
@@ -55,6 +55,34 @@ class ChecksMixin:
         def _read(self) -> contextlib.AbstractContextManager[Database]: ...
 
         def _require_run(self, db: Database, run_id: str) -> None: ...
+
+    # Benchmark-level results
+
+    def add_benchmark_result(self, run_id: str, result: BenchmarkResult) -> None:
+        """Store what a benchmark's cases give together (its complexity fits), replacing any
+        earlier result of the same benchmark in this run.
+
+        Raises:
+            NotFoundError: no run has this id.
+
+        Example:
+            store.add_benchmark_result("r2", BenchmarkResult("matmul", (fit,)))
+        """
+        with self._write() as db:
+            self._require_run(db, run_id)
+            db.execute("INSERT OR REPLACE INTO benchmark_results (run_id, benchmark, complexity) VALUES (?, ?, ?)",
+                       [run_id, result.benchmark, json.dumps([dict(f) for f in result.complexity], default=str)])
+
+    def load_benchmark_results(self, run_id: str) -> tuple[BenchmarkResult, ...]:
+        """A run's benchmark-level results, by benchmark name.
+
+        Example:
+            [r.benchmark for r in store.load_benchmark_results("r2")]  # ['matmul']
+        """
+        with self._read() as db:
+            rows = db.execute("SELECT benchmark, complexity FROM benchmark_results WHERE run_id = ? ORDER BY benchmark",
+                              [run_id]).fetchall()
+        return tuple(BenchmarkResult(b, tuple(json.loads(c))) for b, c in rows)
 
     # Alerts
 
@@ -249,17 +277,17 @@ def insert_artifact(db: Database, artifact: Artifact) -> None:
     )
 
 
-def case_artifacts(run_id: str, seq: int, meta: Mapping[str, Any], created_at: str) -> list[Artifact]:
-    """The artifacts a case's meta lists under ``artifacts`` (name -> ``{"path", "kind", "summary"}``).
+def case_artifacts(run_id: str, seq: int, artifacts: Mapping[str, Any], created_at: str) -> list[Artifact]:
+    """The artifacts a case lists (``CaseResult.artifacts``: name -> ``{"path", "kind", "summary"}``).
 
     Raises:
         StoreError: an entry is not a mapping with a ``path``.
     """
     found = []
-    for name, entry in (meta.get("artifacts") or {}).items():
+    for name, entry in artifacts.items():
         if not isinstance(entry, Mapping) or not entry.get("path"):
             raise StoreError(
-                f"Case meta artifacts[{name!r}] must be a mapping with a 'path' (and optional 'kind' and "
+                f"Case artifacts[{name!r}] must be a mapping with a 'path' (and optional 'kind' and "
                 f"'summary'), got {entry!r}."
             )
         found.append(Artifact(run_id, seq, str(name), str(entry["path"]), str(entry.get("kind") or ""),

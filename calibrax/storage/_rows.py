@@ -30,6 +30,8 @@ from calibrax.core import (
     VerdictKind,
     canonical_params,
 )
+from calibrax.core.models import Basis, measure_for
+from calibrax.core.result import case_extras, provenance_from_dict, provenance_to_dict, split_case_extras
 
 __all__ = [
     "SUMMARY_FLOATS",
@@ -121,12 +123,13 @@ def case_row(run_id: str, seq: int, case: CaseResult) -> dict[str, Any]:
         "error": case.error,
         "started_at": case.started_at,
         "duration": case.duration,
-        "meta": dumps(dict(case.meta)),
+        "meta": dumps({**case.meta, **case_extras(case)}),  # the typed extras under their own keys
     }
 
 
 def case(row: Mapping[str, Any], measures: Mapping[str, MeasureResult]) -> CaseResult:
     """Rebuild a CaseResult from a ``cases`` row and its measures."""
+    meta, extras = split_case_extras({}, json.loads(row["meta"]))
     return CaseResult(
         benchmark=row["benchmark"],
         params=json.loads(row["params"]),
@@ -135,7 +138,8 @@ def case(row: Mapping[str, Any], measures: Mapping[str, MeasureResult]) -> CaseR
         error=row["error"],
         started_at=row["started_at"],
         duration=row["duration"],
-        meta=json.loads(row["meta"]),
+        meta=meta,
+        **extras,
     )
 
 
@@ -151,6 +155,8 @@ def measure_row(case_id: int | None, result: MeasureResult) -> dict[str, Any]:
         "n": s.n if s is not None else len(result.samples),
         "ci_level": s.ci_level if s is not None else None,  # NULL: no summary
         "meta": dumps(dict(result.meta)),
+        "basis": m.basis.value,
+        "provenance": dumps(provenance_to_dict(result.provenance)),
     }
     row.update({f: getattr(s, f) if s is not None else None for f in SUMMARY_FLOATS})
     row.update({f: getattr(s, f) if s is not None else None for f in SUMMARY_COUNTS})
@@ -172,11 +178,14 @@ def measure(row: Mapping[str, Any]) -> MeasureResult:
         fields: dict[str, Any] = {f: real(row[f]) for f in SUMMARY_FLOATS}
         fields.update({f: int(row.get(f) or 0) for f in SUMMARY_COUNTS})  # NULL in rows from schema v1
         summary = Summary(n=row["n"], ci_level=row["ci_level"], **fields)
+    usual = Basis(row["basis"]) if row.get("basis") else measure_for(row["name"]).basis  # NULL before v6
+    provenance = json.loads(row.get("provenance") or "{}")
     return MeasureResult(
-        measure=Measure(row["name"], row["unit"], Direction(row["direction"]), row["description"]),
+        measure=Measure(row["name"], row["unit"], Direction(row["direction"]), row["description"], usual),
         samples=tuple(json.loads(row["sample_values"] or "[]")),
         summary=summary,
         meta=json.loads(row["meta"]),
+        provenance=provenance_from_dict(provenance) if provenance else None,  # type: ignore[arg-type]
     )
 
 

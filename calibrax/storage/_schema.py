@@ -9,6 +9,7 @@ keep opening (a hand-written version-1 fixture in the tests pins that format).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import struct
 from collections.abc import Callable
@@ -201,7 +202,35 @@ def _v4_to_v5(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5]
+def _v5_to_v6(db: Database) -> None:
+    """Version 5 -> 6: what a benchmark's cases give together (complexity fits), one row per
+    run and benchmark, instead of the meta of its last case (moved over here); each measure's
+    usual basis and its provenance (measured, derived or modelled, and from what; rows of older
+    stores read as their measure's usual basis)."""
+    db.executescript(
+        """
+        ALTER TABLE measures ADD COLUMN basis TEXT;
+        ALTER TABLE measures ADD COLUMN provenance TEXT NOT NULL DEFAULT '{}';
+        CREATE TABLE benchmark_results (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            benchmark TEXT NOT NULL,
+            complexity TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (run_id, benchmark)
+        );
+        """
+    )
+    rows = db.execute("SELECT id, run_id, benchmark, meta FROM cases WHERE meta LIKE '%\"complexity\"%'").fetchall()
+    for case_id, run_id, benchmark, meta_text in rows:
+        meta = json.loads(meta_text)
+        fits = meta.pop("complexity", None)
+        if fits is None:
+            continue
+        db.execute("INSERT OR REPLACE INTO benchmark_results (run_id, benchmark, complexity) VALUES (?, ?, ?)",
+                   [run_id, benchmark, json.dumps(fits)])
+        db.execute("UPDATE cases SET meta = ? WHERE id = ?", [json.dumps(meta), case_id])
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -317,7 +346,7 @@ def migrate(db: Database, path: Path) -> int:
     Example:
         >>> db = Database(memory=True)
         >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:"))
-        (0, 5)
+        (0, 6)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):

@@ -100,4 +100,4 @@ def process_alive(pid: int | None, created_at: str) -> bool:
     except psutil.Error:  # exists, but is not ours to inspect
         return True
     # A process that started after the run was created reuses the pid of a dead one.
-    return started <= datetime.fromisoformat(created_at).timestamp() + _START_TIME_SLACK_S
+    return bool(started <= datetime.fromisoformat(created_at).timestamp() + _START_TIME_SLACK_S)

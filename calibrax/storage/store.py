@@ -230,7 +230,7 @@ class Store(ChecksMixin):
                     f"Measure, {result.measure.name!r}; key case.measures by measure name."
                 )
         # checked before the transaction, so a malformed entry writes nothing
-        artifacts = case_artifacts(run_id, 0, case.meta, datetime.now(UTC).isoformat(timespec="seconds"))
+        artifacts = case_artifacts(run_id, 0, case.artifacts, datetime.now(UTC).isoformat(timespec="seconds"))
         with self._write() as db:
             self._require_run(db, run_id)
             seq = db.execute(
@@ -286,8 +286,8 @@ class Store(ChecksMixin):
     def load_run(self, ref: str) -> RunRecord:
         """Return a run and all its cases in measured order, with samples and summaries.
 
-        The records equal those written. ``verdicts`` is left empty: see
-        :meth:`load_verdicts`.
+        The records equal those written, with the run's benchmark-level results. ``verdicts``
+        is left empty: see :meth:`load_verdicts`.
 
         Example:
             [c.benchmark for c in store.load_run("r2").cases]  # ['matmul']
@@ -300,7 +300,7 @@ class Store(ChecksMixin):
                 measures[row["case_id"]][row["name"]] = _rows.measure(row)
             rows = db.query(_CASES_SQL, [run_id])
             cases = tuple(_rows.case(row, measures[row["id"]]) for row in rows)
-        return RunRecord(run=run, cases=cases)
+        return RunRecord(run=run, cases=cases, benchmarks=self.load_benchmark_results(run_id))
 
     def list_runs(self, *, limit: int | None = None, sweep_id: str | None = None) -> list[RunInfo]:
         """Return runs newest first, optionally only the ``limit`` newest or one sweep's.

@@ -16,6 +16,7 @@ from calibrax.core import (
     case_from_dict,
     measure_for,
 )
+from calibrax.core.result import FORMAT_VERSION
 from calibrax.statistics import summarize
 
 
@@ -51,7 +52,7 @@ def test_show_json_shape_round_trips_samples() -> None:
     case = CaseResult("matmul", {"n": 8}, CaseStatus.OK, {"time": m}, started_at="t", duration=0.5)
     run = RunInfo("r1", "2026-01-01T00:00:00+00:00", RunStatus.OK, GitInfo("abc", "main", False), _hw())
     data = json.loads(json.dumps(RunRecord(run, (case,)).to_dict()))
-    assert set(data) == {"run", "cases"}
+    assert set(data) == {"format_version", "run", "cases"} and data["format_version"] == FORMAT_VERSION
     assert {"id", "status", "started_at", "git", "hardware", "config"} <= set(data["run"])
     t = data["cases"][0]["measures"]["time"]
     assert {"unit", "direction", "n", "median", "mean", "min", "max", "ci_low", "ci_high", "samples"} <= set(t)

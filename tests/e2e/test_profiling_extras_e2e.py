@@ -32,7 +32,7 @@ def test_a_trace_per_case_and_a_cold_compile_time(project: Path) -> None:
         top = summary["ops"][0]
         assert top["count"] == 2 and top["total_us"] > 0 and top["share"] > 0.5  # one fused dot per call
         assert not any(op["op"].startswith(("PjitFunction", "$")) for op in summary["ops"])  # no Python frames
-        assert case["meta"]["artifacts"]["trace"]["summary"] == summary  # in `calibrax show --json` too
+        assert case["artifacts"]["trace"]["summary"] == summary  # in `calibrax show --json` too
         assert case["measures"]["traced_op_time"]["median"] == pytest.approx(summary["total_us"] * 1e-6 / 2)
         cold = case["measures"]["cold_compile_time"]
         assert cold["unit"] == "s" and cold["direction"] == "lower" and 0 < cold["median"] < 30

@@ -8,10 +8,10 @@ import jax
 import jax.numpy as jnp
 import pytest
 
+from calibrax.analysis import complexity_fits
 from calibrax.core import BenchmarkSpec, CaseResult, CaseStatus, Workload
 from calibrax.profiling import TimingProtocol
 from calibrax.runner.execute import run_case
-from calibrax.runner.profilers import complexity_fits, with_complexity
 
 pytestmark = pytest.mark.serial  # fits measured times: run alone
 
@@ -55,7 +55,7 @@ def test_matmul_is_quadratic_or_cubic() -> None:
     assert fit["exponent"]["ci_low"] < fit["exponent"]["value"] < fit["exponent"]["ci_high"]
 
 
-def test_the_last_case_of_a_sweep_carries_the_fits_and_nothing_is_held_back() -> None:
+def test_a_sweep_of_three_sizes_gets_a_fit_and_two_do_not() -> None:
     def case(n: int, t: float) -> CaseResult:
         from calibrax.core import MeasureResult, measure_for
 
@@ -63,9 +63,5 @@ def test_the_last_case_of_a_sweep_carries_the_fits_and_nothing_is_held_back() ->
         return CaseResult("b", {"n": n}, CaseStatus.OK, {"time": time})
 
     cases = [case(n, 1e-6 * n) for n in (10, 100, 1000)]
-    out = [c for _, c in with_complexity(iter(enumerate(cases)), 3, True)]
-    assert "complexity" not in out[0].meta and "complexity" not in out[1].meta
-    assert out[2].meta["complexity"][0]["best"]["name"] == "O(n)"
-    off = [c for _, c in with_complexity(iter(enumerate(cases)), 3, False)]
-    assert all("complexity" not in c.meta for c in off)
+    assert complexity_fits(cases)[0]["best"]["name"] == "O(n)"
     assert complexity_fits(cases[:2]) == []  # two sizes are not a sweep

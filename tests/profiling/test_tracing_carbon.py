@@ -14,6 +14,7 @@ from calibrax.core import ConfigError, MeasureResult, Workload
 from calibrax.profiling import ProfileContext, ProfilingOptions, TimingProtocol, measure_profiled, resolve_profilers
 from calibrax.profiling.carbon import codecarbon_available
 from calibrax.profiling.tracing import case_trace_dir, summarize_trace
+from calibrax.runner.config import load_config
 from calibrax.runner.profilers import check_profilers
 
 QUICK = TimingProtocol(min_rounds=2, min_time=0.0, warmup_time=0.0)
@@ -100,11 +101,11 @@ def test_without_codecarbon_the_error_names_the_extra(monkeypatch: pytest.Monkey
     assert "carbon" not in into and "pip install calibrax[carbon]" in meta["profiler_errors"]["carbon"]
     cfg = {"profile": {"profilers": ["carbon"], "carbon_backend": "codecarbon", "carbon_country": "FRA"}}
     with pytest.raises(ConfigError, match=r"not installed here. Install it with: pip install calibrax\[carbon\]"):
-        check_profilers(cfg)
+        check_profilers(load_config(cfg).profile)
 
 
 def test_the_codecarbon_backend_needs_a_country() -> None:
     cfg = {"profile": {"profilers": ["carbon"], "carbon_backend": "codecarbon", "carbon_country": None}}
     with pytest.raises(ConfigError, match="needs the grid's country .* e.g. profile.carbon_country=FRA"):
-        check_profilers(cfg)
-    check_profilers({"profile": {"profilers": ["timing"], "carbon_backend": "codecarbon"}})  # carbon not selected
+        check_profilers(load_config(cfg).profile)
+    check_profilers(load_config({"profile": {"profilers": ["timing"], "carbon_backend": "codecarbon"}}).profile)  # carbon not selected

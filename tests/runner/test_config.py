@@ -8,14 +8,13 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException
-from omegaconf import OmegaConf
 
 from calibrax.core import ConfigError
+from calibrax.core.exitcodes import combine_exit_codes
 from calibrax.runner.app import _known_params, check_overrides
 from calibrax.runner.catalog import discover_benchmarks, package_conf_dir
-from calibrax.runner.config import register_configs
-from calibrax.runner.run import plan_run
-from calibrax.core.exitcodes import combine_exit_codes
+from calibrax.runner.config import CalibraxConfig, config_to_dict, load_config, register_configs
+from calibrax.runner.plan import plan_run
 
 CATALOG = discover_benchmarks()
 KNOWN = _known_params(CATALOG)
@@ -30,18 +29,19 @@ def hydra_conf() -> Iterator[None]:
     GlobalHydra.instance().clear()
 
 
-def _cfg(*overrides: str) -> dict:
-    cfg = compose("calibrax", overrides=list(overrides))
-    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # type: ignore[return-value]
+def _cfg(*overrides: str) -> CalibraxConfig:
+    return load_config(compose("calibrax", overrides=list(overrides)))
 
 
 def test_defaults_compose_to_the_default_suite() -> None:
     cfg = _cfg()
-    assert cfg["suite"]["benchmarks"] == ["matmul", "softmax", "mlp_forward", "mlp_train_step"]
-    assert cfg["profile"]["name"] == "standard" and cfg["profile"]["isolation"] == "process"
-    assert cfg["params"]["matmul"]["n"] == [128, 256, 512]
-    assert set(cfg["exporter"]) == {"html", "markdown", "json", "junit", "latex", "wandb", "mlflow", "figures"}
-    assert [b.name for b in plan_run(cfg, CATALOG)] == cfg["suite"]["benchmarks"]
+    assert cfg.suite.benchmarks == ["matmul", "softmax", "mlp_forward", "mlp_train_step"]
+    assert cfg.profile.name == "standard" and cfg.profile.isolation.value == "process"
+    assert cfg.params["matmul"]["n"] == [128, 256, 512]
+    assert set(cfg.exporter) == {"html", "markdown", "json", "junit", "latex", "wandb", "mlflow", "figures"}
+    assert [b.name for b in plan_run(cfg, CATALOG)] == cfg.suite.benchmarks
+    stored = config_to_dict(cfg)  # what a run stores: plain values, enums as strings
+    assert stored["profile"]["isolation"] == "process" and stored["ci"]["max_trials"] == cfg.ci.max_trials
 
 
 def test_subset_extra_and_param_overrides_need_no_plus() -> None:

@@ -28,6 +28,8 @@ def test_specs_from_names_and_mappings() -> None:
         (["acuracy"], NotFoundError, "Did you mean 'accuracy'"),
         ([{"metric": "accuracy"}], ConfigError, "each entry of 'metrics' is a metric name or a mapping"),
         ([3], ConfigError, "got 3"),
+        ([{"name": "accuracy", "inputs": {"scores": "x"}}], ConfigError,
+         r"no input role\(s\) \['scores'\] .* its inputs are, in order: predictions, targets"),
     ],
 )
 def test_bad_metric_entries(items: list, error: type[Exception], match: str) -> None:
@@ -42,6 +44,16 @@ def test_metrics_become_measures_with_their_directions() -> None:
     assert out["brier_score"].measure.direction is Direction.LOWER
     expected = float(jnp.mean((OUTPUTS["probabilities"] - OUTPUTS["targets"]) ** 2))
     assert out["brier_score"].samples[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_inputs_map_each_role_of_a_metric_to_an_output() -> None:
+    outputs = {"labels": jnp.array([0, 0, 1, 1]), "clusters": jnp.array([0, 1, 2, 2])}
+    specs = parse_metric_specs("b", [{"name": "homogeneity", "inputs": {"predictions": "clusters", "targets": "labels"}},
+                                     {"name": "completeness", "predictions": "clusters", "targets": "labels"}])
+    out = compute_metrics("b", outputs, specs)
+    assert out["homogeneity"].samples[0] == pytest.approx(1.0)  # every cluster is pure
+    assert out["completeness"].samples[0] < 0.9  # class 0 is split over two clusters
+    assert out["homogeneity"].provenance.inputs == ("clusters", "labels")
 
 
 def test_missing_outputs_are_benchmark_errors() -> None:

@@ -81,7 +81,7 @@ def test_series_become_json_lists() -> None:
 
 def _case(params: dict, series: dict | None, status: CaseStatus = CaseStatus.OK) -> Any:
     case = time_case("b", params, 1e-3, status=status)
-    return case if series is None else replace(case, meta={"series": series})
+    return case if series is None else replace(case, series=series)
 
 
 def test_convergence_max_steps_rate_and_missing_series() -> None:
@@ -128,7 +128,7 @@ def test_spooled_validation_checks_and_artifacts_survive_ingestion(tmp_path: Pat
     from calibrax.validation import entry_to_dict
 
     trace = {"path": "/job/traces/r1/b/n=1/perfetto_trace.json.gz", "kind": "perfetto_trace", "summary": {"ops": []}}
-    case = replace(time_case("b", {"n": 1}, 1e-3), meta={"artifacts": {"trace": trace}})
+    case = replace(time_case("b", {"n": 1}, 1e-3), artifacts={"trace": trace})
     payload = record("r1", [time_case("b", {"n": 0}, 1e-3), case]).to_dict()
     entry = ValidationEntry("convergence", "b[n=1] loss", False, "b[n=1] loss diverged", {"gate": True})
     payload["validation"] = {"gate": True, "entries": [entry_to_dict(entry)]}

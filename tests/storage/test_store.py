@@ -141,15 +141,15 @@ def test_begin_run_stores_a_running_run_owned_by_this_process(store: Store) -> N
 
 
 def test_hardware_has_one_row_per_fingerprint_and_runs_keep_their_versions(store: Store) -> None:
-    newer = dataclasses.replace(HARDWARE, versions={"jax": "0.7.0"})
-    store.begin_run(run_info("r1"))
-    store.begin_run(run_info("r2", 1))
-    store.set_run_hardware("r1", HARDWARE)
-    store.set_run_hardware("r2", newer)
-    assert store.get_run("r1").hardware == HARDWARE
-    assert store.get_run("r2").hardware == newer
-    rows = sqlite3.connect(store.path).execute("SELECT fingerprint, cpu_model FROM hardware")
-    assert rows.fetchall() == [(HARDWARE.fingerprint, "Test CPU")]
+    same = dataclasses.replace(HARDWARE, versions={**HARDWARE.versions, "numpy": "2.0"})  # not part of comparability
+    newer = dataclasses.replace(HARDWARE, versions={"jax": "0.7.0"})  # another jax: not comparable
+    for i, hw in enumerate((HARDWARE, same, newer)):
+        store.begin_run(run_info(f"r{i}", i))
+        store.set_run_hardware(f"r{i}", hw)
+    assert [store.get_run(f"r{i}").hardware for i in range(3)] == [HARDWARE, same, newer]
+    assert same.fingerprint == HARDWARE.fingerprint != newer.fingerprint
+    rows = sqlite3.connect(store.path).execute("SELECT fingerprint, cpu_model FROM hardware ORDER BY rowid")
+    assert rows.fetchall() == [(HARDWARE.fingerprint, "Test CPU"), (newer.fingerprint, "Test CPU")]
 
 
 reals = st.floats(allow_nan=False)  # NaN != NaN, so records holding it never compare equal

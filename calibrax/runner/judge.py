@@ -1,0 +1,80 @@
+"""Stage 4 of a run, judge: validation checks, the CI gate, and the exit code.
+
+The verdict logic lives below the runner (``calibrax.validation``, ``calibrax.analysis``,
+``calibrax.ci``); this stage only picks the baseline ``ci.mode`` names, stores what was judged
+and derives the exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from calibrax.ci import CheckResult, check_run
+from calibrax.core.exitcodes import ExitCode
+from calibrax.core.models import CaseResult, CaseStatus
+from calibrax.runner.config import CIMode
+from calibrax.runner.context import RunContext
+from calibrax.runner.interleaved import TrialSettings, interleaved_gate
+from calibrax.runner.plan import protocol_settings
+from calibrax.runner.quality import threshold_verdicts
+from calibrax.runner.validation import gating_violations, validation_entries
+from calibrax.validation import ValidationReport, validation_report
+
+__all__ = ["exit_code_for", "gate", "validate"]
+
+log = logging.getLogger("calibrax")
+
+
+def validate(ctx: RunContext, cases: Sequence[CaseResult],
+             worker_entries: Mapping[int, Sequence[Mapping[str, Any]]]) -> ValidationReport | None:
+    """Run the validation checks the benchmarks declare, store the report and log its violations."""
+    specs = {b.name: b.validation for b in ctx.planned if b.validation is not None}
+    if not specs:
+        return None
+    entries = validation_entries(specs, cases, worker_entries)
+    report = validation_report(ctx.run_id, entries, gate=any(s.gate for s in specs.values()))
+    if entries:
+        ctx.store.add_validation(ctx.run_id, report.entries, gate=report.gate)
+    for entry in report.violations:
+        log.warning("Validation: %s", entry.message)
+    return report
+
+
+def gate(ctx: RunContext, cases: Sequence[CaseResult]) -> CheckResult | None:
+    """The run's verdicts: against the baseline of ``ci.mode``, and absolute bounds (quality
+    thresholds such as ``accuracy: {min: 0.9}``), which gate even without a baseline."""
+    ci = ctx.cfg.ci
+    bounds = threshold_verdicts(cases, ctx.policy)
+    if ci.mode is CIMode.stored:
+        assert ci.baseline is not None  # checked before anything ran
+        return check_run(ctx.store, ctx.run_id, ci.baseline, ctx.policy)  # its verdicts include the bounds
+    if ci.mode is CIMode.none:
+        if not bounds:
+            return None
+        ctx.store.add_verdicts(ctx.run_id, "", bounds)
+        return CheckResult(ctx.run_id, "thresholds", "", tuple(bounds))
+    profile = ctx.cfg.profile
+    settings = TrialSettings(protocol_settings(profile), ctx.cfg.hardware.platform, profile.case_timeout,
+                             profile.worker_start_timeout)
+    assert ci.ref is not None  # checked before anything ran
+    check, _ = interleaved_gate(ci.ref, ci.trials, ci.max_trials, ctx.cwd, ctx.run_id,
+                                [(b.name, b.cases) for b in ctx.planned], ctx.policy, settings)
+    check = replace(check, verdicts=(*check.verdicts, *bounds))
+    ctx.store.add_verdicts(ctx.run_id, check.baseline_run_id, check.verdicts)
+    return check
+
+
+def exit_code_for(cases: Sequence[CaseResult], check: CheckResult | None,
+                  validation: ValidationReport | None = None) -> int:
+    """3 when a case did not end ok, else 1 on a regression or a violation of a gating
+    validation check, else 0."""
+    if any(c.status is not CaseStatus.OK for c in cases):
+        return ExitCode.BENCHMARK_FAILED
+    if check is not None and check.regressions:
+        return ExitCode.REGRESSION
+    if validation is not None and gating_violations(validation.entries):
+        return ExitCode.REGRESSION
+    return ExitCode.OK
