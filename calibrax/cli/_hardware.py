@@ -45,8 +45,10 @@ def _render(data: dict[str, Any]) -> None:
         rows.append(("gpu", " ".join(f"{k}={v}" for k, v in gpu.items())))
     cal = data.get("calibration")
     if cal:
-        rows.append(("calibrated", f"{cal['peak_flops'] / 1e9:.1f} GFLOP/s, {cal['bandwidth'] / 1e9:.1f} GB/s "
-                                   f"({cal['measured_at']}, {data['calibration_file']})"))
+        peaks = ", ".join(f"{k} {v / 1e9:.1f} GFLOP/s" for k, v in cal["peak_flops"].items())
+        timer = f"{cal.get('timer', 'wall')} timer" + (f" because {cal['timer_note']}" if cal.get("timer_note") else "")
+        rows.append(("calibrated", f"{peaks}, {cal['bandwidth'] / 1e9:.1f} GB/s "
+                                   f"({cal['measured_at']}, {timer}, {data['calibration_file']})"))
     else:
         rows.append(("calibrated", "no (calibrax hardware --calibrate)"))
     width = max(len(k) for k, _ in rows)
@@ -58,14 +60,20 @@ def _render(data: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--calibrate", is_flag=True, help="Measure peak FLOP/s and bandwidth and store them for the roofline.")
 @click.option("--platform", default=None, help="JAX platform to describe (cpu, gpu); default: JAX's choice.")
-@click.option("--matmul-n", default=2048, show_default=True, help="Matmul size for --calibrate.")
-@click.option("--triad-elements", default=1 << 25, show_default=True, help="Triad vector length for --calibrate.")
-def hardware(as_json: bool, calibrate: bool, platform: str | None, matmul_n: int, triad_elements: int) -> None:
+@click.option("--matmul-n", default=2048, show_default=True, type=click.IntRange(min=1),
+              help="Matmul size for --calibrate.")
+@click.option("--triad-elements", default=1 << 25, show_default=True, type=click.IntRange(min=1),
+              help="Triad vector length for --calibrate.")
+@click.option("--timer", type=click.Choice(["device", "wall"]), default="device", show_default=True,
+              help="How --calibrate times: the device timer (falls back to wall time where it cannot work) or wall.")
+def hardware(as_json: bool, calibrate: bool, platform: str | None, matmul_n: int, triad_elements: int,
+             timer: str) -> None:
     """Show the machine's hardware fingerprint; with --calibrate, measure and store its peaks.
 
-    The peaks (a large float32 matmul, a donated triad) are kept in calibration.json in
-    $CALIBRAX_CACHE_DIR (else ~/.cache/calibrax), keyed by fingerprint; runs on this machine
-    use them for the roofline when the hardware target declares no peaks.
+    The peaks (large float32 and bfloat16 matmuls, kept per dtype, and a donated triad) are
+    kept in calibration.json in $CALIBRAX_CACHE_DIR (else ~/.cache/calibrax), keyed by
+    fingerprint; runs on this machine use them for the roofline when the hardware target
+    declares no peaks.
 
     Example: calibrax hardware --calibrate
     """
@@ -73,7 +81,7 @@ def hardware(as_json: bool, calibrate: bool, platform: str | None, matmul_n: int
     if calibrate:
         from calibrax.profiling.calibrate import load_calibration, measure_peaks, save_calibration
 
-        path = save_calibration(data["fingerprint"], measure_peaks(matmul_n, triad_elements))
+        path = save_calibration(data["fingerprint"], measure_peaks(matmul_n, triad_elements, timer=timer))
         cal = load_calibration(data["fingerprint"], path)
         data["calibration"] = asdict(cal) if cal is not None else None
     if as_json:

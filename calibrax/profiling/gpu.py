@@ -1,25 +1,34 @@
 """Device memory (``Device.memory_stats()``) and NVML telemetry sampled while a case runs.
 
-``memory``: peak and in-use device memory and the allocator's limit, read from JAX's first
-device after the rounds; ``XLA_PYTHON_CLIENT_PREALLOCATE`` (JAX preallocates 75% of GPU memory
-unless it is ``false``) is recorded beside them. The CPU backend has no memory stats, so there
-the measures are unavailable.
+``memory``: peak and in-use device memory and the allocator's limit, read after the rounds
+from every device the compiled case's inputs and outputs live on (JAX's default device for a
+plain callable). ``device_peak_memory`` is the largest per-device peak (the device that runs
+out first), ``device_memory_in_use`` the largest in-use figure; the meta keeps each device's
+figures under ``per_device`` and their sums (``peak_sum``, ``in_use_sum``).
+``XLA_PYTHON_CLIENT_PREALLOCATE`` (JAX preallocates 75% of GPU memory unless it is ``false``)
+is recorded beside them. The CPU backend has no memory stats, so there the measures are
+unavailable.
 
-``gpu``: a daemon thread reads NVML every ``interval`` seconds during the timed rounds:
-utilisation (% of time a kernel ran), memory used, SM and memory clocks, temperature, power
-and throttle reasons. Without NVML or a GPU each measure is unavailable with the reason.
+``gpu``: a daemon thread reads NVML every ``interval`` seconds during the timed rounds, on
+every GPU the case runs on (matched to JAX's devices by UUID, see ``_nvml``): utilisation (%
+of time a kernel ran; the mean over GPUs), memory used (sum), SM and memory clocks (the
+slowest GPU), temperature (the hottest), power (sum; ``NVML_FI_DEV_POWER_INSTANT`` where the
+driver has it, else ``nvmlDeviceGetPowerUsage``, a ~1 s average on recent GPUs; the meta says
+which) and throttle reasons. The meta keeps each GPU's medians under ``per_device`` (by
+UUID). Without NVML or a GPU each measure is unavailable with the reason.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from calibrax.core.adapters import Workload
 from calibrax.core.models import Direction, MeasureResult, measure_for
-from calibrax.profiling._nvml import NvmlHandle, open_device
+from calibrax.profiling._nvml import NvmlHandle, open_devices
 from calibrax.profiling.base import BaseProfiler, ProfileContext, ProfileOutput, register_profiler
 
 __all__ = ["GPU_MEASURES", "GpuProfiler", "MemoryProfiler", "THROTTLE_REASONS", "preallocation"]
@@ -66,84 +75,167 @@ class MemoryProfiler(BaseProfiler):
     """``device_peak_memory`` and ``device_memory_in_use`` (B) from ``Device.memory_stats()``."""
 
     name = "memory"
+    _devices: list[Any] | None = None
+
+    def compiled(self, executable: Any) -> None:
+        from calibrax.profiling.flops import executable_devices
+
+        self._devices = executable_devices(executable) or None
 
     def start(self, workload: Workload) -> None:
-        self._before = _memory_stats()
+        self._devices = self._devices or _default_devices()
+        self._before = _memory_stats(self._devices)
 
     def stop(self) -> None:
-        self._after = _memory_stats()
+        self._after = _memory_stats(self._devices or _default_devices())
 
     def collect(self, measures: Mapping[str, MeasureResult]) -> ProfileOutput:
-        stats, device = self._after, _device_name()
+        per_device = {k: v for k, v in self._after.items() if v}
         names = ("device_peak_memory", "device_memory_in_use")
-        meta: dict[str, Any] = {"device": device, **preallocation()}
-        if not stats:
-            reason = f"{device} reports no memory stats (JAX's CPU backend has none)"
+        devices = list(self._after)
+        meta: dict[str, Any] = {"device": devices[0] if len(devices) == 1 else devices, "devices": devices,
+                                **preallocation()}
+        if not per_device:
+            reason = f"{', '.join(devices)} report no memory stats (JAX's CPU backend has none)"
             return ProfileOutput(unavailable={n: reason for n in names}, meta=meta)
-        meta.update(bytes_limit=stats.get("bytes_limit"),
+        limits = [float(s["bytes_limit"]) for s in per_device.values() if s.get("bytes_limit") is not None]
+        meta.update(bytes_limit=min(limits) if limits else None,
                     peak_note="peak since the process started: JAX cannot reset it per case",
-                    in_use_before=(self._before or {}).get("bytes_in_use"))
+                    in_use_before=_sum_key(self._before, "bytes_in_use"),
+                    per_device={k: {key: v.get(key) for key in ("peak_bytes_in_use", "bytes_in_use", "bytes_limit")}
+                                for k, v in per_device.items()},
+                    peak_sum=_sum_key(per_device, "peak_bytes_in_use"), in_use_sum=_sum_key(per_device, "bytes_in_use"))
+        if len(per_device) < len(devices):
+            meta["devices_without_stats"] = [k for k in devices if k not in per_device]
         found: dict[str, MeasureResult] = {}
         unavailable: dict[str, str] = {}
         for name, key in zip(names, ("peak_bytes_in_use", "bytes_in_use"), strict=True):
-            if stats.get(key) is None:
-                unavailable[name] = f"memory_stats() of {device} has no {key}"
-            else:
-                found[name] = MeasureResult(measure_for(name, "B", Direction.LOWER), (float(stats[key]),),
-                                            meta={"bytes_limit": stats.get("bytes_limit")})
+            values = [float(v[key]) for v in per_device.values() if v.get(key) is not None]
+            if not values:
+                unavailable[name] = f"memory_stats() of {', '.join(per_device)} has no {key}"
+                continue
+            found[name] = MeasureResult(measure_for(name, "B", Direction.LOWER), (max(values),), meta={
+                "bytes_limit": meta["bytes_limit"], "basis": "measured", "aggregate": "max over devices",
+                "sum": sum(values), "devices": len(values)})
         return ProfileOutput(found, unavailable, meta)
 
 
-def _memory_stats() -> dict[str, Any] | None:
+def _sum_key(stats: Mapping[str, Mapping[str, Any] | None], key: str) -> float | None:
+    values = [float(v[key]) for v in stats.values() if v and v.get(key) is not None]
+    return sum(values) if values else None
+
+
+def _default_devices() -> list[Any]:
+    """JAX's default device: where a case with no compiled shardings runs."""
     import jax
 
-    stats = jax.devices()[0].memory_stats()
-    return dict(stats) if stats else None
+    return [jax.devices()[0]]
 
 
-def _device_name() -> str:
-    import jax
+def _device_label(device: Any) -> str:
+    return f"{device.platform}:{device.id}:{device.device_kind}"
 
-    d = jax.devices()[0]
-    return f"{d.platform}:{d.device_kind}"
+
+def _memory_stats(devices: Sequence[Any]) -> dict[str, dict[str, Any] | None]:
+    """Each device's ``memory_stats()`` (None where it has none), by ``platform:id:kind``."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for device in devices:
+        stats = device.memory_stats()
+        out[_device_label(device)] = dict(stats) if stats else None
+    return out
+
+
+_AGGREGATE: Mapping[str, Callable[[list[float]], float]] = {
+    "gpu_utilization": statistics.fmean, "gpu_memory_used": sum, "sm_clock": min, "memory_clock": min,
+    "gpu_temperature": max, "gpu_power": sum,
+}
+"""How one reading of every GPU becomes one sample of each measure."""
+_AGGREGATE_NAMES = {"gpu_utilization": "mean over GPUs", "gpu_memory_used": "sum over GPUs",
+                    "sm_clock": "slowest GPU", "memory_clock": "slowest GPU", "gpu_temperature": "hottest GPU",
+                    "gpu_power": "sum over GPUs"}
+
+
+def _power_instant(nv: NvmlHandle) -> tuple[float | None, str | None]:
+    """Instantaneous power in W from ``NVML_FI_DEV_POWER_INSTANT``; (None, reason) without it."""
+    field_id = getattr(nv.nvml, "NVML_FI_DEV_POWER_INSTANT", None)
+    if field_id is None:
+        return None, "this NVML has no NVML_FI_DEV_POWER_INSTANT"
+    values, reason = nv.read("nvmlDeviceGetFieldValues", [field_id])
+    if reason is not None or not values:
+        return None, reason or "nvmlDeviceGetFieldValues returned nothing"
+    value = values[0]
+    if int(getattr(value, "nvmlReturn", 0)) != 0:
+        return None, f"NVML_FI_DEV_POWER_INSTANT not supported (NVML return {value.nvmlReturn})"
+    raw = getattr(getattr(value, "value", None), "uiVal", None)
+    return (float(raw) * 1e-3, None) if raw is not None else (None, "NVML_FI_DEV_POWER_INSTANT had no value")
+
+
+class _DeviceReader:
+    """Reads every NVML measure of one GPU."""
+
+    def __init__(self, nv: NvmlHandle) -> None:
+        self.nv = nv
+        instant, _ = _power_instant(nv)
+        self.power_source = "NVML_FI_DEV_POWER_INSTANT" if instant is not None else "nvmlDeviceGetPowerUsage (~1 s average)"
+
+    def read(self) -> tuple[dict[str, float], dict[str, str], set[str]]:
+        nvml, nv = self.nv.nvml, self.nv
+        values: dict[str, float] = {}
+        reasons: dict[str, str] = {}
+        for name, (_, _, fn, scale) in GPU_MEASURES.items():
+            value: Any
+            if name == "gpu_power" and self.power_source.startswith("NVML_FI"):
+                value, reason = _power_instant(nv)
+                scale = 1.0
+            elif name in ("sm_clock", "memory_clock"):
+                value, reason = nv.read(fn, nvml.NVML_CLOCK_SM if name == "sm_clock" else nvml.NVML_CLOCK_MEM)
+            elif name == "gpu_temperature":
+                value, reason = nv.read(fn, nvml.NVML_TEMPERATURE_GPU)
+            else:
+                value, reason = nv.read(fn)
+            if reason is not None:
+                reasons[name] = reason
+                continue
+            if name == "gpu_utilization":
+                value = value.gpu
+            elif name == "gpu_memory_used":
+                value = value.used
+            values[name] = float(value) * scale
+        throttle: set[str] = set()
+        mask, reason = nv.read("nvmlDeviceGetCurrentClocksThrottleReasons")
+        if reason is None:
+            throttle = {short for const, short in THROTTLE_REASONS.items() if int(mask) & int(getattr(nvml, const, 0))}
+        return values, reasons, throttle
 
 
 class _Sampler:
-    """Reads every NVML measure each ``interval`` seconds in a daemon thread."""
+    """Reads every NVML measure of every GPU each ``interval`` seconds in a daemon thread."""
 
-    def __init__(self, nv: NvmlHandle, interval: float) -> None:
-        self.nv, self.interval = nv, interval
+    def __init__(self, handles: Sequence[NvmlHandle], interval: float) -> None:
+        self.readers = [_DeviceReader(nv) for nv in handles]
+        self.interval = interval
         self.values: dict[str, list[float]] = {m: [] for m in GPU_MEASURES}
+        self.per_device: dict[str, dict[str, list[float]]] = {r.nv.label: {m: [] for m in GPU_MEASURES}
+                                                               for r in self.readers}
         self.reasons: dict[str, str] = {}
         self.throttle: set[str] = set()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="calibrax-nvml", daemon=True)
 
     def sample(self) -> None:
-        nvml = self.nv.nvml
-        readers: dict[str, tuple[Any, str | None]] = {}
-        for name, (_, _, fn, _) in GPU_MEASURES.items():
-            if name == "sm_clock":
-                readers[name] = self.nv.read(fn, nvml.NVML_CLOCK_SM)
-            elif name == "memory_clock":
-                readers[name] = self.nv.read(fn, nvml.NVML_CLOCK_MEM)
-            elif name == "gpu_temperature":
-                readers[name] = self.nv.read(fn, nvml.NVML_TEMPERATURE_GPU)
-            else:
-                readers[name] = self.nv.read(fn)
-        for name, (value, reason) in readers.items():
-            if reason is not None:
-                self.reasons[name] = reason
-                continue
-            if name == "gpu_utilization":
-                value = value.gpu
-            elif name == "gpu_memory_used":
-                value = value.used
-            self.values[name].append(float(value) * GPU_MEASURES[name][3])
-        mask, reason = self.nv.read("nvmlDeviceGetCurrentClocksThrottleReasons")
-        if reason is None:
-            self.throttle.update(short for const, short in THROTTLE_REASONS.items()
-                                 if int(mask) & int(getattr(nvml, const, 0)))
+        readings = []
+        for reader in self.readers:
+            values, reasons, throttle = reader.read()
+            readings.append(values)
+            self.throttle.update(throttle)
+            for name, reason in reasons.items():
+                self.reasons[name] = f"{reader.nv.label}: {reason}"
+            for name, value in values.items():
+                self.per_device[reader.nv.label][name].append(value)
+        for name in GPU_MEASURES:
+            got = [r[name] for r in readings if name in r]
+            if len(got) == len(readings):  # a sum over some GPUs only would under-count
+                self.values[name].append(float(_AGGREGATE[name](got)))
 
     def _run(self) -> None:
         while not self._done.wait(self.interval):
@@ -170,11 +262,17 @@ class GpuProfiler(BaseProfiler):
         self.interval = interval
         self._sampler: _Sampler | None = None
         self._reason: str | None = None
+        self._devices: list[Any] | None = None
+
+    def compiled(self, executable: Any) -> None:
+        from calibrax.profiling.flops import executable_devices
+
+        self._devices = executable_devices(executable) or None
 
     def start(self, workload: Workload) -> None:
-        nv, self._reason = open_device()
-        if nv is not None:
-            self._sampler = _Sampler(nv, self.interval)
+        handles, self._reason = open_devices(self._devices)
+        if handles:
+            self._sampler = _Sampler(handles, self.interval)
             self._sampler.start()
 
     def stop(self) -> None:
@@ -187,14 +285,21 @@ class GpuProfiler(BaseProfiler):
         s = self._sampler
         found: dict[str, MeasureResult] = {}
         unavailable: dict[str, str] = {}
+        first = s.readers[0].nv
         for name, (unit, direction, _, _) in GPU_MEASURES.items():
             if s.values[name]:
-                found[name] = MeasureResult(measure_for(name, unit, direction), tuple(s.values[name]),
-                                            meta={"interval": self.interval, "nvml_index": s.nv.index})
+                meta: dict[str, Any] = {"interval": self.interval, "nvml_index": first.index, "basis": "measured",
+                                        "gpus": len(s.readers), "aggregate": _AGGREGATE_NAMES[name]}
+                if name == "gpu_power":
+                    meta["power_source"] = sorted({r.power_source for r in s.readers})
+                found[name] = MeasureResult(measure_for(name, unit, direction), tuple(s.values[name]), meta=meta)
             else:
                 unavailable[name] = s.reasons.get(name, "NVML returned no sample")
-        meta = {"throttle_reasons": sorted(s.throttle), **_static_facts(s.nv)}
-        return ProfileOutput(found, unavailable, meta)
+        per_device = {label: {m: statistics.median(v) for m, v in series.items() if v}
+                      for label, series in s.per_device.items()}
+        meta_out = {"throttle_reasons": sorted(s.throttle), **_static_facts(first), "per_device": per_device,
+                    "matched_by": {r.nv.label: r.nv.matched_by for r in s.readers}}
+        return ProfileOutput(found, unavailable, meta_out)
 
 
 def _static_facts(nv: NvmlHandle) -> dict[str, Any]:

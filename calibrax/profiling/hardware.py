@@ -4,7 +4,10 @@
 OS and Python; ``device_info`` starts JAX and adds the backend, devices, GPU facts (through
 NVML when installed), XLA flags and the environment variables that change results.
 ``hardware_info`` combines both into the stored record, whose ``fingerprint`` hashes the
-parts that decide comparability.
+parts that decide comparability: the machine, the jax/jaxlib/plugin versions (``versions``),
+``XLA_FLAGS`` (``extra["xla_flags"]``) and, on accelerators, JAX's memory-pool settings
+(``XLA_PYTHON_CLIENT_PREALLOCATE``, ``XLA_PYTHON_CLIENT_MEM_FRACTION``,
+``XLA_PYTHON_CLIENT_ALLOCATOR`` in ``extra["env"]``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from calibrax.core.models import HardwareInfo
 
 __all__ = ["ENV_VARS", "apply_platform", "device_info", "gpu_info", "hardware_info", "host_info", "package_versions"]
 
-_PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "calibrax", "jax-cuda12-plugin", "jax-cuda13-plugin")
+_PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "calibrax", "jax-cuda12-plugin", "jax-cuda13-plugin",
+             "jax-cuda12-pjrt", "jax-cuda13-pjrt", "libtpu")
 _SIMD = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "avx512_vnni", "amx_bf16",
          "amx_tile", "neon", "asimd", "sve", "sve2")
 ENV_VARS = ("XLA_FLAGS", "JAX_PLATFORMS", "JAX_ENABLE_X64", "JAX_DEFAULT_MATMUL_PRECISION",
@@ -174,7 +178,7 @@ def gpu_info() -> dict[str, Any]:
     nv, reason = open_device()
     if nv is None:
         return {"unavailable": reason}
-    out: dict[str, Any] = {"nvml_index": nv.index}
+    out: dict[str, Any] = {"nvml_index": nv.index, "uuid": nv.uuid, "matched_by": nv.matched_by}
 
     def text(value: Any) -> str:
         return value.decode() if isinstance(value, bytes) else str(value)

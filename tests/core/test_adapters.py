@@ -7,7 +7,7 @@ import optax
 import pytest
 from flax import nnx
 
-from calibrax.core import BenchmarkError, from_callable, from_jitted, from_nnx_module, from_train_step
+from calibrax.core import BenchmarkError, Workload, from_callable, from_jitted, from_nnx_module, from_train_step
 
 
 def test_from_callable_calls_with_args_and_kwargs() -> None:
@@ -55,3 +55,75 @@ def test_train_step_batch_must_be_a_tuple() -> None:
     model = nnx.Linear(1, 1, rngs=nnx.Rngs(0))
     with pytest.raises(BenchmarkError, match="batch must be a tuple"):
         from_train_step(model, None, lambda *_: 0, [jnp.ones(1)])  # type: ignore[arg-type]
+
+
+def test_from_train_step_donates_and_carries_its_state() -> None:
+    model = nnx.Linear(2, 1, rngs=nnx.Rngs(0))
+    opt = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+    w = from_train_step(model, opt, lambda m, a, b: ((m(a) - b) ** 2).mean(), (jnp.ones((4, 2)), jnp.zeros((4, 1))))
+    assert w.flow == "carry" and w.carried == ((1, 0),)
+    traced = w.fn.trace(*w.args)  # type: ignore[attr-defined]
+    assert all(a.donated for a in jax.tree.leaves(traced.args_info[0][0], is_leaf=lambda x: hasattr(x, "donated")))
+    state0 = w.current_args[0]
+    w.call()
+    assert w.current_args[0] is not state0 and w.current_args[1] is w.args[1]
+
+
+@pytest.mark.parametrize(
+    "carry, n_args, pairs",
+    [
+        (False, 1, ()),
+        (True, 1, ((-1, 0),)),
+        (True, 2, ((0, 0), (1, 1))),
+        (1, 2, ((1, 0),)),
+        ((0, 2), 3, ((0, 0), (2, 1))),
+        ({1: 2}, 3, ((1, 2),)),
+    ],
+)
+def test_carry_forms_name_output_to_argument_pairs(carry: object, n_args: int, pairs: tuple) -> None:
+    w = Workload(lambda *a: a, args=tuple(range(n_args)), carry=carry)  # type: ignore[arg-type]
+    assert w.carried == pairs and w.flow == ("carry" if pairs else "reuse")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"carry": True}, "args is empty: pass the initial state"),
+        ({"args": (1,), "carry": "yes"}, "is not one of these forms"),
+        ({"args": (1,), "carry": (-1,)}, "not an integer >= 0"),
+        ({"args": (1,), "carry": (1.5,)}, "not an integer >= 0"),
+        ({"args": (1,), "carry": {0: 3}}, "feeds argument 3, but there are only 1"),
+        ({"args": (1, 2), "carry": (0, 1, 2)}, "feeds argument 2, but there are only 2"),
+        ({"args": (1, 2), "carry": (1, 1)}, "names an output twice"),
+        ({"args": (1, 2), "carry": {0: 1, 1: 1}}, "names an argument twice"),
+        ({"args": (1,), "carry": ()}, "names no output"),
+        ({"setup": 3}, "setup must be a zero-argument callable"),
+        ({"setup": tuple, "carry": True, "args": (1,)}, "carry= or setup=, not both"),
+        ({"setup": tuple, "args": (1,)}, "args must be empty"),
+    ],
+)
+def test_bad_flows_are_refused_when_the_workload_is_built(kwargs: dict, match: str) -> None:
+    with pytest.raises(BenchmarkError, match=match):
+        Workload(lambda *a: a, **kwargs)
+
+
+def test_setup_results_become_fresh_arguments_over_the_fixed_kwargs() -> None:
+    pair = Workload(lambda a, b=0, c=0: (a, b, c), kwargs={"b": 1, "c": 2}, setup=lambda: ((5,), {"c": 9}))
+    assert pair.call() == (5, 1, 9) and pair.flow == "setup"
+    assert Workload(lambda a: a, setup=lambda: (7,)).call() == 7
+    with pytest.raises(BenchmarkError, match="For a single argument return"):
+        Workload(lambda a: a, setup=lambda: 7).call()
+
+
+def test_carried_outputs_must_be_indexable_and_long_enough() -> None:
+    with pytest.raises(BenchmarkError, match="not a tuple or list"):
+        Workload(lambda a: a, args=(1,), carry=(0,)).call()
+    with pytest.raises(BenchmarkError, match="needs 2 outputs, but fn returned 3"):
+        Workload(lambda a, b: (a, b, 0), args=(1, 2), carry=True).call()
+
+
+def test_prepare_inputs_moves_host_values_of_jitted_workloads_only() -> None:
+    jitted = Workload(jax.jit(lambda x, s: x * s), args=(np.ones(2),), kwargs={"s": 2.0})
+    assert jitted.prepare_inputs() == ["args[0]", "kwargs['s']"]
+    assert isinstance(jitted.current_args[0], jax.Array) and jitted.kwargs == {"s": 2.0}
+    assert Workload(lambda x: x, args=(np.ones(2),)).prepare_inputs() == []

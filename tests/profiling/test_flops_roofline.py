@@ -64,7 +64,7 @@ def test_a_declared_count_wins_and_is_checked_against_xla() -> None:
 def test_a_plain_callable_declares_flops_or_is_unavailable() -> None:
     plain = run_case(BenchmarkSpec("plain", lambda: Workload(sum, args=([1, 2],))), {}, FAST, ROOF)
     assert "flops" not in plain.measures
-    assert "not a jitted function" in plain.meta["unavailable"]["flops"]
+    assert "not a jitted function" in plain.unavailable["flops"]
     declared = run_case(BenchmarkSpec("d", declare_flops(7)(lambda: Workload(sum, args=([1],)))), {}, FAST, ROOF)
     assert declared.measures["flops"].samples == (7.0,)
     assert declared.measures["achieved_flops"].samples[0] > 0
@@ -91,7 +91,8 @@ def test_roofline_bounds_and_efficiency() -> None:
     case = run_case(spec, {}, FAST, opts)
     eff = case.measures["roofline_efficiency"]
     assert len(eff.samples) == len(case.measures["time"].samples)
-    assert eff.meta["bound"] == "memory" and eff.meta["peak_source"] == "test"
+    assert eff.meta["bound"] == "memory" and eff.meta["peak_source"] == "test (one peak_flops for every dtype)"
+    assert eff.meta["peak_dtype"] == "any" and eff.meta["basis"] == "derived"
     achieved = case.measures["achieved_flops"].samples
     assert eff.samples[0] == pytest.approx(achieved[0] / eff.meta["attainable_flops"])
 
@@ -99,7 +100,7 @@ def test_roofline_bounds_and_efficiency() -> None:
 def test_roofline_without_peaks_says_what_to_do() -> None:
     spec = BenchmarkSpec("mm", lambda: Workload(jax.jit(jnp.sin), args=(jnp.ones(64),)))
     case = run_case(spec, {}, FAST, ROOF)
-    assert "calibrax hardware --calibrate" in case.meta["unavailable"]["roofline_efficiency"]
+    assert "calibrax hardware --calibrate" in case.unavailable["roofline_efficiency"]
     assert "roofline_efficiency" not in case.measures
     assert case.measures["transcendentals"].samples == (64.0,)
     assert case.measures["flops"].samples == (0.0,)  # XLA counts sin as a transcendental only

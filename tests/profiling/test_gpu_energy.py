@@ -52,6 +52,21 @@ class FakeNvml:
     def nvmlDeviceGetHandleByIndex(self, index: int) -> str:
         return f"gpu{index}"
 
+    def nvmlDeviceGetCount(self) -> int:
+        return 4
+
+    def nvmlDeviceGetUUID(self, h: str) -> str:
+        return f"GPU-{h[3:]}000000-aaaa"
+
+    def nvmlDeviceGetHandleByUUID(self, uuid: str) -> str:
+        for i in range(self.nvmlDeviceGetCount()):
+            if self.nvmlDeviceGetUUID(f"gpu{i}") == uuid:
+                return f"gpu{i}"
+        raise FakeNVMLError(f"{uuid}: Not Found")
+
+    def nvmlDeviceGetIndex(self, h: str) -> int:
+        return int(h[3:])
+
     def nvmlDeviceGetUtilizationRates(self, h: str) -> Any:
         return SimpleNamespace(gpu=87, memory=40)
 
@@ -89,9 +104,15 @@ class FakeNvml:
         return 12040
 
 
+def gpu_device(i: int) -> Any:
+    """A stand-in for JAX's i-th CUDA device."""
+    return SimpleNamespace(platform="gpu", id=i, local_hardware_id=i, device_kind="NVIDIA H100 80GB HBM3")
+
+
 @pytest.fixture
 def use_nvml(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Install a fake (or a missing) pynvml: ``use_nvml(FakeNvml(...))`` or ``use_nvml(None)``."""
+    """Install a fake (or a missing) pynvml: ``use_nvml(FakeNvml(...))`` or ``use_nvml(None)``;
+    JAX's default device reads as CUDA device 0."""
 
     def install(fake: FakeNvml | None) -> FakeNvml | None:
         def load() -> Any:
@@ -101,6 +122,8 @@ def use_nvml(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
         monkeypatch.setattr(_nvml, "_import", load)
         monkeypatch.setattr(_nvml, "_initialised", False)
+        monkeypatch.setattr(_nvml, "_jax_devices", lambda: [gpu_device(0)])
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
         return fake
 
     yield install
@@ -171,7 +194,7 @@ def test_gpu_info_reports_driver_cuda_and_capability(use_nvml: Any) -> None:
 
 def test_gpu_energy_over_a_long_enough_region_is_per_call(use_nvml: Any) -> None:
     use_nvml(FakeNvml(energy_step=500))
-    out = _run(EnergyProfiler(ProfileContext(), rapl_root=Path("/nonexistent"), min_region=0.0), _time(calls=10))
+    out = _run(EnergyProfiler(ProfileContext(), rapl_root=Path("/nonexistent"), min_region=0.0, baseline_seconds=0.0), _time(calls=10))
     assert out.measures["gpu_energy"].samples == (0.05,)  # 500 mJ over 10 calls
     assert out.measures["energy"].samples == (0.05,) and out.meta["method"] == "timed rounds"
     assert out.meta["sources"] == ["nvml"] and "cpu_energy" in out.unavailable
@@ -179,7 +202,7 @@ def test_gpu_energy_over_a_long_enough_region_is_per_call(use_nvml: Any) -> None
 
 def test_short_regions_are_repeated_until_the_counter_resolves_them(use_nvml: Any) -> None:
     use_nvml(FakeNvml(energy_step=100))
-    profiler = EnergyProfiler(ProfileContext(), rapl_root=Path("/nonexistent"), min_region=0.05)
+    profiler = EnergyProfiler(ProfileContext(), rapl_root=Path("/nonexistent"), min_region=0.05, baseline_seconds=0.0)
     out = _run(profiler, _time(calls=10))
     assert out.meta["method"].startswith("repeated untimed") and out.meta["calls"] > 10
     assert out.measures["gpu_energy"].samples[0] == pytest.approx(0.1 / out.meta["calls"])
@@ -187,7 +210,7 @@ def test_short_regions_are_repeated_until_the_counter_resolves_them(use_nvml: An
 
 def test_an_unreadable_energy_counter_is_unavailable_never_zero(use_nvml: Any) -> None:
     use_nvml(FakeNvml(broken=("nvmlDeviceGetTotalEnergyConsumption",)))
-    out = _run(EnergyProfiler(ProfileContext(), rapl_root=Path("/nonexistent"), min_region=0.01), _time())
+    out = _run(EnergyProfiler(ProfileContext(), rapl_root=Path("/nonexistent"), min_region=0.01, baseline_seconds=0.0), _time())
     assert "energy" not in out.measures and "Not Supported" in out.unavailable["gpu_energy"]
 
 
@@ -207,7 +230,7 @@ def test_rapl_energy_handles_wraps_and_skips_subzones(tmp_path: Path, use_nvml: 
     _rapl(tmp_path, "intel-rapl:0:0", 5)  # a sub-zone, inside the package already
     zones, reason = rapl_zones(tmp_path)
     assert reason is None and [z.name for z in zones] == ["package-0"]
-    profiler = EnergyProfiler(ProfileContext(), rapl_root=tmp_path, min_region=0.0)
+    profiler = EnergyProfiler(ProfileContext(), rapl_root=tmp_path, min_region=0.0, baseline_seconds=0.0)
     profiler.start(Workload(lambda: 1))
     (pkg / "energy_uj").write_text("100000")  # wrapped: 900000 -> 1000000 -> 100000
     profiler.stop()
@@ -248,13 +271,13 @@ def test_carbon_is_energy_times_intensity_times_pue() -> None:
 
 def test_device_memory_from_memory_stats_and_the_preallocation_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     stats = {"bytes_in_use": 1 << 20, "peak_bytes_in_use": 5 << 20, "bytes_limit": 60 << 30}
-    monkeypatch.setattr(gpu_mod, "_memory_stats", lambda: dict(stats))
+    monkeypatch.setattr(gpu_mod, "_memory_stats", lambda devices: {"gpu:0:H100": dict(stats)})
     monkeypatch.setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     out = _run(MemoryProfiler(ProfileContext()), _time())
     assert out.measures["device_peak_memory"].samples == (float(5 << 20),)
     assert out.measures["device_memory_in_use"].samples == (float(1 << 20),)
     assert out.meta["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false" and out.meta["preallocates"] is False
-    monkeypatch.setattr(gpu_mod, "_memory_stats", lambda: {"bytes_in_use": 1})
+    monkeypatch.setattr(gpu_mod, "_memory_stats", lambda devices: {"gpu:0:H100": {"bytes_in_use": 1}})
     partial = _run(MemoryProfiler(ProfileContext()), _time())
     assert "peak_bytes_in_use" in partial.unavailable["device_peak_memory"]
     monkeypatch.delenv("XLA_PYTHON_CLIENT_PREALLOCATE")
@@ -265,7 +288,7 @@ def test_without_nvml_or_rapl_a_real_run_reports_unavailable_measures(use_nvml: 
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     use_nvml(None)
     monkeypatch.setattr(energy_mod, "RAPL_ROOT", tmp_path)
-    monkeypatch.setattr(gpu_mod, "_memory_stats", lambda: None)  # as on JAX's CPU backend
+    monkeypatch.setattr(gpu_mod, "_memory_stats", lambda devices: {"cpu:0:cpu": None})  # as on JAX's CPU backend
     into: dict[str, MeasureResult] = {}
     meta: dict[str, Any] = {}
     names = ("memory", "gpu", "energy", "carbon")

@@ -112,7 +112,7 @@ def test_a_failing_profiler_is_recorded_and_never_fails_the_case(test_profilers:
     spec = BenchmarkSpec("tiny", lambda: _workload())
     case = run_case(spec, {}, FAST, ProfilingOptions(profilers=("test_exploding", "test_counting", "resources")))
     assert case.status is CaseStatus.OK
-    assert "sensor on fire" in case.meta["profiler_errors"]["test_exploding"]
+    assert "sensor on fire" in case.profiler_errors["test_exploding"]
     assert case.measures["calls"].samples[0] >= 3
     assert case.meta["profiling"]["test_counting"] == {"seen": True}
     assert "peak_rss" in case.measures

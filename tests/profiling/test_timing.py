@@ -99,8 +99,24 @@ def test_stage_times_survive_a_failure_later() -> None:
         ({"min_rounds": 0}, "profile.min_rounds must be a positive integer"),
         ({"min_rounds": 10, "max_rounds": 5}, "max_rounds .5. is below"),
         ({"min_time": -1.0}, "profile.min_time must be a number of seconds"),
+        ({"timer": "gpu"}, r"profile.timer must be one of 'wall', 'device', 'cupti'; got 'gpu'"),
+        ({"cache": "warm"}, r"profile.cache must be one of 'hot', 'cold'; got 'warm'"),
+        ({"inputs": "copy"}, r"profile.inputs must be one of 'reuse', 'rotate'; got 'copy'"),
+        ({"device_calls": 0}, r"profile.device_calls must be a positive integer \(>= 1\), got 0"),
+        ({"device_calls": True}, "profile.device_calls must be a positive integer"),
+        ({"allow_recompile": "yes"}, "allow_recompile .a benchmark YAML key. must be true or false; got 'yes'"),
+        ({"cache": "cold", "mode": "throughput"}, "Use profile.mode=latency with it"),
     ],
 )
 def test_bad_protocols_are_config_errors(kwargs: dict, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         TimingProtocol(**kwargs)
+
+
+def test_protocol_takes_the_config_schemas_enums_by_value() -> None:
+    from calibrax.runner.config import CacheMode, InputsMode, Timer, TimingMode
+
+    proto = TimingProtocol(mode=TimingMode.throughput, timer=Timer.device, cache=CacheMode.hot,
+                           inputs=InputsMode.rotate, allow_recompile=True)
+    assert (proto.mode, proto.timer, proto.cache, proto.inputs) == ("throughput", "device", "hot", "rotate")
+    assert type(proto.timer) is str and proto.device_calls == 10 and proto.allow_recompile
