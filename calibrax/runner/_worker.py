@@ -8,7 +8,8 @@ descriptor FD, so that a benchmark printing to stdout cannot corrupt them:
 - ``{"event": "fatal", "kind": "hardware"|"benchmark", "error": ...}`` when nothing can run;
 - ``{"event": "done"}`` at the end.
 
-With ``{"probe": true}`` it only reports the device and exits.
+``calibrax-run`` learns the device from the first worker's ``hello``: no process is started
+just to probe it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,16 @@ from typing import Any, TextIO
 
 from calibrax.core.errors import HardwareUnavailableError
 from calibrax.core.result import case_to_dict
-from calibrax.profiling import ProfilingOptions, TimingProtocol, apply_platform, device_info
+from calibrax.profiling import (
+    ProfilingOptions,
+    TimingProtocol,
+    apply_platform,
+    device_info,
+    hardware_info,
+    host_info,
+)
 from calibrax.runner.execute import load_benchmark, run_case
+from calibrax.runner.profilers import with_calibration
 from calibrax.runner.quality import MetricSpec
 
 
@@ -45,8 +54,6 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
         _emit(channel, event="fatal", kind="hardware", error=str(exc))
         return
     _emit(channel, event="hello", pid=os.getpid(), device=device)
-    if job.get("probe"):
-        return
     try:
         spec = load_benchmark(job["benchmark"], job.get("source"))
     except Exception:
@@ -54,6 +61,8 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
         return
     protocol = TimingProtocol(**job["protocol"])
     profiling = ProfilingOptions.from_dict(job.get("profiling"))
+    if job.get("calibrated_peaks"):  # the target declares no peaks: this machine's calibration, if any
+        profiling = with_calibration(profiling, hardware_info(host_info(), device))
     metrics = [MetricSpec(**m) for m in job.get("metrics") or []]
     output_checks = list(job.get("output_checks") or [])
     for index, params in job["cases"]:

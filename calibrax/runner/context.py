@@ -6,16 +6,40 @@ stage (execute and record, judge, export) so none of them re-reads the config or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from calibrax.analysis import GatePolicy
-from calibrax.profiling import ProfilingOptions
+from calibrax.core.models import RunInfo
+from calibrax.profiling import ProfilingOptions, hardware_info, host_info
 from calibrax.runner.config import CalibraxConfig
 from calibrax.runner.plan import PlannedBenchmark
 from calibrax.storage import Store
 
-__all__ = ["RunContext"]
+__all__ = ["RunContext", "RunStart"]
+
+
+@dataclass
+class RunStart:
+    """Begins the run in the store once, as soon as the first worker says which device it runs
+    on (or before the first case is stored, if no worker got that far), and records the
+    machine's fingerprint from that device. A hardware target that cannot start fails in the
+    first worker before the run begins, so nothing is stored for it."""
+
+    store: Store
+    run: RunInfo
+    begun: bool = False
+    hardware_set: bool = field(default=False)
+
+    def __call__(self, device: Mapping[str, Any] | None = None) -> None:
+        if not self.begun:
+            self.store.begin_run(self.run)
+            self.begun = True
+        if device is not None and not self.hardware_set:
+            self.store.set_run_hardware(self.run.id, hardware_info(host_info(), dict(device)))
+            self.hardware_set = True
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,7 @@ class RunContext:
         policy: the gate policy from ``cfg.thresholds``.
         spool_dir: with ``store.mode=spool`` in a sweep, the job folder the run is also
             written to as JSON.
+        start: begins the run in the store (once) and records its hardware.
     """
 
     cfg: CalibraxConfig
@@ -42,3 +67,9 @@ class RunContext:
     profiling: ProfilingOptions
     policy: GatePolicy
     spool_dir: Path | None = None
+    start: RunStart | None = None
+
+    def begin(self) -> None:
+        """Make sure the run is in the store before a case is written to it."""
+        if self.start is not None:
+            self.start()

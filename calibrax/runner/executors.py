@@ -12,19 +12,27 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from calibrax.core.models import CaseResult, CaseStatus
-from calibrax.profiling import ProfilingOptions, TimingProtocol, apply_platform, device_info
+from calibrax.profiling import (
+    ProfilingOptions,
+    TimingProtocol,
+    apply_platform,
+    device_info,
+    hardware_info,
+    host_info,
+)
 from calibrax.runner.config import CalibraxConfig, Isolation
 from calibrax.runner.execute import load_benchmark, run_case, utc_now
-from calibrax.runner.isolation import WorkerJob, probe_device, run_isolated
+from calibrax.runner.isolation import WorkerJob, run_isolated
 from calibrax.runner.plan import PlannedBenchmark, protocol_settings
+from calibrax.runner.profilers import needs_calibration, with_calibration
 
-__all__ = ["Executor", "InProcessExecutor", "IsolatedExecutor", "executor_for", "probe"]
+__all__ = ["Executor", "InProcessExecutor", "IsolatedExecutor", "OnDevice", "executor_for"]
 
 
 class Executor(Protocol):
@@ -35,13 +43,19 @@ class Executor(Protocol):
         ...
 
 
+OnDevice = Callable[[Mapping[str, Any]], None]
+"""Told the JAX device the cases run on, once it is known and before the first case is stored."""
+
+
 @dataclass(frozen=True)
 class IsolatedExecutor:
-    """Each benchmark in a fresh worker process (crash- and timeout-safe)."""
+    """Each benchmark in a fresh worker process (crash- and timeout-safe); the first worker's
+    greeting says the device, so no process is started only to learn it."""
 
     cfg: CalibraxConfig
     cwd: Path
     profiling: ProfilingOptions
+    on_device: OnDevice | None = None
 
     def run(self, bench: PlannedBenchmark) -> Iterator[tuple[int, CaseResult]]:
         profile = self.cfg.profile
@@ -49,20 +63,36 @@ class IsolatedExecutor:
             bench.name, bench.source, list(enumerate(bench.cases)),
             protocol_settings(profile, allow_recompile=bench.allow_recompile), self.cfg.hardware.platform,
             [str(self.cwd)], profile.case_timeout, profile.worker_start_timeout, self.profiling.to_dict(),
-            [m.to_dict() for m in bench.metrics], bench.output_checks(),
+            [m.to_dict() for m in bench.metrics], bench.output_checks(), needs_calibration(self.cfg),
+            self.on_device,
         )
         return run_isolated(job)
 
 
-@dataclass(frozen=True)
+@dataclass
 class InProcessExecutor:
     """Every benchmark in this process: no case timeout, a crash ends the run."""
 
     cfg: CalibraxConfig
     cwd: Path
     profiling: ProfilingOptions
+    on_device: OnDevice | None = None
+    _started: bool = False
+
+    def _start(self) -> None:
+        """Start JAX on the target's platform once, and say which device it gave."""
+        if self._started:
+            return
+        self._started = True
+        apply_platform(self.cfg.hardware.platform)
+        device = device_info(self.cfg.hardware.platform)
+        if needs_calibration(self.cfg):
+            self.profiling = with_calibration(self.profiling, hardware_info(host_info(), device))
+        if self.on_device is not None:
+            self.on_device(device)
 
     def run(self, bench: PlannedBenchmark) -> Iterator[tuple[int, CaseResult]]:
+        self._start()
         if str(self.cwd) not in sys.path:
             sys.path.insert(0, str(self.cwd))
         try:
@@ -78,21 +108,9 @@ class InProcessExecutor:
             yield i, run_case(spec, params, protocol, self.profiling, bench.metrics, checks)
 
 
-def probe(cfg: CalibraxConfig) -> dict[str, Any]:
-    """The JAX device the run's cases will run on, seen where they will run: a short-lived
-    worker under process isolation, this process otherwise.
-
-    Raises:
-        HardwareUnavailableError: the hardware target's platform cannot start here.
-    """
+def executor_for(cfg: CalibraxConfig, cwd: Path, profiling: ProfilingOptions,
+                 on_device: OnDevice | None = None) -> Executor:
+    """The executor ``profile.isolation`` asks for; ``on_device`` hears the device once."""
     if cfg.profile.isolation is Isolation.none:
-        apply_platform(cfg.hardware.platform)
-        return device_info(cfg.hardware.platform)
-    return probe_device(cfg.hardware.platform, cfg.profile.worker_start_timeout)
-
-
-def executor_for(cfg: CalibraxConfig, cwd: Path, profiling: ProfilingOptions) -> Executor:
-    """The executor ``profile.isolation`` asks for."""
-    if cfg.profile.isolation is Isolation.none:
-        return InProcessExecutor(cfg, cwd, profiling)
-    return IsolatedExecutor(cfg, cwd, profiling)
+        return InProcessExecutor(cfg, cwd, profiling, on_device)
+    return IsolatedExecutor(cfg, cwd, profiling, on_device)

@@ -17,16 +17,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from calibrax.core.errors import BenchmarkError, HardwareUnavailableError
+from calibrax.core.errors import HardwareUnavailableError
 from calibrax.core.models import CaseResult, CaseStatus
 from calibrax.core.result import case_from_dict
 from calibrax.runner.execute import utc_now
 
-__all__ = ["WorkerJob", "probe_device", "run_isolated"]
+__all__ = ["WorkerJob", "run_isolated"]
 
 _TAIL = 4000
 
@@ -46,6 +46,9 @@ class WorkerJob:
     profiling: Mapping[str, Any] = field(default_factory=dict)  # ProfilingOptions.to_dict()
     metrics: Sequence[Mapping[str, Any]] = ()  # MetricSpec.to_dict() of each quality metric
     output_checks: Sequence[Mapping[str, Any]] = ()  # ValidationSpec.output_checks(): made in the worker
+    calibrated_peaks: bool = False  # the worker adds this machine's calibrated roofline peaks
+    # called in this process with the device each worker reports, before its first case
+    on_device: Callable[[Mapping[str, Any]], None] | None = field(default=None, compare=False)
 
 
 class _WorkerGone(Exception):
@@ -127,6 +130,7 @@ def _payload(job: WorkerJob, cases: Sequence[tuple[int, Mapping[str, Any]]]) -> 
         "profiling": dict(job.profiling),
         "metrics": [dict(m) for m in job.metrics],
         "output_checks": [dict(c) for c in job.output_checks],
+        "calibrated_peaks": job.calibrated_peaks,
     }
 
 
@@ -198,6 +202,8 @@ def _drain(job: WorkerJob, worker: _Worker, pending: list[tuple[int, Mapping[str
             return
         if kind == "hello":
             timeout = job.case_timeout
+            if job.on_device is not None:
+                job.on_device(event["device"])
         elif kind == "start":
             current, started = event["index"], utc_now()
         elif kind == "case":
@@ -215,26 +221,3 @@ def _fail_all(job: WorkerJob, pending: list[tuple[int, Mapping[str, Any]]], reas
     while pending:
         index, params = pending.pop(0)
         yield index, _failed(job, params, CaseStatus.ERROR, message, started)
-
-
-def probe_device(platform: str | None, timeout: float) -> dict[str, Any]:
-    """Start a worker that only starts JAX on ``platform`` and reports its devices.
-
-    Raises:
-        HardwareUnavailableError: JAX cannot start that platform here.
-        BenchmarkError: the worker could not start at all.
-    """
-    worker = _Worker({"probe": True, "platform": platform, "sys_path": []})
-    try:
-        try:
-            event = worker.next_event(timeout)
-        except _WorkerGone:
-            reason = _with_output(f"The probe worker failed: {worker.exit_reason()}.", worker)
-            raise BenchmarkError(reason) from None
-        if event is None:
-            raise BenchmarkError(f"The probe worker did not answer within {timeout} s.")
-        if event["event"] == "fatal":
-            raise HardwareUnavailableError(event["error"])
-        return dict(event["device"])
-    finally:
-        worker.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from calibrax.core.errors import ConfigError
@@ -25,7 +26,7 @@ from calibrax.profiling import (
 )
 from calibrax.runner.config import CalibraxConfig, CarbonBackend, ProfileConfig
 
-__all__ = ["check_profilers", "profiling_options"]
+__all__ = ["check_profilers", "needs_calibration", "profiling_options", "with_calibration"]
 
 
 def check_profilers(profile: ProfileConfig) -> None:
@@ -50,25 +51,22 @@ def check_profilers(profile: ProfileConfig) -> None:
         )
 
 
-def profiling_options(cfg: CalibraxConfig, hardware: HardwareInfo, trace_dir: str | None = None) -> ProfilingOptions:
-    """The profiling options of a run on ``hardware``; traces go under ``trace_dir``."""
+def profiling_options(cfg: CalibraxConfig, hardware: HardwareInfo | None = None,
+                      trace_dir: str | None = None) -> ProfilingOptions:
+    """The profiling options of a run; traces go under ``trace_dir``.
+
+    Roofline peaks come from the hardware target when it declares both; otherwise, once the
+    machine is known (``hardware``, or in the first worker: :func:`with_calibration`), from a
+    ``calibrax hardware --calibrate`` of this fingerprint, else none.
+    """
     profile, hw = cfg.profile, cfg.hardware
     names, steps = resolve_profilers(profile.profilers)
-    peak: Any = hw.peak_flops
-    bandwidth: float | None = hw.bandwidth
-    source = f"hardware target {hw.name!r}" if peak and bandwidth else None
-    if not (peak and bandwidth):
-        cal = load_calibration(hardware.fingerprint)
-        if cal is not None:
-            peak, bandwidth = cal.peak_flops, cal.bandwidth
-            source = f"calibration of {cal.measured_at} in {calibration_path()}"
-        else:
-            peak = bandwidth = None
-    return ProfilingOptions(
+    declared = bool(hw.peak_flops and hw.bandwidth)
+    options = ProfilingOptions(
         profilers=names,
-        peak_flops=_peaks(peak),
-        bandwidth=float(bandwidth) if bandwidth else None,
-        peak_source=source,
+        peak_flops=_peaks(hw.peak_flops) if declared else None,
+        bandwidth=float(hw.bandwidth) if declared and hw.bandwidth else None,
+        peak_source=f"hardware target {hw.name!r}" if declared else None,
         carbon_intensity=profile.carbon_intensity,
         pue=profile.pue,
         complexity="complexity" in steps,
@@ -77,6 +75,24 @@ def profiling_options(cfg: CalibraxConfig, hardware: HardwareInfo, trace_dir: st
         trace_dir=trace_dir,
         trace_calls=profile.trace_calls,
     )
+    return with_calibration(options, hardware) if hardware is not None else options
+
+
+def needs_calibration(cfg: CalibraxConfig) -> bool:
+    """Whether the peaks must come from this machine's calibration (the target declares none)."""
+    return not (cfg.hardware.peak_flops and cfg.hardware.bandwidth)
+
+
+def with_calibration(options: ProfilingOptions, hardware: HardwareInfo) -> ProfilingOptions:
+    """``options`` with the peaks ``calibrax hardware --calibrate`` measured on ``hardware``,
+    when it declares none and a calibration of that fingerprint exists."""
+    if options.peak_flops and options.bandwidth:
+        return options
+    cal = load_calibration(hardware.fingerprint)
+    if cal is None:
+        return options
+    return replace(options, peak_flops=_peaks(cal.peak_flops), bandwidth=float(cal.bandwidth),
+                   peak_source=f"calibration of {cal.measured_at} in {calibration_path()}")
 
 
 def _peaks(peak: Any) -> Any:

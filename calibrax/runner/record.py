@@ -49,6 +49,7 @@ def record_all(ctx: RunContext, executor: Executor, into: Recorded) -> Recorded:
             if case.validation:  # output comparisons made where the case ran: judged with the run
                 into.worker_entries[len(into.cases)] = [dict(e) for e in case.validation]
                 case = replace(case, validation=())
+            ctx.begin()
             ctx.store.add_case(ctx.run_id, case)  # with the files it lists (a trace)
             _log_case(case)
             into.cases.append(case)

@@ -31,12 +31,11 @@ from calibrax.core.errors import ConfigError, HardwareUnavailableError
 from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
 from calibrax.exporters import ExportOutcome, get_exporter
-from calibrax.profiling import hardware_info, host_info
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
 from calibrax.runner.config import CalibraxConfig, CIMode, ProfileConfig, config_to_dict, load_config
-from calibrax.runner.context import RunContext
+from calibrax.runner.context import RunContext, RunStart
 from calibrax.runner.execute import utc_now
-from calibrax.runner.executors import executor_for, probe
+from calibrax.runner.executors import executor_for
 from calibrax.runner.export import export_run, spool_run
 from calibrax.runner.judge import exit_code_for, gate, validate
 from calibrax.runner.plan import PlannedBenchmark, plan_run, protocol_settings, with_benchmark_thresholds
@@ -159,28 +158,31 @@ def run_benchmarks(
                       tuple(overrides), sweep_id)
         if on_run_start is not None:
             on_run_start(run.id)
+        profiling = profiling_options(typed, None, trace_root(typed.profile, store.path, run.id))
+        start = RunStart(store, run)
+        ctx = RunContext(typed, cwd, store, run.id, planned, profiling, policy, spool_dir, start)
         try:
-            device = probe(typed)
+            return _measure_judge_export(ctx, start)
         except HardwareUnavailableError as exc:
-            if sweep_id is None:
+            if sweep_id is None or start.begun:
                 raise
             return _record_skip(store, run, planned, str(exc), spool_dir)
-        store.begin_run(run)
-        hardware = hardware_info(host_info(), device)
-        store.set_run_hardware(run.id, hardware)
-        profiling = profiling_options(typed, hardware, trace_root(typed.profile, store.path, run.id))
-        ctx = RunContext(typed, cwd, store, run.id, planned, profiling, policy, spool_dir)
-        return _measure_judge_export(ctx)
 
 
-def _measure_judge_export(ctx: RunContext) -> RunOutcome:
+def _measure_judge_export(ctx: RunContext, start: RunStart) -> RunOutcome:
     log.info("Run %s: %d benchmark(s), store %s", ctx.run_id, len(ctx.planned), ctx.store.path)
     recorded = Recorded()
     try:
-        record_all(ctx, executor_for(ctx.cfg, ctx.cwd, ctx.profiling), recorded)
+        record_all(ctx, executor_for(ctx.cfg, ctx.cwd, ctx.profiling, start), recorded)
+    except HardwareUnavailableError:
+        if start.begun:
+            ctx.store.finish_run(ctx.run_id, RunStatus.INTERRUPTED, utc_now())
+        raise
     except BaseException:
+        ctx.begin()  # an interruption before the first device still leaves a stored run
         ctx.store.finish_run(ctx.run_id, RunStatus.INTERRUPTED, utc_now())
         raise
+    ctx.begin()
     cases = tuple(recorded.cases)
     status = RunStatus.OK if all(c.status is CaseStatus.OK for c in cases) else RunStatus.FAILED
     ctx.store.finish_run(ctx.run_id, status, utc_now())
