@@ -177,22 +177,7 @@ def _drain(job: WorkerJob, worker: _Worker, pending: list[tuple[int, Mapping[str
                 yield current, _failed(job, params_of[current], CaseStatus.CRASHED, msg, started)
             return
         if event is None:
-            worker.kill()
-            if current is None:
-                msg = (
-                    f"The worker did not start within profile.worker_start_timeout={job.start_timeout} s."
-                    if timeout == job.start_timeout
-                    else f"The worker stopped answering for {timeout} s between cases."
-                )
-                yield from _fail_all(job, pending, msg, worker)
-            else:
-                pending.remove((current, params_of[current]))
-                msg = _with_output(
-                    f"Case timed out: still running after profile.case_timeout={job.case_timeout} s; "
-                    "the worker was killed.",
-                    worker,
-                )
-                yield current, _failed(job, params_of[current], CaseStatus.TIMEOUT, msg, started)
+            yield from _silent(job, worker, pending, current, started, timeout)
             return
         kind = event["event"]
         if kind == "fatal":
@@ -213,6 +198,28 @@ def _drain(job: WorkerJob, worker: _Worker, pending: list[tuple[int, Mapping[str
             current = None
         elif kind == "done":
             return
+
+
+def _silent(job: WorkerJob, worker: _Worker, pending: list[tuple[int, Mapping[str, Any]]], current: int | None,
+            started: str, timeout: float) -> Iterator[tuple[int, CaseResult]]:
+    """The worker said nothing for ``timeout`` s: kill it; the case it ran timed out, or, between
+    cases, every pending case fails with why."""
+    worker.kill()
+    if current is None:
+        msg = (
+            f"The worker did not start within profile.worker_start_timeout={job.start_timeout} s."
+            if timeout == job.start_timeout
+            else f"The worker stopped answering for {timeout} s between cases."
+        )
+        yield from _fail_all(job, pending, msg, worker)
+        return
+    params = dict(pending)[current]
+    pending.remove((current, params))
+    msg = _with_output(
+        f"Case timed out: still running after profile.case_timeout={job.case_timeout} s; the worker was killed.",
+        worker,
+    )
+    yield current, _failed(job, params, CaseStatus.TIMEOUT, msg, started)
 
 
 def _fail_all(job: WorkerJob, pending: list[tuple[int, Mapping[str, Any]]], reason: str, worker: _Worker) -> Iterator[tuple[int, CaseResult]]:
