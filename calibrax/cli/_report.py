@@ -14,6 +14,7 @@ from calibrax.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from calibrax.core.result import RunRecord
+    from calibrax.exporters import ReportInput
     from calibrax.storage import Store
 
 __all__ = ["report"]
@@ -49,28 +50,28 @@ def report(run: str, fmt: str, out: Path | None, baseline_name: str | None, swee
 
 
 def _run_report_file(run: str, fmt: str, out: Path | None, baseline_name: str | None, db: Path) -> str:
-    """Write one run's report with exporter ``fmt``; return the file (or the figures' folder) written."""
+    """Write one run's report with exporter ``fmt``; return the file (or a folder exporter's folder) written."""
     from calibrax.exporters import get_exporter
 
     exporter = get_exporter(fmt)
     with open_store(db) as store:
-        record, settings = _report_inputs(store, run, fmt, baseline_name)
-    if fmt == "figures":
-        folder = out or Path("reports") / record.run.id
-        receipt = exporter.render_into(record, {**settings, "dir": "."} if out else settings, folder)  # type: ignore[attr-defined]
+        report, settings = _report_inputs(store, run, fmt, baseline_name)
+    if exporter.output == "folder":  # --out names the folder itself, so its dir setting is "."
+        folder = out or Path("reports") / report.run_id
+        receipt = exporter.render(report, {**settings, "dir": "."} if out else settings, folder)
         return str(json.loads(receipt)["folder"])
-    path = out or Path("reports") / record.run.id / exporter.filename
+    path = out or Path("reports") / report.run_id / exporter.filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(exporter.render(record, settings), encoding="utf-8")
+    path.write_text(exporter.render(report, settings), encoding="utf-8")
     return str(path)
 
 
-def _report_inputs(store: Store, run: str, fmt: str, baseline_name: str | None) -> tuple[RunRecord, dict[str, Any]]:
-    """The run (with its verdicts) and the exporter's settings: the run's own, the baseline,
-    and for HTML the stored history, alerts and validation."""
+def _report_inputs(store: Store, run: str, fmt: str, baseline_name: str | None) -> tuple[ReportInput, dict[str, Any]]:
+    """The report input (the run with its verdicts, and what the exporter needs from the store:
+    the baseline, history, alerts, validation) and the exporter's settings as the run stored them."""
     from dataclasses import replace
 
-    from calibrax.exporters import report_settings, with_report_data
+    from calibrax.exporters import report_input_for, report_settings
 
     record = store.load_run(run)
     verdicts = store.load_verdicts(record.run.id)
@@ -78,22 +79,20 @@ def _report_inputs(store: Store, run: str, fmt: str, baseline_name: str | None) 
     if verdicts:
         names = {"name": baseline[0], "run_id": baseline[1].run.id} if baseline else {}
         record = replace(record, verdicts=tuple(verdicts), baseline=names)
-    settings = report_settings(record, fmt, baseline[1] if baseline else None)
-    if fmt == "html":
-        settings = with_report_data(store, record, settings)
-    return record, settings
+    settings = report_settings(record, fmt)
+    return report_input_for(store, record, [fmt], {fmt: settings}), settings
 
 
 def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> Path:
     """Write a sweep's HTML page or figures; return the file or folder written."""
-    from calibrax.exporters import report_settings, write_figures
+    from calibrax.exporters import get_exporter, report_settings, write_figures
     from calibrax.runner.sweep_report import sweep_folder, sweep_members, write_sweep_page
 
-    if fmt not in ("html", "figures"):
+    if fmt != "figures" and not get_exporter(fmt).renders_sweeps:
         raise ConfigError(f"--sweep renders html or figures, got --format {fmt!r}. Use --format html or figures.")
     with open_store(db) as store:
-        if fmt == "html":
-            return write_sweep_page(store, sweep_id, Path("reports"), out)
+        if fmt != "figures":
+            return write_sweep_page(store, sweep_id, Path("reports"), out, exporter=fmt)
         resolved, _, records = sweep_members(store, sweep_id)
     target = out or sweep_folder(Path("reports"), resolved) / "figures"
     write_figures(records, target, report_settings(records[0], "figures"))

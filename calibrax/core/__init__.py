@@ -44,7 +44,7 @@ from calibrax.core.models import (
     canonical_params,
     measure_for,
 )
-from calibrax.core.protocols import BenchmarkFactory, Exporter
+from calibrax.core.protocols import BenchmarkFactory
 from calibrax.core.registry import Registry, close_matches, unknown_name_message
 from calibrax.core.result import (
     RunRecord,
@@ -74,7 +74,6 @@ __all__ = [
     "CaseStatus",
     "ConfigError",
     "Direction",
-    "Exporter",
     "ExitCode",
     "ExporterError",
     "GitInfo",

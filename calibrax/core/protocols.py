@@ -1,19 +1,18 @@
-"""Extension-point protocols: what a benchmark factory and an exporter must provide.
+"""The benchmark factory protocol: what ``@calibrax.benchmark`` registers.
 
-Plugins implement these; calibrax checks them structurally (``isinstance`` works on the
-runtime-checkable ones).
+The other extension points keep their protocols beside their registries, in the layer that
+uses them: profilers in :mod:`calibrax.profiling`, exporters in :mod:`calibrax.exporters`
+(each with a conformance suite in :mod:`calibrax.testing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from calibrax.core.adapters import Workload
-    from calibrax.core.result import RunRecord
 
-__all__ = ["BenchmarkFactory", "Exporter"]
+__all__ = ["BenchmarkFactory"]
 
 
 class BenchmarkFactory(Protocol):
@@ -31,35 +30,4 @@ class BenchmarkFactory(Protocol):
 
     def __call__(self, **params: Any) -> Workload | Any:
         """Build the workload for one grid point."""
-        ...
-
-
-@runtime_checkable
-class Exporter(Protocol):
-    """Renders a run record as the text of one file.
-
-    Attributes:
-        name: the registry name, used in configs and ``calibrax report --format``.
-        filename: the file written into the output folder by :func:`export_all`.
-
-    Example:
-        >>> class Plain:
-        ...     name = "plain"
-        ...     filename = "run.txt"
-        ...     def render(self, record, settings):
-        ...         return record.run.id
-        >>> isinstance(Plain(), Exporter)
-        True
-    """
-
-    name: str
-    filename: str
-
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Return the file's text for ``record``.
-
-        Args:
-            record: the run and its cases (and verdicts, when a check was made).
-            settings: this exporter's options from the config, e.g. ``template_dir``.
-        """
         ...

@@ -25,7 +25,7 @@ from calibrax.core import (
     Verdict,
     measure_for,
 )
-from calibrax.exporters import _format
+from calibrax.exporters import _rows, _text
 
 __all__ = [
     "ParetoData",
@@ -52,7 +52,7 @@ def case_label(case: CaseResult, run_id: str | None = None) -> str:
         >>> case_label(CaseResult("matmul", {"n": 8}, CaseStatus.OK), "r1")
         'r1: matmul (n=8)'
     """
-    params = _format.format_params(case.params)
+    params = _text.format_params(case.params)
     text = f"{case.benchmark} ({params})" if params else case.benchmark
     return f"{run_id}: {text}" if run_id else text
 
@@ -113,7 +113,7 @@ class ScalingSeries:
     @property
     def title(self) -> str:
         """The series in words: ``matmul: time over n (dtype=float32)``."""
-        fixed = _format.format_params(self.fixed)
+        fixed = _text.format_params(self.fixed)
         return f"{self.benchmark}: {self.measure} over {self.param}" + (f" ({fixed})" if fixed else "")
 
     @property
@@ -227,10 +227,16 @@ def _peaks(records: Sequence[RunRecord]) -> tuple[float | None, float | None, st
         hardware = record.run.config.get("hardware")
         if isinstance(hardware, Mapping):
             peak, bandwidth = hardware.get("peak_flops"), hardware.get("bandwidth")
+            which = ""
+            if isinstance(peak, Mapping):  # per-dtype peaks: the fp32 roof, else the highest one
+                dtype = "fp32" if _positive(peak.get("fp32")) else max(
+                    (k for k in peak if _positive(peak[k])), key=lambda k: peak[k], default="")
+                peak, which = (peak[dtype], f", {dtype} peak") if dtype else (None, "")
             if isinstance(peak, (int, float)) and isinstance(bandwidth, (int, float)) and _positive(peak) \
                     and _positive(bandwidth):
                 name = hardware.get("name")
-                return float(peak), float(bandwidth), f"hardware config {name}" if name else "hardware config"
+                label = f"hardware config {name}" if name else "hardware config"
+                return float(peak), float(bandwidth), label + which
     return None, None, ""
 
 
@@ -368,7 +374,7 @@ def ratio_rows(record: RunRecord, baseline: RunRecord, measure: str = "time",
         >>> ratio_rows(empty, empty)
         []
     """
-    verdicts: Mapping[str, Verdict] = _format.verdicts_by_case(record, measure)
+    verdicts: Mapping[str, Verdict] = _rows.verdicts_by_case(record, measure)
     base = {case.key: case for _, case in _ok_cases([baseline])}
     rows = []
     for _, case in _ok_cases([record]):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from markupsafe import Markup, escape
 
 from calibrax.analysis import Changepoint, HistoryPoint
-from calibrax.exporters import _format
+from calibrax.exporters import _numbers
 from calibrax.exporters._charts import ParetoData, RooflineData, ScalingSeries
 
 __all__ = [
@@ -166,7 +166,7 @@ def compact_value(value: float, unit: str) -> str:
         ('2.5 GFLOP/s', '4 ms', '0.5')
     """
     if unit in ("s", "B"):
-        return _format.format_value(value, unit)
+        return _numbers.format_value(value, unit)
     suffix = "" if unit == "1" else unit
     if value == 0:
         return f"0 {suffix}".strip()
@@ -217,7 +217,7 @@ def linear_ticks(lo: float, hi: float, unit: str, target: int = 5) -> list[tuple
     first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
     values = [k * step for k in range(first, last + 1)]
     if unit == "s":
-        name, scale = _format.time_unit(max(abs(lo), abs(hi)))
+        name, scale = _numbers.time_unit(max(abs(lo), abs(hi)))
     elif unit == "B":
         exponent = min(5, max(0, int(math.log(max(abs(lo), abs(hi), 1.0), 1024))))
         name, scale = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")[exponent], 1024.0**exponent
@@ -279,7 +279,7 @@ def history_plot(points: Sequence[HistoryPoint], changepoints: Sequence[Changepo
         at = x(cp.index - 0.5)
         change = f"{cp.relative_change:+.1%}" if math.isfinite(cp.relative_change) else "new level"
         title = (f"Changepoint at run {cp.run_id}" + (f" (commit {cp.commit[:12]})" if cp.commit else "")
-                 + f": {_format.format_value(cp.before, unit)} to {_format.format_value(cp.after, unit)} "
+                 + f": {_numbers.format_value(cp.before, unit)} to {_numbers.format_value(cp.after, unit)} "
                  f"({change}, p = {cp.p_value:.3g})")
         rules.append(Segment(at, _TOP, at, _SMALL_BOTTOM, "changepoint", title))
         texts.append(Label(round(at + 4, 1), _TOP + 10, change, "changepoint"))
@@ -296,14 +296,14 @@ def history_plot(points: Sequence[HistoryPoint], changepoints: Sequence[Changepo
 
 def _point_title(point: HistoryPoint, unit: str, measure: str) -> str:
     commit = f" (commit {point.commit[:12]})" if point.commit else ""
-    return f"run {point.run_id}{commit}: {measure} {_format.format_value(point.value, unit)}"
+    return f"run {point.run_id}{commit}: {measure} {_numbers.format_value(point.value, unit)}"
 
 
 def _history_description(points: Sequence[HistoryPoint], changepoints: Sequence[Changepoint], unit: str) -> str:
     found = len(changepoints)
     shifts = f"{found} changepoint{'s' if found != 1 else ''}" if found else "no changepoint"
-    return (f"{len(points)} runs from {_format.format_value(points[0].value, unit)} to "
-            f"{_format.format_value(points[-1].value, unit)}; {shifts}")
+    return (f"{len(points)} runs from {_numbers.format_value(points[0].value, unit)} to "
+            f"{_numbers.format_value(points[-1].value, unit)}; {shifts}")
 
 
 def roofline_plot(data: RooflineData) -> Plot:
@@ -366,8 +366,8 @@ def pareto_plot(data: ParetoData) -> Plot:
     marks = []
     for point in data.analysis.points:
         on_front = point.front == 0
-        title = (f"{point.label}: {data.measures[0]} {_format.format_value(point.values[0], data.units[0])}, "
-                 f"{data.measures[1]} {_format.format_value(point.values[1], data.units[1])}"
+        title = (f"{point.label}: {data.measures[0]} {_numbers.format_value(point.values[0], data.units[0])}, "
+                 f"{data.measures[1]} {_numbers.format_value(point.values[1], data.units[1])}"
                  + (" (on the Pareto front)" if on_front else ""))
         marks.append(Mark(x(point.values[0]), y(point.values[1]), "mark front" if on_front else "mark", title))
     objectives = data.analysis.objectives
@@ -399,7 +399,7 @@ def scaling_plot(series: ScalingSeries, samples: int = 32) -> Plot:
     bars = [Segment(x(p.x), y(p.ci_low), x(p.x), y(p.ci_high), "errorbar")
             for p in series.points if _positive_interval(p.ci_low, p.ci_high)]
     marks = [Mark(x(p.x), y(p.median), "mark", f"{series.param}={p.x:g}: "
-                  f"{_format.format_value(p.median, series.unit)}") for p in series.points]
+                  f"{_numbers.format_value(p.median, series.unit)}") for p in series.points]
     traces: list[Trace] = []
     texts: list[Label] = []
     if series.fit is not None:

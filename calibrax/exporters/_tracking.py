@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from calibrax.core import CaseStatus, ExporterError, RunRecord
-from calibrax.exporters import _format
+from calibrax.exporters import _rows, _text
 
 __all__ = ["case_rows", "flat_config", "import_extra", "measure_names", "metric_key", "receipt", "summary_metrics"]
 
@@ -86,7 +86,7 @@ def case_rows(record: RunRecord) -> tuple[list[str], list[list[Any]]]:
         ['benchmark', 'params', 'status', 'error', 'verdict', 'ratio']
     """
     measures = measure_names(record)
-    verdicts = _format.verdicts_by_case(record)
+    verdicts = _rows.verdicts_by_case(record)
     columns = ["benchmark", "params", "status", "error", *measures, "verdict", "ratio"]
     rows = []
     for case in record.cases:
@@ -99,9 +99,9 @@ def case_rows(record: RunRecord) -> tuple[list[str], list[list[Any]]]:
         rows.append(
             [
                 case.benchmark,
-                _format.format_params(case.params),
+                _text.format_params(case.params),
                 case.status.value,
-                _format.error_headline(case.error),
+                _text.error_headline(case.error),
                 *medians,
                 verdict.kind.value if verdict else None,
                 verdict.ratio if verdict else None,

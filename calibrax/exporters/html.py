@@ -11,16 +11,21 @@ import json
 import math
 import random
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from calibrax.core import CaseResult, ExporterError, RunRecord, run_info_to_dict
-from calibrax.exporters import _format, _sections, _svg, _view
-from calibrax.exporters._data import ReportData, report_data_setting
-from calibrax.exporters.base import EXPORTERS, render_template, template_dir_setting
+from calibrax.core import CaseResult, RunRecord, run_info_to_dict
+from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _rows, _svg
+from calibrax.exporters._protocol import BaseExporter, as_report_input
+from calibrax.exporters._registry import EXPORTERS
+from calibrax.exporters._report_input import HistoryQuery, ReportInput
+from calibrax.exporters._settings import HtmlSettings, template_folder
+from calibrax.exporters._templates import render_template
+from calibrax.exporters.sweep_page import render_sweep_html
 
 __all__ = [
     "CaseSection",
@@ -174,8 +179,8 @@ def strip_chart(
         shown=min(len(values), _MAX_DOTS),
         total=len(values),
         description=(
-            f"{len(values)} samples; median {_format.format_value(median, unit)}, quartiles "
-            f"{_format.format_value(q1, unit)} to {_format.format_value(q3, unit)}"
+            f"{len(values)} samples; median {_numbers.format_value(median, unit)}, quartiles "
+            f"{_numbers.format_value(q1, unit)} to {_numbers.format_value(q3, unit)}"
         ),
     )
 
@@ -250,65 +255,60 @@ class CaseSection:
             None without ``report_data`` or with fewer than two runs of history.
     """
 
-    row: _view.CaseView
+    row: _rows.CaseView
     anchor: str
     chart: StripChart | None
     measures: tuple[MeasureLine, ...]
     baseline_chart: StripChart | None = None
-    history: _sections.HistoryChart | None = None
+    history: _history.HistoryChart | None = None
 
 
-class HtmlExporter:
-    """Writes ``index.html`` from the ``report.html.j2`` template.
+class HtmlExporter(BaseExporter[HtmlSettings]):
+    """Writes ``index.html`` from the ``report.html.j2`` template, and renders a sweep's page.
 
-    Settings:
-        title: the page title (default ``calibrax run <id>``).
-        template_dir: a folder whose ``report.html.j2`` replaces the packaged one.
-        baseline: the baseline's :class:`~calibrax.core.RunRecord` (given by the code that
-            checked the run, not by config): each case's samples are drawn beside the
-            baseline's, on one axis.
-        report_data: the run's :class:`~calibrax.exporters.ReportData` (history, alerts,
-            validation) from :func:`~calibrax.exporters.collect_report_data`; without it those
-            sections say that the report was made without the store.
-        history_runs: how many runs :func:`~calibrax.exporters.collect_report_data` reads (it
-            is read by the code that collects the data, not here).
-        pareto, scaling_param, scaling_measure, max_scaling_charts, changepoint_alpha,
-            changepoint_permutations: the charts' options (see ``conf/exporter/html.yaml``).
+    It needs the whole stored context: each case's samples are drawn beside the baseline's on
+    one axis, each case gets its history chart (changepoints marked), and the run's alerts and
+    validation checks are listed; a report input without them says the report was made without
+    the store. Its settings are :class:`~calibrax.exporters.HtmlSettings`.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
         >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.OK), cases=())
-        >>> "<title>calibrax run r1</title>" in HtmlExporter().render(record, {})
+        >>> "<title>calibrax run r1</title>" in HtmlExporter().render(record)
         True
     """
 
-    name: str = "html"
-    filename: str = "index.html"
+    name = "html"
+    filename = "index.html"
+    needs = frozenset({"baseline", "history", "alerts", "validation"})
+    entry = True
+    renders_sweeps = True
+    settings_type = HtmlSettings
     definition_key = "calibrax.exporters.html.HtmlExporter"
 
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Return the HTML report of ``record``."""
-        title = str(settings.get("title") or f"calibrax run {record.run.id}")
-        baseline = settings.get("baseline")
-        if baseline is not None and not isinstance(baseline, RunRecord):
-            raise ExporterError(
-                f"The html exporter's baseline setting must be the baseline run's RunRecord, got "
-                f"{type(baseline).__name__}. Leave it out to draw this run's samples alone."
-            )
-        data = report_data_setting(settings)
-        options = _sections.chart_options(settings)
-        context = html_context(record, title, baseline, data, options)
-        return render_template("report.html.j2", template_dir_setting(settings), **context)
+    def render_report(self, report: ReportInput, settings: HtmlSettings, folder: Path | None = None) -> str:
+        """Return the HTML report of ``report``."""
+        context = html_context(report, settings.title or f"calibrax run {report.run_id}", settings)
+        return render_template("report.html.j2", template_folder(settings.template_dir), **context)
+
+    def history_query(self, settings: HtmlSettings) -> HistoryQuery:
+        """The history of the scaling measure over ``history_runs`` runs."""
+        return HistoryQuery(settings.history_runs, settings.scaling_measure)
+
+    def render_sweep(self, sweep_id: str, records: Sequence[RunRecord], settings: HtmlSettings | None = None,
+                     axes: Sequence[str] | None = None) -> str:
+        """Return the sweep's page (see :func:`~calibrax.exporters.render_sweep_html`)."""
+        return render_sweep_html(sweep_id, records, settings, axes)
 
 
-def html_context(record: RunRecord, title: str, baseline: RunRecord | None = None, data: ReportData | None = None,
-                 options: _sections.ChartOptions | None = None) -> dict[str, Any]:
+def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSettings | None = None) -> dict[str, Any]:
     """The variables ``report.html.j2`` gets, for users who write their own template.
 
     ``baseline_run`` is the baseline record's run (None without one); ``environment_json`` the
     git state, hardware, library versions and overrides; ``config_json`` the resolved config;
     ``charts`` the roofline, Pareto and scaling charts; ``report_data`` the stored context
-    (None without it), shown as ``alerts`` and ``validation`` rows and each case's ``history``.
+    (None when the report input holds none), shown as ``alerts`` and ``validation`` rows and
+    each case's ``history``.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
@@ -316,28 +316,30 @@ def html_context(record: RunRecord, title: str, baseline: RunRecord | None = Non
         >>> html_context(record, "t")["cases"]
         []
     """
-    options = options or _sections.ChartOptions()
+    report = as_report_input(report)
+    options = (settings or HtmlSettings()).check()
+    record, baseline = report.record, report.baseline
     baseline_cases = {case.key: case for case in baseline.cases} if baseline else {}
-    histories = _sections.history_charts(record, data, options)
+    histories = _history.history_charts(report, options)
     sections = [_section(row, baseline_cases.get(row.case.key), histories.get(row.case.key))
-                for row in _view.case_views(record)]
+                for row in _rows.case_views(record)]
     return {
         "title": title,
         "record": record,
         "run": record.run,
         "hardware": record.run.hardware,
         "counts": [(status, n) for status, n in record.counts.items() if n],
-        "verdict_counts": _view.verdict_counts(record),
+        "verdict_counts": _rows.verdict_counts(record),
         "baseline": dict(record.baseline),
         "cases": sections,
         "baseline_run": baseline.run if baseline else None,
         "config_json": json.dumps(dict(record.run.config), indent=2, sort_keys=True, default=str),
         "environment_json": json.dumps(_environment(record), indent=2, default=str),
-        "charts": _sections.chart_sections([record], options),
-        "report_data": data,
+        "charts": _chart_sections.chart_sections([record], options),
+        "report_data": report.stored_context(),
         "history_count": len(histories),
-        "alerts": _sections.alert_views(data.alerts, record.run.id) if data else [],
-        "validation": _sections.validation_views(data.validation) if data else [],
+        "alerts": _checks.alert_views(report.alerts, record.run.id) if report.alerts else [],
+        "validation": _checks.validation_views(report.validation) if report.validation else [],
     }
 
 
@@ -348,8 +350,8 @@ def _environment(record: RunRecord) -> dict[str, Any]:
     return {key: info[key] for key in ("git", "hardware", "overrides", "sweep_id")}
 
 
-def _section(row: _view.CaseView, baseline: CaseResult | None,
-             history: _sections.HistoryChart | None = None) -> CaseSection:
+def _section(row: _rows.CaseView, baseline: CaseResult | None,
+             history: _history.HistoryChart | None = None) -> CaseSection:
     time = row.case.measures.get("time")
     samples = time.samples if time else ()
     base_time = baseline.measures.get("time") if baseline else None
@@ -374,10 +376,10 @@ def _measure_lines(case: CaseResult) -> tuple[MeasureLine, ...]:
             MeasureLine(
                 name=name,
                 unit=unit,
-                median=_format.format_value(summary.median if summary else None, unit),
-                ci=_format.format_interval(summary.ci_low, summary.ci_high, unit)
+                median=_numbers.format_value(summary.median if summary else None, unit),
+                ci=_numbers.format_interval(summary.ci_low, summary.ci_high, unit)
                 if summary
-                else _format.MISSING,
+                else _numbers.MISSING,
                 n=summary.n if summary else len(result.samples),
             )
         )

@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
 
 from calibrax.core import CaseResult, CaseStatus, ExporterError, RunRecord, Verdict, VerdictKind
-from calibrax.exporters import _format
-from calibrax.exporters._view import FAILED_STATUSES
-from calibrax.exporters.base import EXPORTERS
+from calibrax.exporters import _numbers, _rows, _text
+from calibrax.exporters._protocol import BaseExporter
+from calibrax.exporters._registry import EXPORTERS
+from calibrax.exporters._report_input import ReportInput
+from calibrax.exporters._rows import FAILED_STATUSES
+from calibrax.exporters._settings import JunitSettings
 
 __all__ = ["JunitExporter", "gated_measures"]
 
@@ -27,37 +30,38 @@ _UNCHECKED = frozenset({VerdictKind.INCOMPARABLE, VerdictKind.MISSING})
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-class JunitExporter:
+class JunitExporter(BaseExporter[JunitSettings]):
     """Writes ``junit.xml``: one ``<testsuite>`` for the run, one ``<testcase>`` per case and measure.
 
     A testcase is named ``MEASURE[PARAMS]`` in the class ``calibrax.BENCHMARK``; its time is
     the case's wall time shared between its measures, and its ``<system-out>`` holds the
     median, the interval and the verdict in words.
 
-    Settings:
-        suite_name: the name of the ``<testsuites>`` element (default ``calibrax``).
-        measures: the measures that get a testcase (default: the run's ``thresholds.gate``,
-            else ``["time"]``); any other measure with a verdict gets one too.
+    Its settings are :class:`~calibrax.exporters.JunitSettings`: ``measures`` get a testcase
+    (default: the run's ``thresholds.gate``, else ``["time"]``); any other measure with a
+    verdict gets one too.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
         >>> case = CaseResult("matmul", {"n": 8}, CaseStatus.ERROR, error="ValueError: n")
         >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.FAILED), (case,))
-        >>> root = ET.fromstring(JunitExporter().render(record, {}))
+        >>> root = ET.fromstring(JunitExporter().render(record))
         >>> root.get("tests"), root.get("errors"), root.find(".//testcase").get("name")
         ('1', '1', 'time[n=8]')
     """
 
-    name: str = "junit"
-    filename: str = "junit.xml"
+    name = "junit"
+    filename = "junit.xml"
+    settings_type = JunitSettings
     definition_key = "calibrax.exporters.junit.JunitExporter"
 
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Return the JUnit XML document of ``record``."""
-        measures = gated_measures(record, settings.get("measures"))
+    def render_report(self, report: ReportInput, settings: JunitSettings, folder: Path | None = None) -> str:
+        """Return the JUnit XML document of the run."""
+        record = report.record
+        measures = gated_measures(record, settings.measures)
         suite = ET.Element("testsuite", _suite_attributes(record))
         suite.append(_properties(record))
-        index = {(_format.case_key(v.benchmark, v.params), v.measure): v for v in record.verdicts}
+        index = {(_rows.case_key(v.benchmark, v.params), v.measure): v for v in record.verdicts}
         for case in record.cases:
             names = list(measures) + [
                 m for (key, m) in index if key == case.key and m not in measures
@@ -66,7 +70,7 @@ class JunitExporter:
             for measure in names:
                 suite.append(_testcase(case, measure, index.get((case.key, measure)), share))
         _count(suite)
-        root = ET.Element("testsuites", {"name": _clean(settings.get("suite_name") or "calibrax")})
+        root = ET.Element("testsuites", {"name": _clean(settings.suite_name)})
         root.append(suite)
         for attribute in ("tests", "failures", "errors", "skipped", "time"):
             root.set(attribute, suite.get(attribute, "0"))
@@ -140,7 +144,7 @@ def _properties(record: RunRecord) -> ET.Element:
 
 
 def _testcase(case: CaseResult, measure: str, verdict: Verdict | None, seconds: float) -> ET.Element:
-    params = _format.format_params(case.params)
+    params = _text.format_params(case.params)
     element = ET.Element(
         "testcase",
         {
@@ -150,7 +154,7 @@ def _testcase(case: CaseResult, measure: str, verdict: Verdict | None, seconds: 
         },
     )
     if case.status in FAILED_STATUSES:
-        headline = _format.error_headline(case.error) or f"the case ended {case.status.value}"
+        headline = _text.error_headline(case.error) or f"the case ended {case.status.value}"
         error = ET.SubElement(
             element, "error", {"type": case.status.value, "message": _clean(headline)}
         )
@@ -176,7 +180,7 @@ def _verdict_line(verdict: Verdict) -> str:
     """The verdict in one line: kind, ratio, margin and the gate's message."""
     parts = [f"{verdict.measure} {verdict.kind.value}"]
     if verdict.ratio is not None:
-        parts.append(f"{_format.format_ratio(verdict.ratio)} the baseline")
+        parts.append(f"{_numbers.format_ratio(verdict.ratio)} the baseline")
     parts.append(f"margin {verdict.margin:.0%}")
     line = ", ".join(parts)
     return f"{line}: {verdict.message}" if verdict.message else line
@@ -191,12 +195,12 @@ def _measured_line(case: CaseResult, measure: str, verdict: Verdict | None) -> s
     else:
         unit, summary = result.measure.unit, result.summary
         text = (
-            f"{measure}: median {_format.format_value(summary.median, unit)}, 95% CI "
-            f"{_format.format_interval(summary.ci_low, summary.ci_high, unit)}, n={summary.n}"
+            f"{measure}: median {_numbers.format_value(summary.median, unit)}, 95% CI "
+            f"{_numbers.format_interval(summary.ci_low, summary.ci_high, unit)}, n={summary.n}"
         )
     if verdict is not None:
         text += (
-            f"; baseline {_format.format_value(verdict.baseline, unit)}; "
+            f"; baseline {_numbers.format_value(verdict.baseline, unit)}; "
             f"verdict {_verdict_line(verdict)}"
         )
     return text

@@ -14,21 +14,22 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from calibrax.core import CaseResult, CaseStatus, Direction, ExporterError, RunRecord
-from calibrax.exporters import _format, _tex
-from calibrax.exporters._view import verdict_views
-from calibrax.exporters.base import EXPORTERS, render_template, template_dir_setting
+from calibrax.exporters import _tex, _text
+from calibrax.exporters._protocol import BaseExporter, typed_settings_of
+from calibrax.exporters._registry import EXPORTERS
+from calibrax.exporters._report_input import ReportInput
+from calibrax.exporters._rows import verdict_views
+from calibrax.exporters._settings import LatexSettings, template_folder
+from calibrax.exporters._templates import render_template
 
 __all__ = ["LatexColumn", "LatexExporter", "LatexRow", "latex_context"]
 
 Best = Literal["column", "benchmark", "none"]
 _LONG_ROWS = 30  # "auto" switches to a page-breaking longtable above this many rows
-_MODES = ("standalone", "fragment")
-_UNCERTAINTY = ("pm", "ci")
-_BEST = ("column", "benchmark", "none")
-_ENVIRONMENTS = ("auto", "table", "longtable")
 
 
 @dataclass(frozen=True)
@@ -51,54 +52,32 @@ class LatexRow:
     failed: str
 
 
-class LatexExporter:
+class LatexExporter(BaseExporter[LatexSettings]):
     """Writes ``report.tex``: a compilable article (``standalone``) or a table to ``\\input``.
 
-    Settings:
-        mode: ``standalone`` (default; a whole ``article``) or ``fragment`` (the tables only;
-            the paper's preamble needs ``booktabs``, ``graphicx`` and, for long tables,
-            ``longtable``).
-        measures: the measure columns, in order (default: every measure of the run that has a
-            direction, in the order first measured).
-        uncertainty: ``pm`` (default; median ± half the CI width) or ``ci`` (median [low, high]).
-        best: bold the best value per ``column`` (default), per ``benchmark`` within a column,
-            or ``none``.
-        environment: ``auto`` (default: ``longtable`` above 30 rows), ``table`` or ``longtable``.
-        caption: the table caption (default: the run, its hardware and how to read the values).
-        label: the ``\\label`` of the table (default ``tab:calibrax-<run id>``).
-        template_dir: a folder whose ``report.tex.j2`` replaces the shipped template.
+    Its settings are :class:`~calibrax.exporters.LatexSettings`: ``fragment`` mode needs
+    ``booktabs``, ``graphicx`` and, for long tables, ``longtable`` in the paper's preamble.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
         >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.OK), cases=())
-        >>> text = LatexExporter().render(record, {})
+        >>> text = LatexExporter().render(record)
         >>> text.splitlines()[1], text.rstrip().splitlines()[-1]
         ('\\\\documentclass[10pt]{article}', '\\\\end{document}')
     """
 
-    name: str = "latex"
-    filename: str = "report.tex"
+    name = "latex"
+    filename = "report.tex"
+    settings_type = LatexSettings
     definition_key = "calibrax.exporters.latex.LatexExporter"
 
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Return the LaTeX source of ``record``."""
-        context = latex_context(record, settings)
-        return render_template("report.tex.j2", template_dir_setting(settings), **context)
+    def render_report(self, report: ReportInput, settings: LatexSettings, folder: Path | None = None) -> str:
+        """Return the LaTeX source of the run."""
+        context = latex_context(report.record, settings)
+        return render_template("report.tex.j2", template_folder(settings.template_dir), **context)
 
 
-def _choice(settings: Mapping[str, Any], key: str, allowed: Sequence[str]) -> str:
-    value = settings.get(key)
-    if value is None:
-        return allowed[0]
-    if value not in allowed:
-        raise ExporterError(
-            f"The latex exporter's {key} setting must be one of {', '.join(allowed)}; "
-            f"got {value!r}."
-        )
-    return str(value)
-
-
-def latex_context(record: RunRecord, settings: Mapping[str, Any]) -> dict[str, Any]:
+def latex_context(record: RunRecord, settings: LatexSettings | Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The variables ``report.tex.j2`` gets (see :class:`LatexExporter` for ``settings``).
 
     Raises:
@@ -111,11 +90,9 @@ def latex_context(record: RunRecord, settings: Mapping[str, Any]) -> dict[str, A
         >>> context["standalone"], context["label"], context["rows"]
         (False, 'tab:calibrax-r-1', [])
     """
-    mode = _choice(settings, "mode", _MODES)
-    uncertainty = _choice(settings, "uncertainty", _UNCERTAINTY)
-    best = _choice(settings, "best", _BEST)
-    environment = _choice(settings, "environment", _ENVIRONMENTS)
-    columns = _columns(record, settings.get("measures"))
+    options = typed_settings_of(LatexSettings, "latex", settings)
+    uncertainty, best, environment = options.uncertainty, options.best, options.environment
+    columns = _columns(record, options.measures)
     rows = _rows(record, columns, uncertainty, best)  # type: ignore[arg-type]
     if environment == "auto":
         environment = "longtable" if len(rows) > _LONG_ROWS else "table"
@@ -133,14 +110,12 @@ def latex_context(record: RunRecord, settings: Mapping[str, Any]) -> dict[str, A
     run = record.run
     return {
         "record": record,
-        "standalone": mode == "standalone",
+        "standalone": options.mode == "standalone",
         "long": environment == "longtable",
-        "title": _tex.tex_escape(settings.get("title") or f"calibrax run {run.id}"),
+        "title": _tex.tex_escape(options.title or f"calibrax run {run.id}"),
         "facts": _facts(record),
-        "caption": _tex.tex_escape(settings["caption"])
-        if settings.get("caption")
-        else _caption(record, uncertainty, best),
-        "label": str(settings.get("label") or f"tab:calibrax-{_label_part(run.id)}"),
+        "caption": _tex.tex_escape(options.caption) if options.caption else _caption(record, uncertainty, best),
+        "label": str(options.label or f"tab:calibrax-{_label_part(run.id)}"),
         "colspec": "ll" + "r" * len(columns),
         "headers": ["Benchmark", "Params"] + [c.header for c in columns],
         "columns": columns,
@@ -199,7 +174,7 @@ def _rows(record: RunRecord, columns: Sequence[LatexColumn], uncertainty: str, b
         rows.append(
             LatexRow(
                 _tex.tex_escape(case.benchmark),
-                _tex.tex_escape(_format.format_params(case.params)),
+                _tex.tex_escape(_text.format_params(case.params)),
                 cells,
                 failed,
             )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from calibrax.core import RunRecord, RunStatus
-from calibrax.exporters import _view
-from calibrax.exporters.base import EXPORTERS, render_template, template_dir_setting
+from calibrax.exporters import _rows
+from calibrax.exporters._protocol import BaseExporter
+from calibrax.exporters._registry import EXPORTERS
+from calibrax.exporters._report_input import ReportInput
+from calibrax.exporters._settings import MarkdownSettings, template_folder
+from calibrax.exporters._templates import render_template
 
 __all__ = ["MarkdownExporter", "markdown_context"]
 
@@ -19,7 +23,7 @@ _STATUS_ICONS = {
 }
 
 
-class MarkdownExporter:
+class MarkdownExporter(BaseExporter[MarkdownSettings]):
     """Writes ``summary.md`` from the ``summary.md.j2`` template.
 
     The summary has a title line with the run id and status, the verdict counts, the regressed
@@ -27,32 +31,31 @@ class MarkdownExporter:
     then every case in a collapsed ``<details>`` block. User text in table cells is escaped
     (``|``, newlines, Markdown markup, HTML).
 
-    Settings:
-        template_dir: a folder whose ``summary.md.j2`` replaces the packaged one.
+    Its settings are :class:`~calibrax.exporters.MarkdownSettings`.
 
     Example:
         >>> from calibrax.core import RunInfo
         >>> record = RunRecord(RunInfo(id="r1", started_at="", status=RunStatus.OK), cases=())
-        >>> MarkdownExporter().render(record, {}).splitlines()[0]
+        >>> MarkdownExporter().render(record).splitlines()[0]
         '## ✅ calibrax run `r1`: ok'
     """
 
-    name: str = "markdown"
-    filename: str = "summary.md"
+    name = "markdown"
+    filename = "summary.md"
+    settings_type = MarkdownSettings
     definition_key = "calibrax.exporters.markdown.MarkdownExporter"
 
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Return the Markdown summary of ``record``."""
-        return render_template(
-            "summary.md.j2", template_dir_setting(settings), **markdown_context(record)
-        )
+    def render_report(self, report: ReportInput, settings: MarkdownSettings, folder: Path | None = None) -> str:
+        """Return the Markdown summary of the run."""
+        return render_template("summary.md.j2", template_folder(settings.template_dir),
+                               **markdown_context(report.record))
 
 
 def markdown_context(record: RunRecord) -> dict[str, Any]:
     """The variables ``summary.md.j2`` gets, for users who write their own template.
 
     ``record`` is the run itself; ``cases``, ``regressed``, ``other_verdicts`` and ``failed``
-    are rows with formatted values (see :mod:`calibrax.exporters._view`).
+    are rows with formatted values (see :mod:`calibrax.exporters._rows`).
 
     Example:
         >>> from calibrax.core import RunInfo
@@ -60,15 +63,15 @@ def markdown_context(record: RunRecord) -> dict[str, Any]:
         >>> sorted(markdown_context(record))[:3]
         ['baseline', 'cases', 'counts']
     """
-    cases = _view.case_views(record)
-    regressed, others = _view.verdict_views(record)
+    cases = _rows.case_views(record)
+    regressed, others = _rows.verdict_views(record)
     return {
         "record": record,
         "run": record.run,
         "icon": _STATUS_ICONS.get(record.run.status, ""),
         "counts": [(status, n) for status, n in record.counts.items() if n],
         "hardware": _hardware_line(record),
-        "verdict_counts": _view.verdict_counts(record),
+        "verdict_counts": _rows.verdict_counts(record),
         "baseline": dict(record.baseline),
         "regressed": regressed,
         "other_verdicts": others,

@@ -18,7 +18,10 @@ from typing import Any
 
 from calibrax.core import RunRecord, RunStatus
 from calibrax.exporters import _tracking
-from calibrax.exporters.base import EXPORTERS
+from calibrax.exporters._protocol import BaseExporter
+from calibrax.exporters._registry import EXPORTERS, get_exporter
+from calibrax.exporters._report_input import ReportInput
+from calibrax.exporters._settings import MlflowSettings
 
 __all__ = ["MlflowExporter", "mlflow_key"]
 
@@ -26,7 +29,7 @@ _MAX_PARAM = 6000  # MLflow refuses longer param values
 _BATCH = {"metrics": 1000, "params": 100, "tags": 100}  # MLflow's limits per log_batch call
 
 
-class MlflowExporter:
+class MlflowExporter(BaseExporter[MlflowSettings]):
     """Logs the run to MLflow and writes ``mlflow.json`` (the tracking URI and run ids).
 
     The MLflow run gets: the config flattened into params (``profile.min_rounds``), the median
@@ -34,43 +37,40 @@ class MlflowExporter:
     ``cases/<status>`` metrics, git and hardware tags, and the HTML report and ``run.json`` as
     artifacts. A run of a ``-m`` sweep is nested under one parent run per sweep.
 
-    Settings:
-        tracking_uri: where to log, e.g. ``sqlite:////abs/mlflow.db`` or ``file:/abs/mlruns``
-            (default: ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db`` in the current folder).
-        experiment: the experiment name, created when missing (default ``calibrax``).
-        artifact_location: where a new experiment keeps artifacts (default: an ``mlartifacts``
-            folder beside a sqlite database; the store's own default otherwise).
-        max_retries, timeout: HTTP retries and seconds per request for a tracking server
-            (default 2 and 30), so an unreachable server fails the exporter quickly.
+    Its settings are :class:`~calibrax.exporters.MlflowSettings`. The artifacts (by default the
+    HTML report and ``run.json``) are rendered from the same report input, so the HTML one
+    draws the baseline's samples when the input holds the baseline.
 
     Example:
         >>> MlflowExporter().filename
         'mlflow.json'
     """
 
-    name: str = "mlflow"
-    filename: str = "mlflow.json"
+    name = "mlflow"
+    filename = "mlflow.json"
+    needs = frozenset({"baseline"})
+    settings_type = MlflowSettings
     definition_key = "calibrax.exporters.mlflow_exporter.MlflowExporter"
 
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Send ``record`` to MLflow and return the receipt.
+    def render_report(self, report: ReportInput, settings: MlflowSettings, folder: Path | None = None) -> str:
+        """Send the run to MLflow and return the receipt.
 
         Raises:
             ExporterError: mlflow is not installed (``pip install calibrax[mlflow]``).
         """
         tracking = _tracking.import_extra("mlflow.tracking", "mlflow")
         entities = _tracking.import_extra("mlflow.entities", "mlflow")
-        uri = str(settings.get("tracking_uri") or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db")
+        record = report.record
+        uri = str(settings.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db")
         with _http_limits(settings):
             client = tracking.MlflowClient(tracking_uri=uri)
-            experiment_id = _experiment(client, str(settings.get("experiment") or "calibrax"),
-                                        settings.get("artifact_location"), uri)
+            experiment_id = _experiment(client, settings.experiment, settings.artifact_location, uri)
             parent = _sweep_parent(client, experiment_id, record.run.sweep_id)
             tags = _tags(record, parent)
             run_id = client.create_run(experiment_id, run_name=record.run.id, tags=tags).info.run_id
             try:
                 _log(client, entities, run_id, record)
-                _artifacts(client, run_id, record, settings)
+                _artifacts(client, run_id, report, settings.artifacts)
             except BaseException:
                 client.set_terminated(run_id, status="FAILED")
                 raise
@@ -91,11 +91,11 @@ def mlflow_key(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _http_limits(settings: Mapping[str, Any]) -> Iterator[None]:
+def _http_limits(settings: MlflowSettings) -> Iterator[None]:
     """Bound MLflow's HTTP retries and timeout while this exporter runs, then restore them."""
     wanted = {
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(int(settings.get("max_retries", 2))),
-        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(int(settings.get("timeout", 30))),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(int(settings.max_retries)),
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(int(settings.timeout)),
         "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
     }
     saved = {key: os.environ.get(key) for key in wanted}
@@ -193,14 +193,13 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _artifacts(client: Any, run_id: str, record: RunRecord, settings: Mapping[str, Any]) -> None:
-    """Log the HTML report (with the baseline's samples when given) and the JSON record."""
-    html_settings = {"baseline": settings["baseline"]} if settings.get("baseline") is not None else {}
+def _artifacts(client: Any, run_id: str, report: ReportInput, names: Sequence[str]) -> None:
+    """Log the files of the ``artifacts`` exporters, rendered from the same report input."""
     with tempfile.TemporaryDirectory(prefix="calibrax-mlflow-") as folder:
-        for name, options in (("html", html_settings), ("json", {})):
-            exporter = EXPORTERS.get(name)
+        for name in names:
+            exporter = get_exporter(name)
             path = Path(folder) / exporter.filename
-            path.write_text(exporter.render(record, options), encoding="utf-8")
+            path.write_text(exporter.render(report), encoding="utf-8")
             client.log_artifact(run_id, str(path))
 
 

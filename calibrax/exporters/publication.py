@@ -22,8 +22,11 @@ from typing import Any
 
 from calibrax.core import ExporterError, RunRecord
 from calibrax.exporters import _charts, _tracking
+from calibrax.exporters._protocol import BaseExporter, OutputKind, typed_settings_of
+from calibrax.exporters._registry import EXPORTERS
+from calibrax.exporters._report_input import ReportInput
+from calibrax.exporters._settings import FiguresSettings
 from calibrax.exporters._svg import compact_value
-from calibrax.exporters.base import EXPORTERS
 
 __all__ = [
     "FigureStyle",
@@ -42,22 +45,22 @@ _FORMATS = ("pdf", "svg", "png")
 
 @dataclass(frozen=True)
 class FigureStyle:
-    """How the figures look.
+    """How the figures look (from :class:`~calibrax.exporters.FiguresSettings`, checked).
 
     Attributes:
-        width, height: inches (3.4 x 2.4 fits one column of a two-column paper).
+        width, height: inches.
         font_family: ``serif`` or ``sans-serif``.
         font_size: points, for labels; ticks and legends are a point smaller.
         formats: the files written per figure (``pdf``, ``svg``, ``png``).
         dpi: resolution of raster output (PNG).
     """
 
-    width: float = 3.4
-    height: float = 2.4
-    font_family: str = "serif"
-    font_size: float = 8.0
-    formats: tuple[str, ...] = ("pdf", "svg")
-    dpi: int = 300
+    width: float
+    height: float
+    font_family: str
+    font_size: float
+    formats: tuple[str, ...]
+    dpi: int
 
     def rc(self) -> dict[str, Any]:
         """matplotlib settings for this style (used inside ``matplotlib.rc_context``)."""
@@ -81,7 +84,7 @@ class FigureStyle:
         }
 
 
-def figure_style(settings: Mapping[str, Any]) -> FigureStyle:
+def figure_style(settings: FiguresSettings | Mapping[str, Any] | None = None) -> FigureStyle:
     """The figures exporter's style settings, checked.
 
     Raises:
@@ -91,24 +94,26 @@ def figure_style(settings: Mapping[str, Any]) -> FigureStyle:
         >>> figure_style({"formats": ["svg"], "width": 7.0}).formats
         ('svg',)
     """
-    defaults = FigureStyle()
-    formats = settings.get("formats", defaults.formats)
+    options = _figures_settings(settings)
+    formats = options.formats
     if isinstance(formats, str) or not formats or any(f not in _FORMATS for f in formats):
         raise ExporterError(f"formats must be a list of {', '.join(_FORMATS)}, got {formats!r}.")
-    numbers = {}
     for name in ("width", "height", "font_size"):
-        value = settings.get(name, getattr(defaults, name))
+        value = getattr(options, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ExporterError(f"{name} must be a positive number, got {value!r}.")
-        numbers[name] = float(value)
-    family = settings.get("font_family", defaults.font_family)
-    if family not in ("serif", "sans-serif"):
-        raise ExporterError(f"font_family must be serif or sans-serif, got {family!r}.")
-    dpi = settings.get("dpi", defaults.dpi)
+    if options.font_family not in ("serif", "sans-serif"):
+        raise ExporterError(f"font_family must be serif or sans-serif, got {options.font_family!r}.")
+    dpi = options.dpi
     if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 50:
         raise ExporterError(f"dpi must be a whole number >= 50, got {dpi!r}.")
-    return FigureStyle(numbers["width"], numbers["height"], str(family), numbers["font_size"],
-                       tuple(dict.fromkeys(str(f) for f in formats)), dpi)
+    return FigureStyle(float(options.width), float(options.height), str(options.font_family),
+                       float(options.font_size), tuple(dict.fromkeys(str(f) for f in formats)), dpi)
+
+
+def _figures_settings(settings: FiguresSettings | Mapping[str, Any] | None) -> FiguresSettings:
+    typed: FiguresSettings = typed_settings_of(FiguresSettings, "figures", settings)
+    return typed
 
 
 def _matplotlib() -> Any:
@@ -153,7 +158,7 @@ def scaling_figure(series: _charts.ScalingSeries, style: FigureStyle | None = No
     Raises:
         ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
     """
-    with _axes(style or FigureStyle()) as (fig, ax):
+    with _axes(style or figure_style()) as (fig, ax):
         xs = [p.x for p in series.points]
         ys = [p.median for p in series.points]
         lows = [max(0.0, p.median - p.ci_low) if math.isfinite(p.ci_low) else 0.0 for p in series.points]
@@ -184,7 +189,7 @@ def comparison_figure(rows: Sequence[_charts.RatioRow], candidate: str, baseline
     Raises:
         ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
     """
-    style = style or FigureStyle()
+    style = style or figure_style()
     height = max(style.height, 0.9 + 0.16 * len(rows))
     tall = FigureStyle(style.width, height, style.font_family, style.font_size, style.formats, style.dpi)
     with _axes(tall) as (fig, ax):
@@ -211,7 +216,7 @@ def roofline_figure(data: _charts.RooflineData, style: FigureStyle | None = None
     Raises:
         ExporterError: matplotlib is not installed (``pip install calibrax[figures]``).
     """
-    with _axes(style or FigureStyle()) as (fig, ax):
+    with _axes(style or figure_style()) as (fig, ax):
         xs = [p.intensity for p in data.points]
         ys = [p.achieved for p in data.points]
         ax.plot(xs, ys, "o", color="#1f4e79", label="cases")
@@ -268,16 +273,16 @@ def _save(fig: Any, folder: Path, name: str, style: FigureStyle) -> tuple[Path, 
     return tuple(paths)
 
 
-def write_figures(records: Sequence[RunRecord], folder: Path, settings: Mapping[str, Any] | None = None,
+def write_figures(records: Sequence[RunRecord], folder: Path,
+                  settings: FiguresSettings | Mapping[str, Any] | None = None,
                   baseline: RunRecord | None = None) -> FiguresResult:
     """Draw the publication figures of one run (or a sweep's members) into ``folder``.
 
     Args:
         records: the runs; scaling and roofline use every ok case of all of them.
         folder: where the files go; created when missing.
-        settings: the figures exporter's settings (``figures``, ``measure``, ``scaling_param``,
-            ``max_scaling`` and the style: ``formats``, ``width``, ``height``, ``font_family``,
-            ``font_size``, ``dpi``).
+        settings: the figures exporter's settings (:class:`~calibrax.exporters.FiguresSettings`,
+            or a mapping of them); ``dir`` is not used here.
         baseline: the run the first record is compared with (the comparison figure needs it).
 
     Raises:
@@ -287,9 +292,9 @@ def write_figures(records: Sequence[RunRecord], folder: Path, settings: Mapping[
     Example:
         result = write_figures([store.load_run("latest")], Path("paper/figures"))
     """
-    settings = settings or {}
-    style = figure_style(settings)
-    kinds = settings.get("figures", _KINDS)
+    options = _figures_settings(settings)
+    style = figure_style(options)
+    kinds = options.figures
     if isinstance(kinds, str) or any(k not in _KINDS for k in kinds):
         raise ExporterError(f"figures must be a list of {', '.join(_KINDS)}, got {kinds!r}.")
     _matplotlib()
@@ -297,23 +302,11 @@ def write_figures(records: Sequence[RunRecord], folder: Path, settings: Mapping[
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExporterError(f"Could not create the figures folder {str(folder)!r}: {exc}.") from exc
-    measure = str(settings.get("measure") or "time")
     result = FiguresResult()
     if "scaling" in kinds:
-        series = _charts.scaling_series(records, measure, settings.get("scaling_param"))
-        for i, s in enumerate(series[: int(settings.get("max_scaling", 8))]):
-            name = _file_name(f"scaling_{s.benchmark}_{s.param}", i)
-            result.written[name] = _save(scaling_figure(s, style), folder, name, style)
-        if not series:
-            result.skipped["scaling"] = "no benchmark has a numeric param with three or more sizes"
+        _scaling_figures(records, options, style, folder, result)
     if "comparison" in kinds:
-        rows = _charts.ratio_rows(records[0], baseline, measure) if baseline is not None and records else []
-        if rows:
-            fig = comparison_figure(rows, records[0].run.id, baseline.run.id if baseline else "", style)
-            result.written["comparison"] = _save(fig, folder, "comparison", style)
-        else:
-            result.skipped["comparison"] = ("no baseline run was given" if baseline is None
-                                            else "the run and its baseline share no measured case")
+        _comparison_figure(records, baseline, options.measure, style, folder, result)
     if "roofline" in kinds:
         data, note = _charts.roofline_data(records)
         if data is not None:
@@ -323,6 +316,27 @@ def write_figures(records: Sequence[RunRecord], folder: Path, settings: Mapping[
     return result
 
 
+def _scaling_figures(records: Sequence[RunRecord], options: FiguresSettings, style: FigureStyle, folder: Path,
+                     result: FiguresResult) -> None:
+    series = _charts.scaling_series(records, options.measure, options.scaling_param)
+    for i, s in enumerate(series[: int(options.max_scaling)]):
+        name = _file_name(f"scaling_{s.benchmark}_{s.param}", i)
+        result.written[name] = _save(scaling_figure(s, style), folder, name, style)
+    if not series:
+        result.skipped["scaling"] = "no benchmark has a numeric param with three or more sizes"
+
+
+def _comparison_figure(records: Sequence[RunRecord], baseline: RunRecord | None, measure: str, style: FigureStyle,
+                       folder: Path, result: FiguresResult) -> None:
+    rows = _charts.ratio_rows(records[0], baseline, measure) if baseline is not None and records else []
+    if rows and baseline is not None:
+        fig = comparison_figure(rows, records[0].run.id, baseline.run.id, style)
+        result.written["comparison"] = _save(fig, folder, "comparison", style)
+    else:
+        result.skipped["comparison"] = ("no baseline run was given" if baseline is None
+                                        else "the run and its baseline share no measured case")
+
+
 def _file_name(text: str, index: int) -> str:
     """A file name from benchmark and param names (which may hold any character)."""
     safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in text)
@@ -330,40 +344,35 @@ def _file_name(text: str, index: int) -> str:
     return f"{safe[:60] or 'figure'}_{index}"
 
 
-class FiguresExporter:
+class FiguresExporter(BaseExporter[FiguresSettings]):
     """Writes the publication figures into a folder and ``figures.json`` (what it wrote).
 
-    Settings:
-        dir: the figures folder, relative to the report folder (default ``figures``); an
-            absolute path is used as it is.
-        figures: which to draw: ``scaling``, ``comparison``, ``roofline`` (default all).
-        measure: the measure of the scaling and comparison figures (default ``time``).
-        formats, width, height, font_family, font_size, dpi: see :class:`FigureStyle`.
-        baseline: the baseline's :class:`~calibrax.core.RunRecord` (given by the code that
-            checked the run): the comparison figure needs it.
+    A ``folder`` exporter: the figures go into ``dir`` (relative to the report folder unless
+    absolute) and its file is the receipt. It needs the baseline run for the comparison
+    figure. Its settings are :class:`~calibrax.exporters.FiguresSettings`.
 
     Example:
-        >>> FiguresExporter().filename
-        'figures.json'
+        >>> FiguresExporter().filename, FiguresExporter().output
+        ('figures.json', 'folder')
     """
 
-    name: str = "figures"
-    filename: str = "figures.json"
+    name = "figures"
+    filename = "figures.json"
+    output: OutputKind = "folder"
+    needs = frozenset({"baseline"})
+    settings_type = FiguresSettings
     definition_key = "calibrax.exporters.publication.FiguresExporter"
 
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Draw the figures into ``dir`` (relative to the current folder) and return the receipt."""
-        return self.render_into(record, settings, Path.cwd())
+    def render_report(self, report: ReportInput, settings: FiguresSettings, folder: Path | None = None) -> str:
+        """Draw the figures into ``folder / dir`` (the current folder when None) and return the
+        receipt (JSON text)."""
+        target = Path(folder if folder is not None else Path.cwd()) / settings.dir
+        result = write_figures([report.record], target, settings, report.baseline)
+        return json.dumps({"run_id": report.run_id, "folder": str(target), **result.to_dict()}, indent=2) + "\n"
 
     def render_into(self, record: RunRecord, settings: Mapping[str, Any], out_dir: Path) -> str:
-        """Draw the figures into ``out_dir / dir`` and return the receipt (JSON text)."""
-        baseline = settings.get("baseline")
-        if baseline is not None and not isinstance(baseline, RunRecord):
-            raise ExporterError(f"The figures exporter's baseline setting must be a RunRecord, got "
-                                f"{type(baseline).__name__}.")
-        folder = Path(out_dir) / str(settings.get("dir") or "figures")
-        result = write_figures([record], folder, settings, baseline)
-        return json.dumps({"run_id": record.run.id, "folder": str(folder), **result.to_dict()}, indent=2) + "\n"
+        """The older name of ``render(record, settings, out_dir)``, kept for its callers."""
+        return self.render(record, settings, out_dir)
 
 
 EXPORTERS.register(FiguresExporter.name, FiguresExporter())

@@ -15,8 +15,10 @@ from typing import Any
 
 from calibrax.analysis import Comparison, compare_runs
 from calibrax.core import CaseStatus, ExporterError, RunRecord
-from calibrax.exporters import _format, _sections, _view
-from calibrax.exporters.base import render_template, template_dir_setting
+from calibrax.exporters import _chart_sections, _numbers, _rows
+from calibrax.exporters._protocol import typed_settings_of
+from calibrax.exporters._settings import HtmlSettings, template_folder
+from calibrax.exporters._templates import render_template
 
 __all__ = ["MemberRow", "SweepCaseRow", "render_sweep_html", "sweep_context"]
 
@@ -52,7 +54,7 @@ class SweepCaseRow:
     """One case of one member, a row of the table of every case."""
 
     run_id: str
-    view: _view.CaseView
+    view: _rows.CaseView
 
 
 def _axes(records: Sequence[RunRecord], given: Sequence[str] | None) -> tuple[str, ...]:
@@ -72,7 +74,7 @@ def _member(record: RunRecord, axes: Sequence[str]) -> MemberRow:
     pairs = dict(o.split("=", 1) for o in record.run.overrides if "=" in o)
     hw = record.run.hardware
     hardware = (f"{hw.backend}, {hw.device_count} × {hw.device_kind}, {hw.cpu_model} ({hw.cpu_count} cores)"
-                if hw else _format.MISSING)
+                if hw else _numbers.MISSING)
     ok = sum(c.status is CaseStatus.OK for c in record.cases)
     return MemberRow(record, tuple(pairs.get(a, "") for a in axes), " ".join(record.run.overrides),
                      hardware, hw.fingerprint if hw else "", ok, len(record.cases))
@@ -87,15 +89,15 @@ def _comparison(records: Sequence[RunRecord], measure: str, n_resamples: int) ->
     return comparison if comparison.rows else None
 
 
-def sweep_context(sweep_id: str, records: Sequence[RunRecord], settings: Mapping[str, Any] | None = None
-                  ) -> dict[str, Any]:
+def sweep_context(sweep_id: str, records: Sequence[RunRecord], settings: HtmlSettings | Mapping[str, Any] | None = None,
+                  axes: Sequence[str] | None = None) -> dict[str, Any]:
     """The variables ``sweep.html.j2`` gets, for users who write their own template.
 
     Args:
         sweep_id: the sweep's id.
         records: its member runs, in the order they ran.
-        settings: the html exporter's settings (title, the chart options, ``axes``: the swept
-            override keys when the caller knows them better than the overrides tell).
+        settings: the html exporter's settings (title, the chart options, ``n_resamples``).
+        axes: the swept override keys, when the caller knows them better than the overrides tell.
 
     Raises:
         ExporterError: no member run, or a setting is invalid.
@@ -106,49 +108,57 @@ def sweep_context(sweep_id: str, records: Sequence[RunRecord], settings: Mapping
         >>> sweep_context("s1", [run])["members"][0].status
         'ok'
     """
-    settings = settings or {}
     if not records:
         raise ExporterError(f"Sweep {sweep_id!r} has no member run to show.")
-    options = _sections.chart_options(settings)
-    axes = _axes(records, settings.get("axes"))
+    options = _html_settings(settings)
+    if axes is None and isinstance(settings, Mapping):  # older callers passed the axes among the settings
+        axes = settings.get("axes")
+    axes = _axes(records, axes)
     measure = options.scaling_measure
     members = [_member(r, axes) for r in records]
-    rows = [SweepCaseRow(r.run.id, view) for r in records for view in _view.case_views(r)]
+    rows = [SweepCaseRow(r.run.id, view) for r in records for view in _rows.case_views(r)]
     counts: dict[str, int] = {}
     for r in records:
         counts[r.run.status.value] = counts.get(r.run.status.value, 0) + 1
     return {
-        "title": str(settings.get("title") or f"calibrax sweep {sweep_id}"),
+        "title": options.title or f"calibrax sweep {sweep_id}",
         "sweep_id": sweep_id,
         "axes": axes,
         "members": members,
         "run_counts": sorted(counts.items()),
         "rows": rows,
-        "comparison": _comparison(records, measure, int(settings.get("n_resamples", 1999))),
+        "comparison": _comparison(records, measure, options.n_resamples),
         "measure": measure,
-        "charts": _sections.chart_sections(records, options),
+        "charts": _chart_sections.chart_sections(records, options),
         "speedup": _speedup_text,
     }
+
+
+def _html_settings(settings: HtmlSettings | Mapping[str, Any] | None) -> HtmlSettings:
+    typed: HtmlSettings = typed_settings_of(HtmlSettings, "html", settings, ("baseline", "report_data", "axes"))
+    return typed
 
 
 def _speedup_text(entry: Any) -> str:
     """A comparison entry as ``1.23× [1.20, 1.26]`` (``reference`` for the reference run)."""
     if entry.ci_method == "reference":
         return "reference"
-    text = _format.format_ratio(entry.speedup)
+    text = _numbers.format_ratio(entry.speedup)
     if entry.ci_low == entry.ci_low and entry.ci_high == entry.ci_high:  # not NaN
         text += f" [{entry.ci_low:.3g}, {entry.ci_high:.3g}]"
     return text
 
 
-def render_sweep_html(sweep_id: str, records: Sequence[RunRecord], settings: Mapping[str, Any] | None = None) -> str:
+def render_sweep_html(sweep_id: str, records: Sequence[RunRecord], settings: HtmlSettings | Mapping[str, Any] | None = None,
+                      axes: Sequence[str] | None = None) -> str:
     """Return the self-contained HTML page of a sweep.
 
     Args:
         sweep_id: the sweep's id.
         records: its member runs, in the order they ran.
         settings: the html exporter's settings (``title``, ``template_dir`` whose
-            ``sweep.html.j2`` replaces the shipped one, the chart options, ``axes``).
+            ``sweep.html.j2`` replaces the shipped one, the chart options).
+        axes: the swept override keys (default: those whose values differ between members).
 
     Raises:
         ExporterError: no member run, or a setting is invalid.
@@ -159,5 +169,5 @@ def render_sweep_html(sweep_id: str, records: Sequence[RunRecord], settings: Map
         >>> "<title>calibrax sweep s1</title>" in render_sweep_html("s1", [run])
         True
     """
-    context = sweep_context(sweep_id, records, settings)
-    return render_template("sweep.html.j2", template_dir_setting(settings or {}), **context)
+    context = sweep_context(sweep_id, records, settings, axes)
+    return render_template("sweep.html.j2", template_folder(_html_settings(settings).template_dir), **context)

@@ -7,19 +7,22 @@ imported only when the exporter renders.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from calibrax.core import ExporterError, RunRecord, run_info_to_dict
+from calibrax.core import ExporterError, run_info_to_dict
 from calibrax.exporters import _tracking
-from calibrax.exporters.base import EXPORTERS
+from calibrax.exporters._protocol import BaseExporter
+from calibrax.exporters._registry import EXPORTERS
+from calibrax.exporters._report_input import ReportInput
+from calibrax.exporters._settings import WandbSettings
 
 __all__ = ["WandbExporter"]
 
 _MODES = ("online", "offline", "disabled")
 
 
-class WandbExporter:
+class WandbExporter(BaseExporter[WandbSettings]):
     """Logs the run to W&B and writes ``wandb.json`` (the W&B run's id, mode and folder).
 
     The W&B run is named after the calibrax run, grouped by its sweep id (so the members of a
@@ -27,47 +30,45 @@ class WandbExporter:
     ``calibrax``), a Table ``cases`` with one row per case, and a summary metric per case and
     measure keyed ``benchmark/params/measure`` (the median).
 
-    Settings:
-        project: the W&B project (default ``calibrax``).
-        entity: the W&B entity (team or user); default: W&B's own default.
-        mode: ``online``, ``offline`` or ``disabled``; default: ``WANDB_MODE`` when set, else
-            ``online`` when ``WANDB_API_KEY`` is set, else ``offline`` (never a login prompt).
-        dir: the folder W&B writes its run folder into (default: W&B's, ``./wandb``).
-        tags: extra tags for the run (the run status and backend are always added).
+    Its settings are :class:`~calibrax.exporters.WandbSettings`; without a ``mode``, W&B runs
+    as ``WANDB_MODE`` says, else ``online`` when ``WANDB_API_KEY`` is set, else ``offline``
+    (never a login prompt).
 
     Example:
         >>> WandbExporter().filename
         'wandb.json'
     """
 
-    name: str = "wandb"
-    filename: str = "wandb.json"
+    name = "wandb"
+    filename = "wandb.json"
+    settings_type = WandbSettings
     definition_key = "calibrax.exporters.wandb_exporter.WandbExporter"
 
-    def render(self, record: RunRecord, settings: Mapping[str, Any]) -> str:
-        """Send ``record`` to W&B and return the receipt.
+    def render_report(self, report: ReportInput, settings: WandbSettings, folder: Path | None = None) -> str:
+        """Send the run to W&B and return the receipt.
 
         Raises:
             ExporterError: wandb is not installed, or a setting is invalid.
         """
         wandb = _tracking.import_extra("wandb", "wandb")
-        mode = _mode(settings.get("mode"))
+        mode = _mode(settings.mode)
+        record = report.record
         run = record.run
-        tags = [run.status.value, *(str(t) for t in settings.get("tags") or ())]
+        tags = [run.status.value, *(str(t) for t in settings.tags)]
         if run.hardware is not None:
             tags.append(run.hardware.backend)
         info = run_info_to_dict(run)
         config = {**dict(run.config), "calibrax": {k: info[k] for k in ("id", "git", "hardware", "overrides")}}
         columns, rows = _tracking.case_rows(record)
         with wandb.init(
-            project=str(settings.get("project") or "calibrax"),
-            entity=settings.get("entity") or None,
+            project=settings.project,
+            entity=settings.entity or None,
             name=run.id,
             group=run.sweep_id or None,
             job_type="benchmark",
             tags=list(dict.fromkeys(tags)),
             config=config,
-            dir=str(settings["dir"]) if settings.get("dir") else None,
+            dir=settings.dir or None,
             mode=mode,
             settings=wandb.Settings(console="off", silent=True),
         ) as tracked:

@@ -359,8 +359,9 @@ def load_config(cfg: CalibraxConfig | DictConfig | Mapping[str, Any] | None = No
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None)
         where = f"config key {key!r}" if key else "the config"
-        raise ConfigError(f"In {where}: {str(exc).splitlines()[0]}. See the comments of calibrax/runner/config.py "
-                          "(or conf/) for each key's type and allowed values.") from None
+        raise ConfigError(f"In {where}: {str(exc).splitlines()[0]}.{unknown_key_hint(exc)} The comments of "
+                          "calibrax/runner/config.py (exporters: calibrax/exporters/_settings.py) and conf/ give "
+                          "each key's type and allowed values.") from None
     assert isinstance(typed, CalibraxConfig)
     return typed
 

@@ -28,9 +28,9 @@ from calibrax.core import (
     RunStatus,
     ValidationEntry,
 )
-from calibrax.exporters import collect_report_data, get_exporter, render_sweep_html
+from calibrax.exporters import HtmlSettings, collect_report_data, get_exporter, render_sweep_html
 from calibrax.exporters._charts import pareto_data, roofline_data, scaling_series
-from calibrax.exporters._sections import ChartOptions, history_chart
+from calibrax.exporters._history import history_chart
 from calibrax.storage import Store
 
 
@@ -59,7 +59,7 @@ def test_page_is_well_formed_and_every_hostile_text_stays_text(page: str) -> Non
 
 def test_history_chart_marks_the_changepoint_of_a_step() -> None:
     points = step_history(1e-3)
-    chart = history_chart(points, "s", ChartOptions())
+    chart = history_chart(points, "s", HtmlSettings())
     assert chart is not None and [c.index for c in chart.changepoints] == [8]
     assert chart.changepoints[0].relative_change == pytest.approx(0.3, abs=0.03)
     [rule] = [s for s in chart.plot.segments if s.kind == "changepoint"]
@@ -68,7 +68,7 @@ def test_history_chart_marks_the_changepoint_of_a_step() -> None:
     [label] = chart.plot.labels
     assert re.fullmatch(r"\+(29|30|31)\.\d%", label.text)
     assert len(chart.plot.marks) == 16 and chart.plot.marks[-1].kind == "mark current"
-    flat = history_chart(step_history(1e-3, at=99), "s", ChartOptions())
+    flat = history_chart(step_history(1e-3, at=99), "s", HtmlSettings())
     assert flat is not None and flat.changepoints == () and not flat.plot.segments
 
 
@@ -97,6 +97,20 @@ def test_roofline_places_cases_under_the_configured_roof(page: str) -> None:
     assert section.count("<circle") == 8
     assert 'class="roof memory"' in section and 'class="roof compute"' in section
     assert "peak 1 TFLOP/s (hardware config test_chip)" in section
+
+
+def test_per_dtype_peaks_in_the_config_draw_the_fp32_roof_and_say_so() -> None:
+    import dataclasses
+
+    record = rich_record()
+    hardware = {"name": "test_chip", "peak_flops": {"bf16": 8e12, "fp32": 2e12}, "bandwidth": 1e10}
+    run = dataclasses.replace(record.run, config={**record.run.config, "hardware": hardware})
+    data, _ = roofline_data([dataclasses.replace(record, run=run)])
+    assert data is not None and (data.peak_flops, data.source) == (2e12, "hardware config test_chip, fp32 peak")
+    only_bf16 = {**hardware, "peak_flops": {"bf16": 8e12}}
+    run = dataclasses.replace(record.run, config={**record.run.config, "hardware": only_bf16})
+    data, _ = roofline_data([dataclasses.replace(record, run=run)])
+    assert data is not None and data.source.endswith("bf16 peak")
 
 
 def test_roofline_is_left_out_with_a_note_without_its_measures() -> None:

@@ -102,7 +102,7 @@ def test_a_traced_case_links_its_trace_and_lists_its_top_ops() -> None:
                "ops": [{"op": "<b>fusion</b>", "module": "jit_f", "count": 6, "total_us": 60.0, "mean_us": 10.0, "share": 2 / 3},
                        {"op": "dot.1", "module": "jit_f", "count": 3, "total_us": 30.0, "mean_us": 10.0, "share": 1 / 3}]}
     trace = {"path": "/data/traces/r1/matmul/n=8 x/perfetto_trace.json.gz", "kind": "perfetto_trace", "summary": summary}
-    traced = replace(record.cases[0], meta={**record.cases[0].meta, "artifacts": {"trace": trace}})
+    traced = replace(record.cases[0], artifacts={"trace": trace})
     page = get_exporter("html").render(replace(record, cases=(traced, *record.cases[1:])), {})
     _parse(page)
     assert 'href="file:///data/traces/r1/matmul/n%3D8%20x/perfetto_trace.json.gz"' in page

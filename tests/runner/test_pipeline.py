@@ -38,6 +38,8 @@ def counted() -> str:
         ({"profile": {"min_rounds": "many"}}, "min_rounds"),
         ({"ci": {"mode": "sometimes"}}, "sometimes"),
         ({"colour": "blue"}, "colour"),
+        ({"profile": {"min_roundz": 3}}, "Allowed keys: name, mode, warmup_calls"),
+        ({"exporter": {"html": {"titel": "x"}}}, "Allowed keys: title, template_dir"),
     ],
 )
 def test_load_config_names_the_bad_key_or_value(cfg: dict, named: str) -> None:

@@ -1,4 +1,5 @@
-"""Per-case and per-verdict rows that the HTML and Markdown reports both show.
+"""Report rows: one per case and one per verdict, as the HTML, Markdown and LaTeX reports show
+them, and the lookup of a case's verdict.
 
 A row keeps the record it came from (``case`` or ``verdict``) next to the formatted texts, so a
 user template can show any other field of the record.
@@ -10,16 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from calibrax.core import CaseResult, CaseStatus, RunRecord, Verdict, VerdictKind, measure_for
-from calibrax.exporters import _format
+from calibrax.core import CaseResult, CaseStatus, RunRecord, Verdict, VerdictKind, canonical_params, measure_for
+from calibrax.exporters._numbers import MISSING, format_interval, format_ratio, format_seconds, format_value
+from calibrax.exporters._text import error_headline, format_params
 
 __all__ = [
     "FAILED_STATUSES",
     "CaseView",
     "VerdictView",
+    "case_key",
+    "case_verdict",
     "case_views",
     "verdict_counts",
     "verdict_views",
+    "verdicts_by_case",
 ]
 
 FAILED_STATUSES = frozenset({CaseStatus.ERROR, CaseStatus.CRASHED, CaseStatus.TIMEOUT})
@@ -94,7 +99,7 @@ def case_views(record: RunRecord) -> list[CaseView]:
         >>> view.params, view.median_text, view.error_headline
         ('n=8', '—', 'ValueError: n')
     """
-    verdicts = _format.verdicts_by_case(record)
+    verdicts = verdicts_by_case(record)
     return [_case_view(i, case, verdicts) for i, case in enumerate(record.cases)]
 
 
@@ -103,24 +108,24 @@ def _case_view(index: int, case: CaseResult, verdicts: Mapping[str, Verdict]) ->
     summary = time.summary if time else None
     compile_result = case.measures.get("compile_time")
     compile_time = compile_result.summary.median if compile_result and compile_result.summary else None
-    verdict = _format.case_verdict(case, verdicts)
+    verdict = case_verdict(case, verdicts)
     return CaseView(
         index=index,
         case=case,
-        params=_format.format_params(case.params),
+        params=format_params(case.params),
         median=summary.median if summary else None,
-        median_text=_format.format_seconds(summary.median if summary else None),
-        ci_text=_format.format_interval(summary.ci_low, summary.ci_high) if summary else _format.MISSING,
+        median_text=format_seconds(summary.median if summary else None),
+        ci_text=format_interval(summary.ci_low, summary.ci_high) if summary else MISSING,
         ci_spread=(summary.ci_high - summary.ci_low) / summary.median
         if summary and summary.median
         else None,
         n=(summary.n if summary else len(time.samples)) if time else None,
         calls_per_round=time.meta.get("calls_per_round") if time else None,
         compile_time=compile_time,
-        compile_text=_format.format_seconds(compile_time),
+        compile_text=format_seconds(compile_time),
         verdict=verdict,
-        ratio_text=_format.format_ratio(verdict.ratio) if verdict else _format.MISSING,
-        error_headline=_format.error_headline(case.error) if case.status in FAILED_STATUSES else "",
+        ratio_text=format_ratio(verdict.ratio) if verdict else MISSING,
+        error_headline=error_headline(case.error) if case.status in FAILED_STATUSES else "",
     )
 
 
@@ -173,14 +178,14 @@ def verdict_views(record: RunRecord) -> tuple[list[VerdictView], list[VerdictVie
     regressed: list[VerdictView] = []
     others: list[VerdictView] = []
     for verdict in record.verdicts:
-        key = _format.case_key(verdict.benchmark, verdict.params)
+        key = case_key(verdict.benchmark, verdict.params)
         unit = units.get((key, verdict.measure)) or measure_for(verdict.measure).unit
         view = VerdictView(
             verdict=verdict,
-            params=_format.format_params(verdict.params),
-            baseline_text=_format.format_value(verdict.baseline, unit),
-            candidate_text=_format.format_value(verdict.candidate, unit),
-            ratio_text=_format.format_ratio(verdict.ratio),
+            params=format_params(verdict.params),
+            baseline_text=format_value(verdict.baseline, unit),
+            candidate_text=format_value(verdict.candidate, unit),
+            ratio_text=format_ratio(verdict.ratio),
         )
         (regressed if verdict.kind is VerdictKind.REGRESSED else others).append(view)
     return regressed, others
@@ -199,3 +204,30 @@ def verdict_counts(record: RunRecord) -> list[tuple[str, int]]:
     order = [VerdictKind.REGRESSED] + [k for k in VerdictKind if k is not VerdictKind.REGRESSED]
     counts = {kind: sum(1 for v in record.verdicts if v.kind is kind) for kind in order}
     return [(kind.value, count) for kind, count in counts.items() if count]
+
+
+def verdicts_by_case(record: RunRecord, measure: str = "time") -> dict[str, Verdict]:
+    """Index the record's verdicts on ``measure`` by case key (benchmark plus canonical params).
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK)
+        >>> verdicts_by_case(RunRecord(run=run, cases=()))
+        {}
+    """
+    return {case_key(v.benchmark, v.params): v for v in record.verdicts if v.measure == measure}
+
+
+def case_key(benchmark: str, params: Mapping[str, Any]) -> str:
+    """The key of a case across runs, equal to :attr:`CaseResult.key`.
+
+    Example:
+        >>> case_key("matmul", {"n": 8})
+        'matmul{"n": 8}'
+    """
+    return f"{benchmark}{canonical_params(params)}"
+
+
+def case_verdict(case: CaseResult, index: Mapping[str, Verdict]) -> Verdict | None:
+    """Return the verdict of ``case`` from an index built by :func:`verdicts_by_case`."""
+    return index.get(case.key)

@@ -1,0 +1,81 @@
+"""The history chart of each case: its median over past runs, with the changepoints marked.
+
+Reads the history that the report input holds (:attr:`ReportInput.history`); the options are
+the html exporter's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from calibrax.analysis import AnalysisError, Changepoint, HistoryPoint, detect_changepoints, screen_histories
+from calibrax.exporters import _svg
+from calibrax.exporters._report_input import ReportInput
+from calibrax.exporters._settings import HtmlSettings
+
+__all__ = ["HistoryChart", "history_chart", "history_charts"]
+
+_SCREEN_ALPHA, _SCREEN_PERMUTATIONS = 0.05, 49
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    """A case's history: the plot and the changepoints marked on it."""
+
+    plot: _svg.Plot
+    changepoints: tuple[Changepoint, ...]
+    runs: int
+
+
+def history_chart(points: Sequence[HistoryPoint], unit: str, options: HtmlSettings, measure: str = "time",
+                  plausible: bool | None = None) -> HistoryChart | None:
+    """The history chart of one case, with its changepoints; None for fewer than two runs.
+
+    Changepoints are searched only where a quick test finds a shift plausible
+    (:func:`~calibrax.analysis.screen_histories`, 49 permutations at level 0.05; pass its answer
+    as ``plausible`` when many histories were screened at once): a history whose first split is
+    not even suggestive there has no changepoint at the full search's level. The full search
+    corrects over the splits it tried with Benjamini-Hochberg, which suits marking shifts for
+    people to look at.
+
+    Example:
+        >>> flat = [HistoryPoint(f"r{i}", 1.0 + 0.01 * (i % 3)) for i in range(12)]
+        >>> chart = history_chart(flat, "s", HtmlSettings())
+        >>> chart.runs, chart.changepoints
+        (12, ())
+
+    References:
+        Benjamini and Hochberg, JRSS B 57, 1995; see :func:`calibrax.analysis.detect_changepoints`.
+    """
+    if len(points) < 2:
+        return None
+    if plausible is None:
+        plausible = screen_histories([[p.value for p in points]], alpha=_SCREEN_ALPHA,
+                                     n_permutations=_SCREEN_PERMUTATIONS)[0]
+    found: tuple[Changepoint, ...] = ()
+    if plausible:
+        try:
+            found = detect_changepoints(points, alpha=options.changepoint_alpha, correction="bh",
+                                        n_permutations=options.changepoint_permutations).changepoints
+        except AnalysisError:
+            found = ()
+    plot = _svg.history_plot(points, found, unit, measure)
+    return HistoryChart(plot, found, len(points)) if plot is not None else None
+
+
+def history_charts(report: ReportInput, options: HtmlSettings) -> dict[str, HistoryChart]:
+    """Case key -> its history chart, for every case with two or more runs of history."""
+    if report.history is None:
+        return {}
+    history, measure = report.history, report.history_measure
+    cases = [(case, history[case.key]) for case in report.record.cases if len(history.get(case.key, ())) >= 2]
+    plausible = screen_histories([[p.value for p in points] for _, points in cases], alpha=_SCREEN_ALPHA,
+                                 n_permutations=_SCREEN_PERMUTATIONS)
+    out = {}
+    for (case, points), maybe in zip(cases, plausible, strict=True):
+        result = case.measures.get(measure)
+        chart = history_chart(points, result.measure.unit if result else "s", options, measure, maybe)
+        if chart is not None:
+            out[case.key] = chart
+    return out
