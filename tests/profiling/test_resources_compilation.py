@@ -53,11 +53,16 @@ def test_the_sampling_thread_measures_peak_rss_where_vmhwm_is_not_resettable() -
 
 
 def test_a_leaking_workload_is_flagged() -> None:
-    kept: list[bytearray] = []
+    import mmap
+
+    kept: list[mmap.mmap] = []
 
     def leak() -> int:
-        block = bytearray(256 << 10)
-        block[:: 4096] = b"y" * len(block[:: 4096])
+        # fresh pages each call: heap blocks could reuse memory freed (and still resident) by
+        # earlier tests in this process, which would hide the growth
+        block = mmap.mmap(-1, 256 << 10)
+        for offset in range(0, len(block), 4096):
+            block[offset] = 1
         kept.append(block)
         return len(kept)
 
@@ -65,6 +70,8 @@ def test_a_leaking_workload_is_flagged() -> None:
     growth = into["rss_growth"]
     assert growth.samples[0] > LEAK_MIN_BYTES
     assert growth.meta["leak_suspected"] is True and growth.meta["confirm_growth_per_call"] > 0
+    for block in kept:
+        block.close()
     kept.clear()
 
 
