@@ -229,9 +229,10 @@ def _peaks(records: Sequence[RunRecord]) -> tuple[float | None, float | None, st
             peak, bandwidth = hardware.get("peak_flops"), hardware.get("bandwidth")
             which = ""
             if isinstance(peak, Mapping):  # per-dtype peaks: the fp32 roof, else the highest one
-                dtype = "fp32" if _positive(peak.get("fp32")) else max(
-                    (k for k in peak if _positive(peak[k])), key=lambda k: peak[k], default="")
-                peak, which = (peak[dtype], f", {dtype} peak") if dtype else (None, "")
+                peaks: Mapping[str, Any] = peak
+                dtype = "fp32" if _positive(peaks.get("fp32")) else max(
+                    (k for k in peaks if _positive(peaks[k])), key=lambda k: peaks[k], default="")
+                peak, which = (peaks[dtype], f", {dtype} peak") if dtype else (None, "")
             if isinstance(peak, (int, float)) and isinstance(bandwidth, (int, float)) and _positive(peak) \
                     and _positive(bandwidth):
                 name = hardware.get("name")
