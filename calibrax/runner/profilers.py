@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import HardwareInfo
@@ -24,7 +24,9 @@ from calibrax.profiling import (
     load_calibration,
     resolve_profilers,
 )
-from calibrax.runner.config import CalibraxConfig, CarbonBackend, ProfileConfig
+
+if TYPE_CHECKING:  # the worker imports this module: keep the config (and its exporters) out of it
+    from calibrax.runner.config import CalibraxConfig, ProfileConfig
 
 __all__ = ["check_profilers", "needs_calibration", "profiling_options", "with_calibration"]
 
@@ -36,7 +38,7 @@ def check_profilers(profile: ProfileConfig) -> None:
     for key in ("trace_calls", "device_calls"):
         if getattr(profile, key) < 1:
             raise ConfigError(f"profile.{key} must be at least 1, got {getattr(profile, key)!r}.")
-    if "carbon" not in names or profile.carbon_backend is not CarbonBackend.codecarbon:
+    if "carbon" not in names or str(getattr(profile.carbon_backend, "value", profile.carbon_backend)) != "codecarbon":
         return
     country = profile.carbon_country
     if not isinstance(country, str) or not re.fullmatch(r"[A-Za-z]{3}", country):
