@@ -23,6 +23,7 @@ pass) and the defaults of every declaration.
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
@@ -78,10 +79,11 @@ class Exporter(Protocol):
         ...
 
 
-class BaseExporter(Generic[S]):
+class BaseExporter(ABC, Generic[S]):
     """Defaults for an exporter: one file, needs nothing, no settings, not an entry page.
 
-    Subclasses set ``name`` and ``filename`` and implement :meth:`render_report`.
+    Subclasses set ``name`` and ``filename`` and implement :meth:`render_report` (abstract:
+    a subclass without it cannot be instantiated, so it cannot be registered half-made).
     """
 
     name: str = "base"
@@ -92,8 +94,9 @@ class BaseExporter(Generic[S]):
     renders_sweeps: bool = False
     settings_type: type[Any] = NoSettings
 
+    @abstractmethod
     def render_report(self, report: ReportInput, settings: S, folder: Path | None = None) -> str:
-        raise NotImplementedError
+        """The text of the exporter's file (for a folder exporter, a JSON receipt of what it wrote)."""
 
     def history_query(self, settings: S) -> HistoryQuery:
         """The default history: 30 runs of ``time``."""
