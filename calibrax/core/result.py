@@ -267,7 +267,7 @@ def case_from_dict(data: Mapping[str, Any]) -> CaseResult:
     for name, m in data.get("measures", {}).items():
         known = measure_for(name)
         measure = Measure(name, m.get("unit", known.unit), Direction(m.get("direction", known.direction)),
-                          known.description if known.name == name and name in STANDARD_MEASURES else "", known.basis)
+                          known.description if name in STANDARD_MEASURES else "", known.basis)
         prov = m.get("provenance")
         measures[name] = MeasureResult(
             measure, tuple(float(v) for v in m.get("samples", ())), None, dict(m.get("meta") or {}),

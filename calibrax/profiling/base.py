@@ -473,6 +473,9 @@ def measure_profiled(
         measure_workload(workload, protocol, into=into, on_compiled=session.compiled,
                          on_rounds=lambda: session.start(workload), on_rounds_end=session.stop_counters)
     finally:
+        for name, result in list(into.items()):  # the timed rounds' own figures say so
+            if not result.provenance.source:
+                into[name] = replace(result, provenance=replace(result.provenance, source="timed rounds"))
         out = session.stop(into)
         for name, result in out.measures.items():
             into.setdefault(name, result)

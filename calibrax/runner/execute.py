@@ -112,7 +112,7 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
         benchmark=spec.name,
         params=dict(params),
         status=status,
-        measures={k: _sourced(m) for k, m in measures.items()},
+        measures=measures,
         error=error,
         started_at=started_at,
         duration=time.perf_counter() - t0,
@@ -123,13 +123,6 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
         profiler_errors=dict(meta.get("profiler_errors") or {}),
         validation=checks,
     )
-
-
-def _sourced(result: MeasureResult) -> MeasureResult:
-    """A figure of the timed rounds themselves (time, stages, throughput) says so."""
-    if result.provenance.source:
-        return result
-    return replace(result, provenance=replace(result.provenance, source="timed rounds"))
 
 
 _SESSION_FIELDS = ("artifacts", "unavailable", "profiler_errors")

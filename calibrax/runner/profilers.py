@@ -11,9 +11,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import HardwareInfo
@@ -66,7 +65,7 @@ def profiling_options(cfg: CalibraxConfig, hardware: HardwareInfo | None = None,
     declared = bool(hw.peak_flops and hw.bandwidth)
     options = ProfilingOptions(
         profilers=names,
-        peak_flops=_peaks(hw.peak_flops) if declared else None,
+        peak_flops=hw.peak_flops if declared else None,  # ProfilingOptions normalises a number or a mapping
         bandwidth=float(hw.bandwidth) if declared and hw.bandwidth else None,
         peak_source=f"hardware target {hw.name!r}" if declared else None,
         carbon_intensity=profile.carbon_intensity,
@@ -93,14 +92,5 @@ def with_calibration(options: ProfilingOptions, hardware: HardwareInfo) -> Profi
     cal = load_calibration(hardware.fingerprint)
     if cal is None:
         return options
-    return replace(options, peak_flops=_peaks(cal.peak_flops), bandwidth=float(cal.bandwidth),
+    return replace(options, peak_flops=cal.peak_flops, bandwidth=float(cal.bandwidth),
                    peak_source=f"calibration of {cal.measured_at} in {calibration_path()}")
-
-
-def _peaks(peak: Any) -> Any:
-    """A scalar peak as a float, a per-dtype mapping as a plain dict (None when unknown)."""
-    if not peak:
-        return None
-    if isinstance(peak, Mapping):
-        return {str(k): float(v) for k, v in peak.items()}
-    return float(peak)
