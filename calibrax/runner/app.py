@@ -157,11 +157,39 @@ def check_overrides(argv: list[str], known: dict[str, dict[str, Any]]) -> None:
             )
 
 
+_REF_KEYS = ("ci.ref",)
+# Characters Hydra's override grammar takes in an unquoted value (letters, digits and these).
+_UNQUOTED = re.compile(r"[\w/\-\\+.$%*@?|]*")
+
+
+def quote_git_refs(argv: list[str]) -> list[str]:
+    """Quote git ref overrides (``ci.ref=HEAD~1``, ``ci.ref=v1.2^``) so Hydra reads them verbatim.
+
+    Hydra's override grammar has no unquoted form for ``~``, ``^`` or ``{``; a ref value with
+    such a character is wrapped in single quotes (``\\`` and ``'`` escaped) before Hydra parses
+    the command line. A value already quoted, or made only of characters Hydra accepts, is left
+    as it is.
+
+    Example:
+        >>> quote_git_refs(["ci=interleaved", "ci.ref=HEAD~1", "ci.ref=main"])
+        ['ci=interleaved', "ci.ref='HEAD~1'", 'ci.ref=main']
+    """
+    out = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if sep and key.lstrip("+") in _REF_KEYS and value[:1] not in ("'", '"') and not _UNQUOTED.fullmatch(value):
+            value = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+            arg = f"{key}={value}"
+        out.append(arg)
+    return out
+
+
 def main() -> None:
     """Entry point of ``calibrax-run``; exits 0, 1 (regression), 2 (config) or 3 (failed case)."""
     try:
         _STATE.catalog = discover_benchmarks()
         known = _known_params(_STATE.catalog)
+        sys.argv[1:] = quote_git_refs(sys.argv[1:])
         check_overrides(sys.argv[1:], known)
         register_configs(known)
     except CalibraxError as exc:

