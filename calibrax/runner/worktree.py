@@ -61,8 +61,13 @@ def resolve_commit(cwd: Path, ref: str) -> str:
 
 
 def commits_between(cwd: Path, good: str, bad: str) -> list[str]:
-    """Commits after ``good`` up to and including ``bad``, oldest first (first-parent line)."""
-    listed = git(cwd, "rev-list", "--reverse", "--first-parent", f"{good}..{bad}")
+    """Commits after ``good`` up to and including ``bad``, oldest first (first-parent line).
+
+    Raises:
+        ConfigError: ``good`` or ``bad`` names no commit here (the message names the ref).
+    """
+    first, last = resolve_commit(cwd, good), resolve_commit(cwd, bad)
+    listed = git(cwd, "rev-list", "--reverse", "--first-parent", f"{first}..{last}")
     return listed.split() if listed else []
 
 
