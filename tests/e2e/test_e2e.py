@@ -245,6 +245,7 @@ def test_interleaved_gate_outside_git_is_a_config_error(userproj: Path) -> None:
 
 
 @pytest.mark.serial
+@pytest.mark.timeout(960)  # about 3 minutes on a quiet 2-core machine, over 5 on a loaded one
 def test_bisect_finds_the_commit_that_slowed_a_benchmark(userproj: Path) -> None:
     (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
     _git_repo(userproj)
@@ -258,7 +259,7 @@ def test_bisect_finds_the_commit_that_slowed_a_benchmark(userproj: Path) -> None
         subprocess.run(["git", *ident, "commit", "-q", "-m", f"change {i}"], cwd=userproj, check=True)
         shas.append(subprocess.run(["git", "rev-parse", "HEAD"], cwd=userproj, capture_output=True, text=True).stdout.strip())
     res = run_cli("calibrax", "bisect", "--good", "HEAD~5", "--bad", "HEAD", "--benchmark", "steady",
-                  "--trials", "5", "--max-trials", "6", "--json", cwd=userproj)
+                  "--trials", "5", "--max-trials", "6", "--json", cwd=userproj, timeout=900)
     assert res.returncode == 0, res.stdout + res.stderr
     out = json.loads(res.stdout)
     assert out["first_bad"] == shas[3] and out["last_good"] == shas[2]
