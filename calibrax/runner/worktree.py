@@ -61,13 +61,8 @@ def resolve_commit(cwd: Path, ref: str) -> str:
 
 
 def commits_between(cwd: Path, good: str, bad: str) -> list[str]:
-    """Commits after ``good`` up to and including ``bad``, oldest first (first-parent line).
-
-    Raises:
-        ConfigError: ``good`` or ``bad`` names no commit here (the message names the ref).
-    """
-    first, last = resolve_commit(cwd, good), resolve_commit(cwd, bad)
-    listed = git(cwd, "rev-list", "--reverse", "--first-parent", f"{first}..{last}")
+    """Commits after ``good`` up to and including ``bad``, oldest first (first-parent line)."""
+    listed = git(cwd, "rev-list", "--reverse", "--first-parent", f"{good}..{bad}")
     return listed.split() if listed else []
 
 

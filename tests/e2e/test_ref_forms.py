@@ -10,9 +10,8 @@ import pytest
 from conftest import run_cli
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from calibrax.core.errors import ConfigError
 from calibrax.runner.app import quote_git_refs
-from calibrax.runner.worktree import commits_between, resolve_commit
+from calibrax.runner.worktree import resolve_commit
 
 FORMS = ["HEAD~1", "HEAD^", "v1.2^", "origin/main", "main@{1}", "HEAD~1^{commit}", "it's"]
 
@@ -68,9 +67,3 @@ def test_calibrax_run_takes_a_tilde_ref_and_names_one_that_does_not_resolve(repo
     assert proc.returncode == 2, proc.stderr
     assert "HEAD~9" in proc.stderr and "Lexer" not in proc.stderr and "Traceback" not in proc.stderr
 
-
-def test_bisect_ranges_take_ref_forms_and_name_a_bad_one(repo: Path) -> None:
-    assert commits_between(repo, "v1.2^", "HEAD~1") == [_git(repo, "rev-parse", "HEAD~1")]
-    assert len(commits_between(repo, "HEAD~2", "origin/main")) == 2
-    with pytest.raises(ConfigError, match=r"'HEAD~7' names no commit"):
-        commits_between(repo, "HEAD~7", "HEAD")
