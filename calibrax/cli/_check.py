@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,18 +92,32 @@ def compare(runs_: Sequence[str], measures: Sequence[str], db: Path, as_json: bo
     with open_store(db) as store:
         records = [store.load_run(r) for r in runs_]
     result = compare_runs(records, 0, measures=list(measures) or None)
+    run_ids = [r.run.id for r in records]
     if as_json:
         echo_json([{"benchmark": row.benchmark, "params": dict(row.params), "measure": row.measure.name,
                     "reference": row.reference, "best": row.best, "winner": row.winner, "note": row.note,
-                    "runs": [vars(e) for e in row.entries]} for row in result.rows])
+                    "runs": [vars(e) for e in row.entries],
+                    "missing": [rid for rid in run_ids if rid not in {e.run_id for e in row.entries}]}
+                   for row in result.rows])
         return
-    _render_comparison(result, [r.run.id for r in records])
+    _render_comparison(result, run_ids)
 
 
 def _render_comparison(result: Comparison, run_ids: Sequence[str]) -> None:
+    """One row per case and measure, one column per run; a run without the case reads ``missing``."""
     table = []
     for row in result.rows:
-        cells = [f"{e.speedup:.3g}x [{e.ci_low:.3g}, {e.ci_high:.3g}]" if e.run_id != row.reference else "ref"
-                 for e in row.entries]
+        by_run = {e.run_id: e for e in row.entries}
+        cells = []
+        for rid in run_ids:
+            e = by_run.get(rid)
+            if e is None:
+                cells.append("missing")
+            elif rid == row.reference:
+                cells.append("ref")
+            elif math.isfinite(e.ci_low) and math.isfinite(e.ci_high):
+                cells.append(f"{e.speedup:.3g}x [{e.ci_low:.3g}, {e.ci_high:.3g}]")
+            else:  # one sample per side: a ratio, but no interval to show
+                cells.append(f"{e.speedup:.3g}x")
         table.append([row.benchmark, format_params(row.params), row.measure.name, *cells, row.winner or "-"])
     echo_table(table, ["benchmark", "params", "measure", *run_ids, "winner"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from calibrax.cli._common import db_option, echo_json, echo_table, format_params
 
 if TYPE_CHECKING:
     from calibrax.core.checks import ValidationEntry
-    from calibrax.core.models import RunInfo
+    from calibrax.core.models import RunInfo, Summary
     from calibrax.core.result import RunRecord
     from calibrax.storage import Artifact
 
@@ -44,10 +45,16 @@ def runs(db: Path, as_json: bool, limit: int | None) -> None:
 @db_option
 @json_option
 @click.option("--no-samples", is_flag=True, help="Leave the raw samples out of --json.")
-def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
+@click.option("--measure", "measures", multiple=True,
+              help="Show these measures, one row per case and measure (repeatable; default: time).")
+@click.option("--all", "all_measures", is_flag=True, help="Show every stored measure of every case.")
+def show(run: str, db: Path, as_json: bool, no_samples: bool, measures: Sequence[str], all_measures: bool) -> None:
     """Show one run (an id, a unique id prefix, or 'latest') with its cases.
 
-    Example: calibrax show latest --json
+    Without --measure or --all the table shows time and compile time; quality metrics,
+    throughput and every profiler's measures appear with --measure NAME or --all.
+
+    Example: calibrax show latest --measure time --measure accuracy
     """
     with open_store(db) as store:
         record: RunRecord = store.load_run(run)
@@ -56,7 +63,10 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
     if as_json:
         echo_json(record.to_dict(samples=not no_samples))
         return
-    _render_run(record)
+    if measures or all_measures:
+        _render_measures(record, _chosen_measures(record, measures, all_measures))
+    else:
+        _render_run(record)
     _render_validation(checks, gate)
     _render_artifacts(record, artifacts)
 
@@ -73,12 +83,59 @@ def _render_run(record: RunRecord) -> None:
     for c in record.cases:
         t = c.measures.get("time")
         s = t.summary if t is not None else None
-        ci = f"[{format_seconds(s.ci_low)}, {format_seconds(s.ci_high)}]" if s else "-"
+        ci = _interval(s, "s")
         comp = c.measures.get("compile_time")
         rows.append([c.benchmark, format_params(c.params), c.status.value, format_seconds(s.median if s else None),
                      ci, str(s.n if s else 0),
                      format_seconds(comp.samples[0] if comp and comp.samples else None)])
     echo_table(rows, ["benchmark", "params", "status", "time", "95% CI", "n", "compile"])
+
+
+def _chosen_measures(record: RunRecord, names: Sequence[str], every: bool) -> list[str]:
+    """The measure names to show, in first-seen order; an unknown name is an error naming the stored ones."""
+    from calibrax.core import ConfigError, unknown_name_message
+
+    stored: dict[str, None] = {}
+    for case in record.cases:
+        stored.update(dict.fromkeys(case.measures))
+        stored.update(dict.fromkeys(case.unavailable or ()))
+    if every:
+        return list(stored)
+    for name in names:
+        if name not in stored:
+            raise ConfigError(unknown_name_message(f"measure in run {record.run.id}", name, list(stored))
+                              + " Use --all to see every stored measure.")
+    return list(dict.fromkeys(names))
+
+
+def _interval(s: Summary | None, unit: str) -> str:
+    """A summary's CI, or '-' where one sample (or none) gives no interval to show."""
+    from calibrax.exporters import format_value
+
+    if s is None or s.n < 2 or not (math.isfinite(s.ci_low) and math.isfinite(s.ci_high)):
+        return "-"
+    return f"[{format_value(s.ci_low, unit)}, {format_value(s.ci_high, unit)}]"
+
+
+def _render_measures(record: RunRecord, names: Sequence[str]) -> None:
+    """One row per case and chosen measure: median (or the one value), CI, n, direction."""
+    from calibrax.exporters import format_value
+
+    rows = []
+    for c in record.cases:
+        for name in names:
+            m = c.measures.get(name)
+            if m is None:
+                reason = c.unavailable.get(name) if c.unavailable else None
+                rows.append([c.benchmark, format_params(c.params), c.status.value, name,
+                             "unavailable" if reason else "-", reason or "-", "0", "-"])
+                continue
+            s = m.summary
+            value = s.median if s is not None else (m.samples[0] if m.samples else None)
+            rows.append([c.benchmark, format_params(c.params), c.status.value, name,
+                         format_value(value, m.measure.unit), _interval(s, m.measure.unit),
+                         str(s.n if s else len(m.samples)), m.measure.direction.value])
+    echo_table(rows, ["benchmark", "params", "status", "measure", "median", "95% CI", "n", "better"])
 
 
 def _render_validation(checks: Sequence[ValidationEntry], gate: bool) -> None:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from factories import add_run, run_info, time_case
 
 from calibrax.cli import cli
-from calibrax.core import RunStatus, ValidationEntry
+from calibrax.core import Direction, RunStatus, ValidationEntry
 from calibrax.storage import Store
 
 
@@ -49,6 +49,33 @@ def test_show_human_table_and_prefix(db: Path) -> None:
     res = invoke("show", "run-s", "--db", str(db))
     assert "Run run-slow" in res.output and "matmul" in res.output and "n=128" in res.output  # type: ignore[attr-defined]
     assert "Validation" not in res.output and "Trace" not in res.output  # type: ignore[attr-defined]
+
+
+def test_show_measure_and_all_show_every_stored_measure(tmp_path: Path) -> None:
+    from calibrax.core import STANDARD_MEASURES, CaseResult, CaseStatus, MeasureResult, measure_for
+
+    path = tmp_path / "m.db"
+    accuracy = measure_for("accuracy", "1", Direction.HIGHER)
+    with Store.open(path) as store:
+        store.begin_run(run_info("run-q"))
+        timed = time_case("classifier", {"steps": 10}, 2e-3)
+        store.add_case("run-q", CaseResult(
+            "classifier", {"steps": 10}, CaseStatus.OK,
+            {**timed.measures, "accuracy": MeasureResult(accuracy, (0.9375,)),
+             "throughput": MeasureResult(STANDARD_MEASURES["throughput"], (5.0e5, 5.1e5, 4.9e5))},
+            unavailable={"energy": "no RAPL or NVML counter on this machine"}))
+        store.finish_run("run-q", RunStatus.OK, "2026-11-26T00:01:00+00:00")
+    default = invoke("show", "run-q", "--db", str(path)).output  # type: ignore[attr-defined]
+    assert "accuracy" not in default
+    one = invoke("show", "run-q", "--db", str(path), "--measure", "accuracy").output  # type: ignore[attr-defined]
+    [row] = [line for line in one.splitlines() if line.startswith("classifier")]
+    assert row.split()[3:] == ["accuracy", "0.9375", "-", "1", "higher"]  # one sample: no interval
+    every = invoke("show", "run-q", "--db", str(path), "--all").output  # type: ignore[attr-defined]
+    names = [line.split()[3] for line in every.splitlines() if line.startswith("classifier")]
+    assert names == ["time", "compile_time", "accuracy", "throughput", "energy"]
+    assert "no RAPL or NVML counter" in every and "nan" not in every
+    bad = CliRunner().invoke(cli, ["show", "run-q", "--db", str(path), "--measure", "acuracy"])
+    assert bad.exit_code == 2 and "'acuracy'" in bad.output and "accuracy" in bad.output and "--all" in bad.output
 
 
 def test_show_lists_validation_violations_and_traces(db: Path) -> None:
@@ -155,6 +182,23 @@ def test_compare_shows_speedups_with_cis(db: Path) -> None:
     assert "matmul" in text.output and "ref" in text.output  # type: ignore[attr-defined]
     one = CliRunner().invoke(cli, ["compare", "run-a", "--db", str(db)])
     assert one.exit_code == 2 and "at least two runs" in one.output
+
+
+def test_compare_of_three_runs_with_a_missing_case_shows_it_missing(db: Path) -> None:
+    with Store.open(db) as store:
+        store.begin_run(run_info("run-partial", started_at="2026-11-26T00:00:09+00:00"))
+        store.add_case("run-partial", time_case("matmul", {"n": 128}, 1.5e-3, seed=5))
+        store.finish_run("run-partial", RunStatus.OK, "2026-11-26T00:01:09+00:00")
+    res = CliRunner().invoke(cli, ["compare", "run-a", "run-slow", "run-partial", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    softmax = next(line for line in res.output.splitlines() if line.startswith("softmax"))
+    assert softmax.split()[-2:] == ["missing", "-"]
+    assert "nan" not in res.output  # one-sample measures show a ratio without an interval
+    matmul = next(line for line in res.output.splitlines() if line.startswith("matmul"))
+    assert "missing" not in matmul and "ref" in matmul
+    rows = json.loads(invoke("compare", "run-a", "run-slow", "run-partial", "--db", str(db), "--json").output)  # type: ignore[attr-defined]
+    soft = next(r for r in rows if r["benchmark"] == "softmax" and r["measure"] == "time")
+    assert soft["missing"] == ["run-partial"] and {e["run_id"] for e in soft["runs"]} == {"run-a", "run-slow"}
 
 
 def test_history_marks_a_step_change(tmp_path: Path) -> None:
