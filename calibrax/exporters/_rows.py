@@ -16,6 +16,9 @@ from calibrax.exporters._numbers import MISSING, format_interval, format_ratio, 
 from calibrax.exporters._text import error_headline, format_params
 
 __all__ = [
+    "Outcome",
+    "run_outcome",
+    "verdict_counts_by_measure",
     "FAILED_STATUSES",
     "CaseView",
     "VerdictView",
@@ -204,6 +207,64 @@ def verdict_counts(record: RunRecord) -> list[tuple[str, int]]:
     order = [VerdictKind.REGRESSED] + [k for k in VerdictKind if k is not VerdictKind.REGRESSED]
     counts = {kind: sum(1 for v in record.verdicts if v.kind is kind) for kind in order}
     return [(kind.value, count) for kind, count in counts.items() if count]
+
+
+def verdict_counts_by_measure(record: RunRecord) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Count the verdicts per measure and kind, so two measures of one case are not added up.
+
+    Measures come in first-seen order; within one, regressed first as in :func:`verdict_counts`.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> verdict_counts_by_measure(RunRecord(RunInfo(id="r", started_at="", status=RunStatus.OK), ()))
+        []
+    """
+    order = [VerdictKind.REGRESSED] + [k for k in VerdictKind if k is not VerdictKind.REGRESSED]
+    measures = list(dict.fromkeys(v.measure for v in record.verdicts))
+    out = []
+    for measure in measures:
+        kinds = [v.kind for v in record.verdicts if v.measure == measure]
+        out.append((measure, [(k.value, kinds.count(k)) for k in order if kinds.count(k)]))
+    return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run's exit code says, for the first line of a report.
+
+    Attributes:
+        passed: the run would exit 0 (every case ran, nothing regressed, no gating violation).
+        headline: why, in a few words (``ok``, ``1 regressed``, ``2 failed``).
+    """
+
+    passed: bool
+    headline: str
+
+
+def run_outcome(record: RunRecord, validation: Any = None, validation_gate: bool = False) -> Outcome:
+    """The verdict a report's title must agree with: the same rules as the exit code.
+
+    A case that did not end ok (exit 3), then a regressed verdict or a violation of a gating
+    validation check (exit 1), fail the run; otherwise it passes with its status.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> run_outcome(RunRecord(RunInfo(id="r", started_at="", status=RunStatus.OK), ()))
+        Outcome(passed=True, headline='ok')
+    """
+    problems = []
+    failed = sum(1 for c in record.cases if c.status is not CaseStatus.OK)
+    if failed:
+        problems.append(f"{failed} failed")
+    regressed = sum(1 for v in record.verdicts if v.kind is VerdictKind.REGRESSED)
+    if regressed:
+        problems.append(f"{regressed} regressed")
+    violations = sum(1 for e in validation or () if not e.passed) if validation_gate else 0
+    if violations:
+        problems.append(f"{violations} validation violation{'s' if violations != 1 else ''}")
+    if problems:
+        return Outcome(False, ", ".join(problems))
+    return Outcome(record.run.status.value == "ok", record.run.status.value)
 
 
 def verdicts_by_case(record: RunRecord, measure: str = "time") -> dict[str, Verdict]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from calibrax.core import RunRecord, RunStatus
+from calibrax.core import RunRecord, RunStatus, ValidationEntry
 from calibrax.exporters import _rows
 from calibrax.exporters._protocol import BaseExporter
 from calibrax.exporters._registry import EXPORTERS
@@ -42,20 +43,24 @@ class MarkdownExporter(BaseExporter[MarkdownSettings]):
 
     name = "markdown"
     filename = "summary.md"
+    needs = frozenset({"validation"})
     settings_type = MarkdownSettings
     definition_key = "calibrax.exporters.markdown.MarkdownExporter"
 
     def render_report(self, report: ReportInput, settings: MarkdownSettings, folder: Path | None = None) -> str:
         """Return the Markdown summary of the run."""
         return render_template("summary.md.j2", template_folder(settings.template_dir),
-                               **markdown_context(report.record))
+                               **markdown_context(report.record, report.validation, report.validation_gate))
 
 
-def markdown_context(record: RunRecord) -> dict[str, Any]:
+def markdown_context(record: RunRecord, validation: Sequence[ValidationEntry] | None = None,
+                     validation_gate: bool = False) -> dict[str, Any]:
     """The variables ``summary.md.j2`` gets, for users who write their own template.
 
     ``record`` is the run itself; ``cases``, ``regressed``, ``other_verdicts`` and ``failed``
-    are rows with formatted values (see :mod:`calibrax.exporters._rows`).
+    are rows with formatted values (see :mod:`calibrax.exporters._rows`); ``outcome`` is what
+    the exit code says (the title's mark and words follow it, so a failing gate never starts
+    with a green mark); ``verdicts_per_measure`` counts verdicts per measure.
 
     Example:
         >>> from calibrax.core import RunInfo
@@ -65,10 +70,16 @@ def markdown_context(record: RunRecord) -> dict[str, Any]:
     """
     cases = _rows.case_views(record)
     regressed, others = _rows.verdict_views(record)
+    outcome = _rows.run_outcome(record, validation, validation_gate)
+    icon = _STATUS_ICONS.get(record.run.status, "")
+    if not outcome.passed and record.run.status is RunStatus.OK:
+        icon = _STATUS_ICONS[RunStatus.FAILED]
     return {
         "record": record,
         "run": record.run,
-        "icon": _STATUS_ICONS.get(record.run.status, ""),
+        "outcome": outcome,
+        "icon": icon,
+        "verdicts_per_measure": _rows.verdict_counts_by_measure(record),
         "counts": [(status, n) for status, n in record.counts.items() if n],
         "hardware": _hardware_line(record),
         "verdict_counts": _rows.verdict_counts(record),

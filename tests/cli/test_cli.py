@@ -102,7 +102,12 @@ def test_baseline_set_list_rm_and_check(db: Path, tmp_path: Path) -> None:
     slow = invoke("check", "run-slow", "--baseline", "main", "--db", str(db), "--summary", str(summary))
     assert slow.exit_code == 1  # type: ignore[attr-defined]
     assert "REGRESSED matmul" in slow.output  # type: ignore[attr-defined]
+    first_line = summary.read_text().splitlines()[0]
+    assert first_line.startswith("## ❌") and "regressed" in first_line  # agrees with exit code 1
     assert "matmul" in summary.read_text()
+    same_summary = tmp_path / "same.md"
+    invoke("check", "run-b", "--baseline", "main", "--db", str(db), "--summary", str(same_summary))
+    assert same_summary.read_text().startswith("## ✅")
     with Store.open(db) as store:
         assert any(v.failed for v in store.load_verdicts("run-slow"))
 

@@ -9,6 +9,7 @@ import math
 import random
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -344,10 +345,28 @@ def _table_rows(text: str) -> list[str]:
 def test_markdown_title_counts_and_verdicts(record: RunRecord) -> None:
     text = get_exporter("markdown").render(record, {})
     lines = text.splitlines()
-    assert lines[0] == "## ❌ calibrax run `20250301-120000-ab12`: failed"
+    assert lines[0] == "## ❌ calibrax run `20250301-120000-ab12`: 2 failed, 1 regressed"
     assert "6 cases: 4 ok, 1 error, 1 crashed" in lines[2]
     assert "### Verdicts against `main` (run id `20250228-090000-cd34`)" in text
-    assert "**1 regressed** · 1 pass · 1 improved · 1 inconclusive" in text
+    assert "`time`: **1 regressed**, 1 pass, 1 improved · `compile_time`: 1 inconclusive" in text
+
+
+def test_markdown_title_follows_the_exit_code_not_only_the_run_status(record: RunRecord) -> None:
+    from calibrax.core import RunStatus, ValidationEntry
+    from calibrax.exporters import ReportInput
+
+    ok_run = replace(record.run, status=RunStatus.OK)
+    ran = tuple(c for c in record.cases if c.status is CaseStatus.OK)
+    regressed = RunRecord(ok_run, ran, record.verdicts, record.baseline)
+    first = get_exporter("markdown").render(regressed, {}).splitlines()[0]
+    assert first.startswith("## ❌") and first.endswith(": 1 regressed")
+    passing = RunRecord(ok_run, ran, tuple(v for v in record.verdicts if v.kind.value != "regressed"), record.baseline)
+    assert get_exporter("markdown").render(passing, {}).splitlines()[0].startswith("## ✅")
+    violation = ValidationEntry("convergence", "loss", False, "loss 0.4 > 0.1 at step 150")
+    gated = ReportInput(passing, validation=(violation,), validation_gate=True)
+    assert get_exporter("markdown").render(gated, {}).splitlines()[0].endswith(": 1 validation violation")
+    ungated = ReportInput(passing, validation=(violation,), validation_gate=False)
+    assert get_exporter("markdown").render(ungated, {}).splitlines()[0].startswith("## ✅")
 
 
 def test_markdown_lists_the_regressed_case_first(record: RunRecord) -> None:
