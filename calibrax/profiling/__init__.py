@@ -8,6 +8,7 @@ from calibrax.profiling import carbon, compilation, energy, gpu, resources, trac
 from calibrax.profiling.base import (
     PROFILERS,
     RUNNER_STEPS,
+    TIMING_MEASURES,
     BaseProfiler,
     ProfileContext,
     ProfileOutput,
@@ -15,6 +16,7 @@ from calibrax.profiling.base import (
     ProfilerSession,
     ProfilingOptions,
     measure_profiled,
+    producible_measures,
     register_profiler,
     resolve_profilers,
 )
@@ -31,6 +33,7 @@ from calibrax.profiling.tracing import summarize_trace
 __all__ = [
     "PROFILERS",
     "RUNNER_STEPS",
+    "TIMING_MEASURES",
     "BaseProfiler",
     "CacheFlusher",
     "DeviceTimeError",
@@ -56,6 +59,7 @@ __all__ = [
     "declare_flops",
     "device_measures",
     "measure_profiled",
+    "producible_measures",
     "measure_workload",
     "register_profiler",
     "resolve_profilers",

@@ -39,6 +39,8 @@ from calibrax.core.registry import Registry, unknown_name_message
 __all__ = [
     "BaseProfiler",
     "PROFILERS",
+    "TIMING_MEASURES",
+    "producible_measures",
     "RUNNER_STEPS",
     "ProfileContext",
     "ProfileOutput",
@@ -238,11 +240,14 @@ class BaseProfiler:
         name: the registry name.
         needs: profilers whose measures this one reads; selecting it selects them first.
         in_all: whether ``profile.profilers=[all]`` selects it (opt-in profilers say False).
+        produces: every measure name it may store (or report unavailable), so a gate on a
+            measure no selected profiler produces is refused before anything runs.
     """
 
     name = "base"
     needs: tuple[str, ...] = ()
     in_all = True
+    produces: tuple[str, ...] = ()
 
     def __init__(self, context: ProfileContext) -> None:
         self.context = context
@@ -265,6 +270,28 @@ ProfilerFactory = Callable[[ProfileContext], Profiler]
 
 PROFILERS: Registry[Any] = Registry("profiler", "calibrax.profilers")
 """Every profiler class known to this process, by name (plugins through entry points)."""
+
+TIMING_MEASURES: tuple[str, ...] = (
+    "time", "trace_time", "lower_time", "compile_time", "throughput", "device_time", "dispatch_overhead",
+)
+"""Measures the timed rounds themselves store (``throughput`` when a workload declares items,
+``device_time`` and ``dispatch_overhead`` with ``profile.timer=device``)."""
+
+
+def producible_measures(profilers: Iterable[str]) -> frozenset[str]:
+    """The measure names the timing and the given profilers may store.
+
+    Example:
+        >>> import calibrax.profiling
+        >>> sorted(producible_measures(["roofline"]))[:2]
+        ['achieved_flops', 'arithmetic_intensity']
+    """
+    names = set(TIMING_MEASURES)
+    for name in profilers:
+        if name in PROFILERS.names():
+            names.update(_attr(name, "produces", ()))
+    return frozenset(names)
+
 
 RUNNER_STEPS: Mapping[str, str] = {
     "timing": "the timed rounds themselves; always measured",

@@ -84,6 +84,7 @@ class CarbonProfiler(BaseProfiler):
     """``carbon`` (g CO2e per call) from the ``energy`` measure, or from codecarbon."""
 
     name = "carbon"
+    produces = ("carbon",)
     needs = ("energy",)
     _workload: Workload | None = None
 

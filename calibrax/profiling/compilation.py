@@ -62,6 +62,7 @@ class CompilationProfiler(BaseProfiler):
     """``recompilations`` during the timed rounds; compile counts and cache state in meta."""
 
     name = "compilation"
+    produces = ("recompilations",)
 
     def __init__(self, context: ProfileContext) -> None:
         import jax.monitoring

@@ -143,6 +143,7 @@ class EnergyProfiler(BaseProfiler):
     """``energy`` and ``energy_marginal`` (J per call), ``gpu_energy`` and ``cpu_energy`` (gross)."""
 
     name = "energy"
+    produces = ("energy", "gpu_energy", "cpu_energy", "energy_marginal")
 
     def __init__(self, context: ProfileContext, *, rapl_root: Path | None = None, min_region: float = MIN_REGION,
                  baseline_seconds: float = BASELINE_SECONDS) -> None:

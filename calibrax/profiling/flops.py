@@ -171,6 +171,7 @@ class FlopsProfiler(BaseProfiler):
     ``compiled_peak_memory`` (per device)."""
 
     name = "flops"
+    produces = ("flops", "transcendentals", "bytes_accessed", "compiled_peak_memory")
     _MEASURES = ("flops", "transcendentals", "bytes_accessed", "compiled_peak_memory")
 
     _cost: dict[str, Any] | None = None

@@ -75,6 +75,7 @@ class MemoryProfiler(BaseProfiler):
     """``device_peak_memory`` and ``device_memory_in_use`` (B) from ``Device.memory_stats()``."""
 
     name = "memory"
+    produces = ("device_peak_memory", "device_memory_in_use")
     _devices: list[Any] | None = None
 
     def compiled(self, executable: Any) -> None:
@@ -256,6 +257,7 @@ class GpuProfiler(BaseProfiler):
     """NVML telemetry during the rounds: utilisation, memory, clocks, temperature, power."""
 
     name = "gpu"
+    produces = tuple(GPU_MEASURES)
 
     def __init__(self, context: ProfileContext, *, interval: float = 0.05) -> None:
         super().__init__(context)

@@ -103,6 +103,7 @@ class ResourcesProfiler(BaseProfiler):
     ``rss_growth`` (B over the rounds) with a ``leak_suspected`` flag in its meta."""
 
     name = "resources"
+    produces = ("peak_rss", "cpu_utilization", "cpu_time", "rss_growth")
 
     def __init__(self, context: ProfileContext, *, use_sampler: bool | None = None, interval: float = 0.01) -> None:
         super().__init__(context)

@@ -159,6 +159,7 @@ class RooflineProfiler(BaseProfiler):
     """``achieved_flops`` (per round), ``arithmetic_intensity`` and ``roofline_efficiency``."""
 
     name = "roofline"
+    produces = ("achieved_flops", "arithmetic_intensity", "roofline_efficiency")
     needs = ("flops",)
     _facts: HloFacts | None = None
 

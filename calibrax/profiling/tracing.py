@@ -116,6 +116,7 @@ class TracingProfiler(BaseProfiler):
     """A Perfetto trace of ``trace_calls`` untimed calls per case, with its top XLA ops."""
 
     name = "tracing"
+    produces = ("traced_op_time",)
     in_all = False  # writes files and adds untimed calls: asked for by name only
 
     def __init__(self, context: ProfileContext) -> None:

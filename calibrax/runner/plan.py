@@ -7,6 +7,7 @@ measured. The plan says everything the execute stage needs, so no later stage re
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from enum import Enum
@@ -15,13 +16,13 @@ from typing import Any
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError
 from calibrax.core.registry import unknown_name_message
-from calibrax.profiling import TimingProtocol
+from calibrax.profiling import PROFILERS, TIMING_MEASURES, TimingProtocol, producible_measures, resolve_profilers
 from calibrax.runner.catalog import BenchmarkEntry
 from calibrax.runner.config import CalibraxConfig, ProfileConfig
 from calibrax.runner.quality import MetricSpec, parse_metric_specs
 from calibrax.runner.validation import ValidationSpec, parse_validation
 
-__all__ = ["PlannedBenchmark", "plan_run", "protocol_settings", "with_benchmark_thresholds"]
+__all__ = ["PlannedBenchmark", "check_gate", "plan_run", "protocol_settings", "with_benchmark_thresholds"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,35 @@ def plan_run(cfg: CalibraxConfig, catalog: Mapping[str, BenchmarkEntry]) -> list
     for name in cfg.params:
         if name not in known:
             raise ConfigError(f"params.{name}: " + unknown_name_message("benchmark", name, known))
+    check_gate(cfg, planned)
     return planned
+
+
+def check_gate(cfg: CalibraxConfig, planned: Sequence[PlannedBenchmark]) -> None:
+    """Refuse a gated measure that nothing in this run produces: it would gate nothing, and a
+    typo (``thresholds.gate=[tme]``) must not pass CI silently.
+
+    A measure can be gated when the timing or a selected profiler stores it, a planned
+    benchmark declares it as a quality metric, or ``profile.cold_compile`` measures it.
+    """
+    producible = set(producible_measures(resolve_profilers(cfg.profile.profilers)[0]))
+    producible.update(spec.name for bench in planned for spec in bench.metrics)
+    if cfg.profile.cold_compile:
+        producible.add("cold_compile_time")
+    for name in cfg.thresholds.gate:
+        if name in producible:
+            continue
+        hint = ""
+        owners = [p for p in PROFILERS.names() if name in producible_measures([p]) - set(TIMING_MEASURES)]
+        if owners:
+            hint = (f" The {owners[0]} profiler measures it: select it too, e.g. "
+                    f"profile.profilers=[timing,{owners[0]}].")
+        close = difflib.get_close_matches(name, sorted(producible), n=3)
+        did_you_mean = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ConfigError(
+            f"thresholds.gate names {name!r}, which nothing in this run produces, so it would gate "
+            f"nothing.{did_you_mean} Measures this run can gate: {', '.join(sorted(producible))}.{hint}"
+        )
 
 
 def with_benchmark_thresholds(cfg: CalibraxConfig, catalog: Mapping[str, BenchmarkEntry],

@@ -107,6 +107,11 @@ class ProfilerConformance:
         for measure, reason in unavailable.items():
             assert isinstance(reason, str) and len(reason) > 10, (measure, reason)
             assert measure not in into, f"{measure} is unavailable, yet stored (as {into.get(measure)})"
+        from calibrax.profiling import producible_measures, resolve_profilers
+
+        declared = set(producible_measures(resolve_profilers([self.profiler])[0]))
+        undeclared = (produced | set(unavailable)) - declared
+        assert not undeclared, f"{self.profiler} stores {sorted(undeclared)} but its produces lists {sorted(declared)}"
         for measure in produced:
             result = out.measures[measure]
             assert result.measure.name == measure and result.measure.unit, measure

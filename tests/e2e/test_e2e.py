@@ -115,6 +115,8 @@ def test_user_conf_subset_extra_params_and_sweep(userproj: Path) -> None:
         (["benchmarks=[nope]"], "Unknown benchmark 'nope'"),
         (["profile=quik"], "Available options in 'profile'"),
         (["hardware=gpu"], "hardware target needs JAX platform 'gpu'"),
+        (["ci=stored", "ci.baseline=main", "thresholds.gate=[tme]"], "Did you mean 'time'?"),
+        (["thresholds.gate=[time,flops]"], "profile.profilers=[timing,flops]"),
     ],
 )
 def test_config_mistakes_exit_2_before_anything_runs(project: Path, args: list[str], message: str) -> None:
