@@ -8,9 +8,12 @@ before anything runs.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import logging
 import re
 import sys
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, cast
@@ -125,26 +128,64 @@ def _known_params(catalog: dict[str, BenchmarkEntry]) -> dict[str, dict[str, Any
 
 
 _TOP_LEVEL = {f.name for f in fields(CalibraxConfig)} | {"hydra"}
+_FLAGS_WITH_VALUE = {"--shell-completion", "-sc"}  # Hydra flags whose next word holds an '='
+
+
+
+def _check_schema_path(arg: str, parts: list[str]) -> bool:
+    """Walk a dotted key through the config dataclasses; an unknown field is a ConfigError with
+    close matches. A key under a free-form mapping (``thresholds.measures.time.margin``) is
+    left to the typed config's own checks. True when the whole key is a dataclass field."""
+    node: Any = CalibraxConfig
+    for depth, part in enumerate(parts):
+        if not dataclasses.is_dataclass(node):
+            return False
+        hints = typing.get_type_hints(node)
+        if part not in hints:
+            where = ".".join(parts[:depth])
+            close = difflib.get_close_matches(part, sorted(hints), n=3)
+            did_you_mean = f" Did you mean {' or '.join(repr(f'{where}.{c}') for c in close)}?" if close else ""
+            raise ConfigError(
+                f"In override {arg!r}: {where} has no key {part!r}.{did_you_mean} Its keys are: "
+                f"{', '.join(sorted(hints))} (each is commented in calibrax/runner/config.py)."
+            )
+        node = hints[part]
+    return True
 
 
 def check_overrides(argv: list[str], known: dict[str, dict[str, Any]]) -> None:
-    """Catch typos in plain ``key=value`` overrides with clearer messages than Hydra's.
+    """Catch typos in overrides with clearer messages than Hydra's, before Hydra parses them.
 
-    Checks the top-level key and, for ``params.<benchmark>.<param>=...``, the benchmark and
-    param names. Overrides with ``+``, ``++`` or ``~`` are left to Hydra.
+    Checks every key, nested ones too (``profile.timr=...``), against the config dataclasses,
+    and for ``params.<benchmark>.<param>=...`` the benchmark and param names. A ``+key`` or
+    ``++key`` addition is checked the same way: calibrax's config has a fixed schema, so an
+    addition can only set a key that exists (and then needs no ``+``). ``hydra.*`` keys and
+    ``~`` deletions are left to Hydra.
 
     Raises:
         ConfigError: an unknown key, benchmark or param, with close matches.
     """
+    after_flag = None
     for arg in argv:
-        if arg.startswith(("-", "+", "~")) or "=" not in arg:
-            continue
-        key = arg.split("=", 1)[0]
+        flag, after_flag = after_flag, arg
+        if flag in _FLAGS_WITH_VALUE or arg.startswith(("-", "~")) or "=" not in arg:
+            continue  # e.g. the install=bash of --shell-completion is Hydra's, not an override
+        key = arg.split("=", 1)[0].lstrip("+")
         parts = key.split(".")
         head = re.split(r"[/@]", parts[0], maxsplit=1)[0]
+        if head == "hydra":
+            continue
         if head not in _TOP_LEVEL:
             raise ConfigError(f"In override {arg!r}: " + unknown_name_message("config key", head, sorted(_TOP_LEVEL)))
-        if head != "params" or len(parts) < 2:
+        if head != "params":
+            fixed = len(parts) > 1 and head == parts[0] and _check_schema_path(arg, parts)
+            if fixed and arg.startswith("+") and not arg.startswith("++"):
+                raise ConfigError(
+                    f"In override {arg!r}: {key} is already a calibrax setting, so it needs no '+' "
+                    f"(Hydra's '+' appends a new key): write {arg[1:]!r}."
+                )
+            continue
+        if len(parts) < 2:
             continue
         if parts[1] not in known:
             raise ConfigError(f"In override {arg!r}: " + unknown_name_message("benchmark", parts[1], sorted(known)))

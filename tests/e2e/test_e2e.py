@@ -117,6 +117,8 @@ def test_user_conf_subset_extra_params_and_sweep(userproj: Path) -> None:
         (["hardware=gpu"], "hardware target needs JAX platform 'gpu'"),
         (["ci=stored", "ci.baseline=main", "thresholds.gate=[tme]"], "Did you mean 'time'?"),
         (["thresholds.gate=[time,flops]"], "profile.profilers=[timing,flops]"),
+        (["+profile.min_round=5"], "Did you mean 'profile.min_rounds'"),
+        (["profile.timr=device"], "Did you mean 'profile.timer'?"),
     ],
 )
 def test_config_mistakes_exit_2_before_anything_runs(project: Path, args: list[str], message: str) -> None:
@@ -126,6 +128,17 @@ def test_config_mistakes_exit_2_before_anything_runs(project: Path, args: list[s
     if (project / "calibrax.db").exists():
         with Store.open(project / "calibrax.db") as store:
             assert store.list_runs() == []
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--shell-completion", "install=bash"], "hydra_bash_completion"),
+    (["--cfg", "job"], "benchmarks:"),
+    (["--info", "defaults"], "Defaults List"),
+])
+def test_hydra_flags_pass_through_untouched(project: Path, args: list[str], expected: str) -> None:
+    res = run_cli("calibrax-run", *args, cwd=project)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert expected in res.stdout and not (project / "calibrax.db").exists()
 
 
 @pytest.mark.parametrize("damage", ["text", "truncated"])

@@ -80,6 +80,12 @@ def test_unknown_benchmark_names_are_config_errors() -> None:
         (["profle=quick"], "Unknown config key 'profle'. Did you mean 'profile'"),
         (["params.matmu.n=1"], "Unknown benchmark 'matmu'. Did you mean 'matmul'"),
         (["params.matmul.nn=1"], "has no param 'nn'. Its params are: dtype, n."),
+        (["profile.timr=device"], "profile has no key 'timr'. Did you mean 'profile.timer'?"),
+        (["exporter.html.titel=x"], "exporter.html has no key 'titel'. Did you mean 'exporter.html.title'?"),
+        (["+profile.min_round=5"], "profile has no key 'min_round'. Did you mean 'profile.min_rounds'"),
+        (["+profile.min_rounds=5"], "needs no '\\+'.*write 'profile.min_rounds=5'"),
+        (["+extra.key=1"], "Unknown config key 'extra'"),
+        (["+params.matmul.k=3"], "has no param 'k'"),
     ],
 )
 def test_override_precheck_names_the_mistake(argv: list[str], match: str) -> None:
@@ -88,7 +94,10 @@ def test_override_precheck_names_the_mistake(argv: list[str], match: str) -> Non
 
 
 def test_override_precheck_leaves_valid_and_hydra_syntax_alone() -> None:
-    check_overrides(["-m", "hydra/launcher=basic", "+extra.key=1", "~ci", "params.matmul.n=1,2", "exporter@x=html"], KNOWN)
+    check_overrides(["-m", "hydra/launcher=basic", "~ci", "params.matmul.n=1,2", "exporter@x=html",
+                     "++profile.min_rounds=5", "+thresholds.measures.energy={margin:0.1}",
+                     "+thresholds.measures.time.rule=absolute", "+hydra.launcher.partition=debug",
+                     "hardware.peak_flops.bf16=1e15", "--shell-completion", "install=bash", "--cfg", "job"], KNOWN)
 
 
 def test_exit_code_priority() -> None:
