@@ -41,7 +41,8 @@ def _benchmark_rows() -> list[dict[str, Any]]:
 
     catalog = discover_benchmarks()
     rows: list[dict[str, Any]] = [{"name": e.name, "source": e.source, "params": dict(e.params),
-                                   "description": e.description, "config": str(e.config_file)}
+                                   "description": f"cannot be read: {e.problem}" if e.problem else e.description,
+                                   "config": str(e.config_file)}
                                   for e in catalog.values()]
     for name, spec in BENCHMARKS.items():
         if name not in catalog:

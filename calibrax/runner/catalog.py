@@ -75,17 +75,25 @@ class BenchmarkEntry:
     config_file: Path | None = None
     validation: Mapping[str, Any] = field(default_factory=dict)  # the raw validation: block
     allow_recompile: bool = False  # a compile during the timed rounds is kept, not an error
+    problem: str | None = None  # why the file could not be read; an error only when it is selected
 
 
 def discover_benchmarks(cwd: Path | None = None) -> dict[str, BenchmarkEntry]:
-    """Every benchmark declared in the config folders, by name (the user's shadow calibrax's)."""
+    """Every benchmark declared in the config folders, by name (the user's shadow calibrax's).
+
+    A file that cannot be read is kept as an entry with its ``problem``: selecting that
+    benchmark is a ConfigError, and a run that does not select it only warns.
+    """
     found: dict[str, BenchmarkEntry] = {}
     for conf in reversed(config_dirs(cwd)):
         folder = conf / "benchmark"
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.yaml")):
-            found[path.stem] = load_benchmark_entry(path)
+            try:
+                found[path.stem] = load_benchmark_entry(path)
+            except ConfigError as exc:
+                found[path.stem] = BenchmarkEntry(path.stem, "", config_file=path, problem=str(exc))
     return found
 
 

@@ -8,9 +8,13 @@ measured. The plan says everything the execute stage needs, so no later stage re
 from __future__ import annotations
 
 import difflib
+import importlib.machinery
+import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
@@ -21,6 +25,8 @@ from calibrax.runner.catalog import BenchmarkEntry
 from calibrax.runner.config import CalibraxConfig, ProfileConfig
 from calibrax.runner.quality import MetricSpec, parse_metric_specs
 from calibrax.runner.validation import ValidationSpec, parse_validation
+
+log = logging.getLogger("calibrax")
 
 __all__ = ["PlannedBenchmark", "check_gate", "plan_run", "protocol_settings", "with_benchmark_thresholds"]
 
@@ -69,10 +75,21 @@ def _selected_names(cfg: CalibraxConfig) -> list[str]:
 
 def _planned(name: str, cfg: CalibraxConfig, entry: BenchmarkEntry | None) -> PlannedBenchmark:
     grid = cfg.params.get(name)
+    if entry is not None and entry.problem:
+        raise ConfigError(entry.problem)
     if grid is None:
         grid = dict(entry.params) if entry else dict(BENCHMARKS.get(name).params)
+    elif entry is not None:
+        _check_param_types(name, grid, entry)
     if entry is None:
         return PlannedBenchmark(name, None, tuple(expand_grid(grid)))
+    for param, values in grid.items():
+        if isinstance(values, Sequence) and not isinstance(values, str) and len(values) == 0:
+            raise ConfigError(
+                f"params.{name}.{param} is an empty list, so {name} would run no case. Give at least "
+                f"one value, e.g. params.{name}.{param}=[...], or leave it out to use {entry.config_file}."
+            )
+    _check_source(entry)
     metrics = tuple(parse_metric_specs(name, entry.metrics)) if entry.metrics else ()
     validation = None
     if entry.validation:
@@ -81,14 +98,80 @@ def _planned(name: str, cfg: CalibraxConfig, entry: BenchmarkEntry | None) -> Pl
                             entry.allow_recompile)
 
 
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _value_type(value: Any) -> type | None:
+    for kind in (bool, int, float, str):  # bool first: it is an int too
+        if isinstance(value, kind):
+            return kind
+    return None
+
+
+def _check_param_types(name: str, grid: Mapping[str, Any], entry: BenchmarkEntry) -> None:
+    """A grid value given on the command line must have the type of the YAML's default values
+    (an integer where a number is expected is fine), so ``params.scale.n=abc`` stops here."""
+    for param, values in grid.items():
+        defaults = entry.params.get(param)
+        if not isinstance(defaults, Sequence) or isinstance(defaults, str) or not defaults:
+            continue
+        expected: set[type] = {t for t in map(_value_type, defaults) if t is not None}
+        if len(expected) != 1:
+            continue
+        [kind] = expected
+        given = values if isinstance(values, Sequence) and not isinstance(values, str) else [values]
+        for value in given:
+            found = _value_type(value)
+            if found is kind or (kind is float and found is int) or found is None:
+                continue
+            raise ConfigError(
+                f"params.{name}.{param}={value!r} is {_TYPE_NAMES.get(found, type(value).__name__)}, but "
+                f"{entry.config_file} declares {param} as {_TYPE_NAMES[kind]} (e.g. {defaults[0]!r}). "
+                f"Give {_TYPE_NAMES[kind]}, e.g. params.{name}.{param}=[{defaults[0]!r}]."
+            )
+
+
+def _check_source(entry: BenchmarkEntry) -> None:
+    """The benchmark's source must exist before anything is measured: a ``.py`` file on disk, or
+    a module that Python's path finders can locate (found without importing it, so no user code
+    runs in this process)."""
+    where = f"Benchmark config {entry.config_file}: source"
+    if entry.source.endswith(".py"):
+        if not Path(entry.source).is_file():
+            raise ConfigError(f"{where} {entry.source} does not exist. Give the path of the .py file that "
+                              "registers the benchmark, relative to the folder that holds conf/.")
+        return
+    search = [str(Path.cwd()), *sys.path]
+    parts = entry.source.split(".")
+    for depth in range(1, len(parts) + 1):
+        module = ".".join(parts[:depth])
+        spec = importlib.machinery.PathFinder.find_spec(module, search)
+        if spec is None:
+            raise ConfigError(
+                f"{where} {entry.source!r} names no module: {module!r} was not found in the current folder "
+                f"{Path.cwd()} or on the Python path. Check the name, run calibrax-run from the folder that "
+                "holds the module, or give a .py path (source: benchmarks/mybench.py)."
+            )
+        if depth < len(parts):
+            search = list(spec.submodule_search_locations or [])
+
+
 def plan_run(cfg: CalibraxConfig, catalog: Mapping[str, BenchmarkEntry]) -> list[PlannedBenchmark]:
-    """Resolve benchmark names and grids; every unknown name is a ConfigError (exit 2)."""
+    """Resolve benchmark names and grids; every unknown name is a ConfigError (exit 2).
+
+    A benchmark YAML that cannot be read stops the run only when that benchmark is selected;
+    otherwise it is a warning.
+    """
     known = sorted(set(catalog) | set(BENCHMARKS.names()))
     planned = []
-    for name in _selected_names(cfg):
+    selected = _selected_names(cfg)
+    for name in selected:
         if name not in known:
             raise ConfigError(unknown_name_message("benchmark", name, known))
         planned.append(_planned(name, cfg, catalog.get(name)))
+    for name, entry in catalog.items():
+        if entry.problem and name not in selected:
+            log.warning("Benchmark %s is not selected and its config cannot be read: %s", name, entry.problem)
     for name in cfg.params:
         if name not in known:
             raise ConfigError(f"params.{name}: " + unknown_name_message("benchmark", name, known))

@@ -119,6 +119,7 @@ def test_user_conf_subset_extra_params_and_sweep(userproj: Path) -> None:
         (["thresholds.gate=[time,flops]"], "profile.profilers=[timing,flops]"),
         (["+profile.min_round=5"], "Did you mean 'profile.min_rounds'"),
         (["profile.timr=device"], "Did you mean 'profile.timer'?"),
+        (["params.matmul.n=abc"], "declares n as an integer"),
     ],
 )
 def test_config_mistakes_exit_2_before_anything_runs(project: Path, args: list[str], message: str) -> None:
@@ -128,6 +129,20 @@ def test_config_mistakes_exit_2_before_anything_runs(project: Path, args: list[s
     if (project / "calibrax.db").exists():
         with Store.open(project / "calibrax.db") as store:
             assert store.list_runs() == []
+
+
+def test_a_missing_source_exits_2_and_a_broken_unselected_yaml_only_warns(project: Path) -> None:
+    bench = project / "conf" / "benchmark"
+    bench.mkdir(parents=True)
+    (bench / "ghost.yaml").write_text("source: does_not_exist\nparams: {n: [1]}\n")
+    res = run_cli("calibrax-run", "benchmarks=[ghost]", cwd=project)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "ghost.yaml: source 'does_not_exist' names no module" in res.stderr and "Traceback" not in res.stderr
+    (bench / "ghost.yaml").unlink()
+    (bench / "broken.yaml").write_text("source: mybench\nparams: [unclosed\n")
+    ok = run_cli("calibrax-run", "benchmarks=[softmax]", "params.softmax.cols=[8]", *QUICK, cwd=project)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "broken is not selected" in ok.stdout + ok.stderr
 
 
 @pytest.mark.parametrize(("args", "expected"), [

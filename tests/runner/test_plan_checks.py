@@ -1,0 +1,87 @@
+"""Plan-time checks: a benchmark's YAML, source and grid values are checked before anything runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from calibrax.core import ConfigError
+from calibrax.runner.catalog import discover_benchmarks
+from calibrax.runner.config import load_config
+from calibrax.runner.plan import plan_run
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+GOOD = {
+    "mybench.py": "import calibrax\n",
+    "conf/benchmark/scale.yaml": "source: mybench\nparams:\n  n: [1024, 4096]\n  alpha: [0.5]\n  act: [relu]\n",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return _project(tmp_path, GOOD)
+
+
+def _plan(project: Path, **cfg: object) -> list[object]:
+    return list(plan_run(load_config({"benchmarks": ["scale"], **cfg}), discover_benchmarks(project)))
+
+
+def test_a_good_benchmark_plans(project: Path) -> None:
+    [bench] = _plan(project, params={"scale": {"n": [8], "alpha": [1], "act": ["gelu"]}})  # an int is a number
+    assert bench.cases == ({"n": 8, "alpha": 1, "act": "gelu"},)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("grid", "expected"), [
+    ({"n": ["abc"]}, "params.scale.n='abc' is a string, but .*scale.yaml declares n as an integer"),
+    ({"n": [1.5]}, "params.scale.n=1.5 is a number, but .*declares n as an integer"),
+    ({"alpha": ["x"]}, "declares alpha as a number"),
+    ({"act": [3]}, "declares act as a string"),
+    ({"n": []}, "params.scale.n is an empty list, so scale would run no case"),
+])
+def test_grid_values_of_the_wrong_type_stop_the_plan(project: Path, grid: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        _plan(project, params={"scale": grid})
+
+
+def test_a_missing_source_module_names_the_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, {"conf/benchmark/scale.yaml": "source: does_not_exist\nparams: {n: [1]}\n"})
+    with pytest.raises(ConfigError) as err:
+        _plan(tmp_path)
+    assert "scale.yaml: source 'does_not_exist' names no module" in str(err.value)
+    _project(tmp_path, {"conf/benchmark/scale.yaml": "source: benches/nope.py\nparams: {n: [1]}\n"})
+    with pytest.raises(ConfigError, match=r"nope\.py does not exist"):
+        _plan(tmp_path)
+
+
+def test_a_dotted_source_is_found_without_importing_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, {"pkg/__init__.py": "raise RuntimeError('imported at plan time')\n",
+                        "pkg/bench.py": "raise RuntimeError('imported at plan time')\n",
+                        "conf/benchmark/scale.yaml": "source: pkg.bench\nparams: {n: [1]}\n"})
+    [bench] = _plan(tmp_path)
+    assert bench.source == "pkg.bench"  # type: ignore[attr-defined]
+    _project(tmp_path, {"conf/benchmark/scale.yaml": "source: pkg.missing\nparams: {n: [1]}\n"})
+    with pytest.raises(ConfigError, match="'pkg.missing' was not found"):
+        _plan(tmp_path)
+
+
+def test_a_broken_yaml_stops_only_the_run_that_selects_it(project: Path, caplog: pytest.LogCaptureFixture) -> None:
+    _project(project, {"conf/benchmark/broken.yaml": "source: mybench\nparams: [unclosed\n"})
+    with caplog.at_level(logging.WARNING, logger="calibrax"):
+        [bench] = _plan(project)
+    assert bench.name == "scale"  # type: ignore[attr-defined]
+    assert any("broken is not selected" in r.getMessage() and "broken.yaml" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ConfigError, match=r"broken\.yaml"):
+        list(plan_run(load_config({"benchmarks": ["broken"]}), discover_benchmarks(project)))
