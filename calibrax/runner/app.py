@@ -28,7 +28,7 @@ from calibrax.core.errors import CalibraxError, ConfigError
 from calibrax.core.exitcodes import ExitCode, combine_exit_codes
 from calibrax.core.registry import unknown_name_message
 from calibrax.exporters import sweep_exporter
-from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks, package_conf_dir
+from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
 from calibrax.runner.sweep import finalize_sweep
@@ -232,6 +232,7 @@ def main() -> None:
         known = _known_params(_STATE.catalog)
         sys.argv[1:] = quote_git_refs(sys.argv[1:])
         check_overrides(sys.argv[1:], known)
+        check_group_files(sys.argv[1:])
         register_configs(known)
     except CalibraxError as exc:
         print(f"Error: {exc}", file=sys.stderr)

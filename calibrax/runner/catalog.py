@@ -27,6 +27,7 @@ from calibrax.runner.config import BenchmarkFileConfig
 
 __all__ = [
     "BenchmarkEntry",
+    "check_group_files",
     "config_dirs",
     "discover_benchmarks",
     "package_conf_dir",
@@ -160,3 +161,54 @@ def load_benchmark_entry(path: Path) -> BenchmarkEntry:
         validation=data["validation"],
         allow_recompile=bool(data["allow_recompile"]),
     )
+
+
+def _yaml_problem(path: Path) -> str | None:
+    """Why ``path`` is not valid YAML (with its line and column), or None."""
+    import yaml
+
+    try:
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return f"Cannot read {path}:{where}: {problem}. Fix the YAML syntax there."
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"Cannot read {path}: {exc}."
+    return None
+
+
+def _chosen_options(argv: list[str]) -> dict[str, list[str]]:
+    """Config group -> the options this command line picks (the primary config's defaults,
+    then ``group=option`` overrides; a ``-m`` sweep's ``a,b`` lists each)."""
+    chosen: dict[str, list[str]] = {}
+    primary = OmegaConf.load(package_conf_dir() / "calibrax.yaml")
+    for item in primary.get("defaults", []):
+        if isinstance(item, DictConfig):
+            for group, option in item.items():
+                options = option if OmegaConf.is_list(option) else [option]
+                chosen[str(group)] = [str(o) for o in options]
+    for arg in argv:
+        key, sep, value = arg.lstrip("+").partition("=")
+        if sep and "." not in key and not arg.startswith(("-", "~")) and not value.startswith("["):
+            chosen[key] = [v.strip() for v in value.split(",") if v.strip()]
+    return chosen
+
+
+def check_group_files(argv: list[str], cwd: Path | None = None) -> None:
+    """Read the YAML file of every config group option the command line selects, so a syntax
+    error is one line naming the file, line and column instead of Hydra's traceback.
+
+    Raises:
+        ConfigError: a selected option's file is not valid YAML.
+    """
+    dirs = config_dirs(cwd)
+    for group, options in _chosen_options(argv).items():
+        if group in ("benchmark", "hydra") or "/" in group:
+            continue
+        for option in options:
+            path = next((d / group / f"{option}.yaml" for d in dirs if (d / group / f"{option}.yaml").is_file()), None)
+            problem = _yaml_problem(path) if path is not None else None
+            if problem:
+                raise ConfigError(problem)

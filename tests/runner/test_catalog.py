@@ -51,3 +51,23 @@ def test_bad_benchmark_yaml_is_a_config_error(tmp_path: Path, text: str, match: 
 def test_py_source_is_relative_to_the_folder_holding_conf(tmp_path: Path) -> None:
     entry = load_benchmark_entry(_write(tmp_path, "source: benches/b.py\nparams: {n: [1, 2]}\n"))
     assert entry.source == str(tmp_path / "benches" / "b.py")
+
+
+def test_a_selected_group_file_with_bad_yaml_names_file_line_and_column(tmp_path: Path) -> None:
+    from calibrax.runner.catalog import check_group_files
+
+    suites = tmp_path / "conf" / "suite"
+    suites.mkdir(parents=True)
+    (suites / "mine.yaml").write_text("benchmarks: [matmul\nfoo: : bar\n")
+    (suites / "fine.yaml").write_text("benchmarks: [matmul]\n")
+    check_group_files(["suite=fine"], tmp_path)  # the broken file is not selected
+    check_group_files([], tmp_path)
+    for argv in (["suite=mine"], ["-m", "suite=fine,mine"], ["+suite=mine"]):
+        with pytest.raises(ConfigError) as err:
+            check_group_files(argv, tmp_path)
+        assert f"Cannot read {suites / 'mine.yaml'}: line 2, column 4: expected ','" in str(err.value)
+    profiles = tmp_path / "conf" / "profile"
+    profiles.mkdir()
+    (profiles / "standard.yaml").write_text("mode: [\n")  # shadows the shipped default
+    with pytest.raises(ConfigError, match=r"profile/standard\.yaml: line 2"):
+        check_group_files(["suite=fine"], tmp_path)
