@@ -184,7 +184,8 @@ def _chosen_options(argv: list[str]) -> dict[str, list[str]]:
     then ``group=option`` overrides; a ``-m`` sweep's ``a,b`` lists each)."""
     chosen: dict[str, list[str]] = {}
     primary = OmegaConf.load(package_conf_dir() / "calibrax.yaml")
-    for item in primary.get("defaults", []):
+    defaults = primary.get("defaults", []) if isinstance(primary, DictConfig) else []
+    for item in defaults:
         if isinstance(item, DictConfig):
             for group, option in item.items():
                 options = option if OmegaConf.is_list(option) else [option]
