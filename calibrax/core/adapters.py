@@ -397,14 +397,18 @@ def as_workload(obj: Any, *, benchmark: str = "?") -> Workload:
     )
 
 
-def from_callable(fn: Callable[..., Any], *args: Any, items: int | None = None, **kwargs: Any) -> Workload:
+def from_callable(fn: Callable[..., Any], *args: Any, items: int | None = None, outputs: Any = None,
+                  series: Any = None, **kwargs: Any) -> Workload:
     """Wrap a plain Python callable; it is timed as called, with no compile stages.
+
+    ``items``, ``outputs`` and ``series`` are the :class:`Workload` fields of the same names;
+    every other keyword argument is passed to ``fn``.
 
     Example:
         >>> from_callable(pow, 2, 10).call()
         1024
     """
-    return Workload(fn, args=args, kwargs=kwargs, items=items)
+    return Workload(fn, args=args, kwargs=kwargs, items=items, outputs=outputs, series=series)
 
 
 def from_jitted(
@@ -412,9 +416,14 @@ def from_jitted(
     *args: Any,
     items: int | None = None,
     static_argnums: int | tuple[int, ...] | None = None,
+    outputs: Any = None,
+    series: Any = None,
     **kwargs: Any,
 ) -> Workload:
     """Wrap a function in ``jax.jit`` (unless it already is) so its stages are timed apart.
+
+    ``items``, ``outputs`` and ``series`` are the :class:`Workload` fields of the same names;
+    every other keyword argument is passed to ``fn``.
 
     Example:
         >>> import jax.numpy as jnp
@@ -426,10 +435,11 @@ def from_jitted(
 
     if not callable(getattr(fn, "trace", None)):
         fn = jax.jit(fn, static_argnums=static_argnums)
-    return Workload(fn, args=args, kwargs=kwargs, items=items)
+    return Workload(fn, args=args, kwargs=kwargs, items=items, outputs=outputs, series=series)
 
 
-def from_nnx_module(module: Any, *inputs: Any, items: int | None = None) -> Workload:
+def from_nnx_module(module: Any, *inputs: Any, items: int | None = None, outputs: Any = None,
+                    series: Any = None) -> Workload:
     """Time a Flax NNX module's forward pass in the functional form.
 
     The module is split once into a graph definition and a State; the timed function is a
@@ -452,20 +462,25 @@ def from_nnx_module(module: Any, *inputs: Any, items: int | None = None) -> Work
     def forward(state: Any, *xs: Any) -> Any:
         return nnx.merge(graphdef, state)(*xs)
 
-    return Workload(forward, args=(state, *inputs), items=items)
+    return Workload(forward, args=(state, *inputs), items=items, outputs=outputs, series=series)
 
 
 def from_train_step(
     model: Any,
     optimizer: Any,
     loss_fn: Callable[..., Any],
-    batch: tuple[Any, ...],
+    batch: Any,
     *,
     items: int | None = None,
+    outputs: Any = None,
+    series: Any = None,
 ) -> Workload:
     """Time one optimiser step of a Flax NNX model in the functional form.
 
-    ``loss_fn(model, *batch)`` returns a scalar loss. The model and its ``nnx.Optimizer`` are
+    ``batch`` is what the loss reads: a tuple is unpacked (``loss_fn(model, *batch)``, e.g.
+    ``(x, y)``), and any other pytree, such as the usual Flax dict ``{"image": x, "label":
+    y}``, is passed whole (``loss_fn(model, batch)``). ``loss_fn`` returns a scalar loss. The
+    model and its ``nnx.Optimizer`` are
     split once; the timed function is a ``jax.jit`` of a pure step from State to
     ``(loss, new_state)``, and timing blocks on both. The step donates its state
     (``donate_argnums=0``) and the workload carries it (``carry=(1,)``: ``new_state`` is the
@@ -489,21 +504,27 @@ def from_train_step(
     from flax import nnx
 
     _require_nnx_module(model, "from_train_step")
-    if not isinstance(batch, tuple):
+    leaves = jax.tree.leaves(batch)
+    if not leaves or not all(hasattr(leaf, "shape") and hasattr(leaf, "dtype") for leaf in leaves):
+        kinds = sorted({type(leaf).__name__ for leaf in leaves}) or ["nothing"]
         raise BenchmarkError(
-            f"from_train_step: batch must be a tuple of arrays passed to loss_fn(model, *batch), "
-            f"got {type(batch).__name__}."
+            f"from_train_step: batch must hold arrays (a tuple for loss_fn(model, *batch), or a dict "
+            f"or other pytree for loss_fn(model, batch)), got {type(batch).__name__} holding "
+            f"{', '.join(kinds)}. Convert its values with jnp.asarray."
         )
+    unpack = isinstance(batch, tuple)
     graphdef, state = nnx.split((model, optimizer))
     state = jax.tree.map(jnp.copy, state)  # donated below: the model keeps its own buffers
 
-    def step(state: Any, batch: tuple[Any, ...]) -> tuple[Any, Any]:
+    def step(state: Any, batch: Any) -> tuple[Any, Any]:
         m, opt = nnx.merge(graphdef, state)
-        loss, grads = nnx.value_and_grad(loss_fn)(m, *batch)
+        inputs = batch if unpack else (batch,)
+        loss, grads = nnx.value_and_grad(loss_fn)(m, *inputs)
         opt.update(m, grads)
         return loss, nnx.state((m, opt))
 
-    return Workload(jax.jit(step, donate_argnums=0), args=(state, batch), items=items, carry=(1,))
+    return Workload(jax.jit(step, donate_argnums=0), args=(state, batch), items=items, carry=(1,),
+                    outputs=outputs, series=series)
 
 
 def _require_nnx_module(obj: Any, where: str) -> None:

@@ -51,10 +51,41 @@ def test_adapters_reject_non_modules(adapter) -> None:  # type: ignore[no-untype
         adapter(object(), jnp.ones(1))
 
 
-def test_train_step_batch_must_be_a_tuple() -> None:
+@pytest.mark.parametrize("batch", [(1, 2), {"x": "text"}, ()])
+def test_train_step_batch_must_hold_arrays(batch: object) -> None:
     model = nnx.Linear(1, 1, rngs=nnx.Rngs(0))
-    with pytest.raises(BenchmarkError, match="batch must be a tuple"):
-        from_train_step(model, None, lambda *_: 0, [jnp.ones(1)])  # type: ignore[arg-type]
+    with pytest.raises(BenchmarkError, match="batch must hold arrays.*Convert its values with jnp.asarray"):
+        from_train_step(model, None, lambda *_: 0, batch)
+
+
+@pytest.mark.parametrize("wrap", [dict, list], ids=["dict", "list"])
+def test_from_train_step_passes_a_dict_or_other_pytree_batch_whole(wrap: type) -> None:
+    model = nnx.Linear(3, 1, rngs=nnx.Rngs(0))
+    opt = nnx.Optimizer(model, optax.sgd(0.1), wrt=nnx.Param)
+    x = jax.random.normal(jax.random.key(0), (16, 3))
+    y = x @ jnp.array([[1.0], [-2.0], [0.5]])
+    if wrap is dict:
+        batch: object = {"image": x, "label": y}
+        loss_fn = lambda m, b: ((m(b["image"]) - b["label"]) ** 2).mean()  # noqa: E731
+    else:
+        batch = [x, y]
+        loss_fn = lambda m, b: ((m(b[0]) - b[1]) ** 2).mean()  # noqa: E731
+    w = from_train_step(model, opt, loss_fn, batch, outputs={"targets": y}, series={"loss": [1.0, 0.5]})
+    losses = [float(w.call()[0]) for _ in range(20)]
+    assert losses[-1] < 0.5 * losses[0]
+    assert w.outputs["targets"] is y and list(w.series["loss"]) == [1.0, 0.5]
+
+
+def test_every_adapter_accepts_outputs_and_series() -> None:
+    model = nnx.Linear(2, 1, rngs=nnx.Rngs(0))
+    x = jnp.ones((4, 2))
+    made = [from_callable(pow, 2, 3, outputs={"predictions": 1}, series={"s": [1]}),
+            from_jitted(lambda a: a + 1, x, outputs={"predictions": 1}, series={"s": [1]}),
+            from_nnx_module(model, x, outputs={"predictions": 1}, series={"s": [1]})]
+    for w in made:
+        assert w.outputs == {"predictions": 1} and w.series == {"s": [1]}
+    assert made[0].call() == 8  # other keyword arguments still reach the function
+    assert from_callable(lambda a, b=0: a + b, 1, b=2).call() == 3
 
 
 def test_from_train_step_donates_and_carries_its_state() -> None:
