@@ -120,7 +120,8 @@ def _sweep_page(store: Store) -> Path | None:
         return None
 
 
-def _known_params(catalog: dict[str, BenchmarkEntry]) -> dict[str, dict[str, Any]]:
+def known_params(catalog: dict[str, BenchmarkEntry]) -> dict[str, dict[str, Any]]:
+    """Benchmark name -> its default grid, for every benchmark in YAML or registered by a plugin."""
     known: dict[str, dict[str, Any]] = {name: dict(e.params) for name, e in catalog.items()}
     for name, spec in BENCHMARKS.items():
         known.setdefault(name, {k: list(v) for k, v in spec.params.items()})
@@ -229,7 +230,7 @@ def main() -> None:
     """Entry point of ``calibrax-run``; exits 0, 1 (regression), 2 (config) or 3 (failed case)."""
     try:
         _STATE.catalog = discover_benchmarks()
-        known = _known_params(_STATE.catalog)
+        known = known_params(_STATE.catalog)
         sys.argv[1:] = quote_git_refs(sys.argv[1:])
         check_overrides(sys.argv[1:], known)
         check_group_files(sys.argv[1:])

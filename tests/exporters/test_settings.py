@@ -14,7 +14,7 @@ from hydra.core.global_hydra import GlobalHydra
 
 from calibrax.core import ConfigError, ExporterError, RunInfo, RunRecord, RunStatus
 from calibrax.exporters import EXPORTERS, HtmlSettings, get_exporter, report_settings, settings_from_mapping
-from calibrax.runner.app import _known_params
+from calibrax.runner.app import known_params
 from calibrax.runner.catalog import discover_benchmarks, package_conf_dir
 from calibrax.runner.config import ExporterSettings, config_to_dict, load_config, register_configs
 
@@ -55,7 +55,7 @@ def test_every_field_has_a_comment(name: str) -> None:
 
 @pytest.fixture
 def composed() -> Iterator[None]:
-    register_configs(_known_params(discover_benchmarks()))
+    register_configs(known_params(discover_benchmarks()))
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(package_conf_dir()), version_base="1.3"):
         yield

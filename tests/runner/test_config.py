@@ -11,13 +11,13 @@ from hydra.errors import ConfigCompositionException
 
 from calibrax.core import ConfigError
 from calibrax.core.exitcodes import combine_exit_codes
-from calibrax.runner.app import _known_params, check_overrides
+from calibrax.runner.app import check_overrides, known_params
 from calibrax.runner.catalog import discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, config_to_dict, load_config, register_configs
 from calibrax.runner.plan import plan_run
 
 CATALOG = discover_benchmarks()
-KNOWN = _known_params(CATALOG)
+KNOWN = known_params(CATALOG)
 
 
 @pytest.fixture(autouse=True)

@@ -13,14 +13,14 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from omegaconf import OmegaConf
 
-from calibrax.runner.app import _known_params
+from calibrax.runner.app import known_params
 from calibrax.runner.catalog import discover_benchmarks, package_conf_dir
 from calibrax.runner.config import register_configs
 
 
 @pytest.fixture(autouse=True)
 def hydra_conf() -> Iterator[None]:
-    register_configs(_known_params(discover_benchmarks()))
+    register_configs(known_params(discover_benchmarks()))
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(package_conf_dir()), version_base="1.3"):
         yield

@@ -1,0 +1,133 @@
+"""The Python face of ``calibrax-run``: :func:`compose` a config and :func:`run` it, from a
+script or a notebook, with the same overrides, checks and defaults as the command line.
+
+``calibrax.compose`` and ``calibrax.run`` are these two functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from calibrax.core.errors import ConfigError
+from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_benchmarks, package_conf_dir
+from calibrax.runner.config import CalibraxConfig, load_config, register_configs
+from calibrax.runner.run import RunOutcome, run_benchmarks
+
+__all__ = ["compose", "run"]
+
+
+def _project(conf_dir: str | os.PathLike[str] | None) -> Path:
+    """The project folder: the parent of ``conf_dir`` (which must be called ``conf``), or the
+    current folder."""
+    if conf_dir is None:
+        return Path.cwd().resolve()
+    conf = Path(conf_dir).resolve()
+    if not conf.is_dir():
+        raise ConfigError(f"conf_dir {str(conf_dir)!r} is not a folder; give the project's conf/ folder "
+                          "(the one holding benchmark/ and suite/), or leave it out to use ./conf.")
+    if conf.name != "conf":
+        raise ConfigError(f"conf_dir must be a folder named conf (as calibrax-run reads ./conf), got {str(conf)!r}.")
+    return conf.parent
+
+
+@contextlib.contextmanager
+def _in_folder(folder: Path) -> Iterator[None]:
+    """Compose from ``folder``: Hydra's search path adds ``./conf`` of the current folder."""
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _argv(overrides: Sequence[str], benchmarks: Sequence[str] | None) -> list[str]:
+    if isinstance(overrides, str):
+        raise ConfigError(f"overrides must be a list of strings such as ['profile=quick'], got the string {overrides!r}.")
+    argv = [str(o) for o in overrides]
+    if benchmarks is not None:
+        if isinstance(benchmarks, str):
+            raise ConfigError(f"benchmarks must be a list of names such as ['matmul'], got the string {benchmarks!r}.")
+        argv.append(f"benchmarks=[{','.join(benchmarks)}]")
+    return argv
+
+
+def _compose(argv: list[str], project: Path) -> tuple[CalibraxConfig, dict[str, BenchmarkEntry]]:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from calibrax.runner.app import check_overrides, known_params, quote_git_refs
+
+    catalog = discover_benchmarks(project)
+    known = known_params(catalog)
+    argv = quote_git_refs(argv)
+    check_overrides(argv, known)
+    check_group_files(argv, project)
+    register_configs(known)
+    if GlobalHydra.instance().is_initialized():
+        raise ConfigError("Hydra is already initialised in this process (by another app or an open "
+                          "initialize() block); call calibrax.compose outside it.")
+    with _in_folder(project), initialize_config_dir(config_dir=str(package_conf_dir()), version_base="1.3"):
+        try:
+            composed = hydra_compose("calibrax", overrides=argv)
+        except (HydraException, OmegaConfBaseException) as exc:
+            raise ConfigError(f"The overrides {argv} do not compose: {exc}") from None
+    return load_config(composed), catalog
+
+
+def compose(overrides: Sequence[str] = (), *, benchmarks: Sequence[str] | None = None,
+            conf_dir: str | os.PathLike[str] | None = None) -> CalibraxConfig:
+    """The typed config ``calibrax-run`` would use with these overrides.
+
+    Args:
+        overrides: command-line overrides, e.g. ``["profile=quick", "params.matmul.n=[256]"]``.
+        benchmarks: run exactly these benchmarks (the same as ``benchmarks=[...]``).
+        conf_dir: the project's ``conf/`` folder (default: ``./conf`` when it exists); its
+            parent is the project folder, where benchmark modules are found.
+
+    Raises:
+        ConfigError: an unknown key, benchmark or param, or a value of the wrong type.
+
+    Example:
+        >>> import calibrax
+        >>> calibrax.compose(["profile=quick"], benchmarks=["matmul"]).benchmarks
+        ['matmul']
+    """
+    return _compose(_argv(overrides, benchmarks), _project(conf_dir))[0]
+
+
+def run(benchmarks: Sequence[str] | None = None, overrides: Sequence[str] = (), *,
+        conf_dir: str | os.PathLike[str] | None = None) -> RunOutcome:
+    """Run benchmarks as ``calibrax-run`` does and return the outcome instead of exiting.
+
+    Every case is stored (``store.path``, relative to the project folder) and the configured
+    exporters write the report; ``outcome.exit_code`` is what ``calibrax-run`` would exit with.
+
+    Args:
+        benchmarks: run exactly these benchmarks (default: the suite's list).
+        overrides: command-line overrides, e.g. ``["profile=quick", "ci=stored", "ci.baseline=main"]``.
+        conf_dir: the project's ``conf/`` folder (default: ``./conf``).
+
+    Returns:
+        The :class:`~calibrax.runner.RunOutcome`: run id, status, cases, gate result, report
+        folder, exit code and validation.
+
+    Raises:
+        CalibraxError: a config, store or hardware problem found before anything is measured.
+
+    Example:
+        >>> import calibrax
+        >>> outcome = calibrax.run(["softmax"], ["profile=quick", "params.softmax.cols=[8]"])  # doctest: +SKIP
+        >>> outcome.exit_code, outcome.report_dir  # doctest: +SKIP
+        (0, PosixPath('.../reports/20261207-101500-a1b2c3'))
+    """
+    project = _project(conf_dir)
+    argv = _argv(overrides, benchmarks)
+    cfg, catalog = _compose(argv, project)
+    return run_benchmarks(cfg, overrides=argv, cwd=project, catalog=catalog)
