@@ -8,6 +8,7 @@ regression that is not there.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -57,11 +58,25 @@ def worst(verdicts: Sequence[Verdict]) -> Verdict:
     return min(verdicts, key=lambda v: (_ORDER.index(v.kind), -(v.ratio or 0.0)))
 
 
-def bisect(commits: Sequence[str], compare: CompareFn, on_step: Callable[[BisectStep], None] | None = None) -> BisectResult:
+def expected_steps(n_commits: int) -> int:
+    """Comparisons a bisection of ``n_commits`` usually makes: the ends, one per halving, and
+    the first bad commit against its parent (an undecided midpoint adds one).
+
+    Example:
+        >>> expected_steps(2), expected_steps(5), expected_steps(17)
+        (2, 4, 6)
+    """
+    return 2 + max(0, math.ceil(math.log2(max(n_commits - 1, 1))))
+
+
+def bisect(commits: Sequence[str], compare: CompareFn, on_step: Callable[[BisectStep], None] | None = None,
+           on_compare: Callable[[int, int, str, str], None] | None = None) -> BisectResult:
     """Bisect ``commits`` (oldest first: the known-good end, ..., the known-bad end).
 
     Each midpoint is measured against the good end. An undecided midpoint is also measured
     against the bad end: if the bad end is still slower than it, the change came later.
+    ``on_compare(step, expected, older, newer)`` hears each comparison before it is measured
+    and ``on_step`` its verdict after.
 
     Raises:
         ConfigError: fewer than two commits.
@@ -69,8 +84,11 @@ def bisect(commits: Sequence[str], compare: CompareFn, on_step: Callable[[Bisect
     if len(commits) < 2:
         raise ConfigError(f"Bisecting needs a good and a later bad commit, got {list(commits)}.")
     steps: list[BisectStep] = []
+    expected = expected_steps(len(commits))
 
     def run(older: str, newer: str) -> Verdict:
+        if on_compare is not None:
+            on_compare(len(steps) + 1, max(expected, len(steps) + 1), older, newer)
         step = BisectStep(older, newer, compare(older, newer))
         steps.append(step)
         if on_step is not None:

@@ -40,12 +40,15 @@ def bisect_cmd(good: str, bad: str, bench: str, params: Sequence[str], profile: 
     from calibrax.runner.bisect import bisect_commits
 
     def show(step: BisectStep) -> None:
-        if not as_json:
-            v = step.verdict
-            click.echo(f"{step.newer[:12]} vs {step.older[:12]}: {v.kind.value.upper()} {v.message}")
+        v = step.verdict
+        click.echo(f"  -> {step.newer[:12]} vs {step.older[:12]}: {v.kind.value.upper()} {v.message}", err=as_json)
+
+    def progress(line: str) -> None:
+        click.echo(line, err=as_json)  # with --json, stdout holds only the JSON document
 
     result = bisect_commits(Path.cwd(), good, bad, bench, params=parse_params(params), profile=profile,
-                            margin=margin, trials=trials, max_trials=max_trials, on_step=show)
+                            margin=margin, trials=trials, max_trials=max_trials, on_step=show,
+                            on_progress=progress)
     _render(result, as_json)
     # 1 (no slowdown between the ends) shares its number with a regression: the documented contract
     exit_with(ExitCode.OK if result.first_bad else ExitCode.REGRESSION)

@@ -19,7 +19,7 @@ from calibrax.runner.catalog import config_dirs, discover_benchmarks
 from calibrax.runner.config import ProfileConfig
 from calibrax.runner.interleaved import Side, TrialSettings, case_refs, compare_folders
 from calibrax.runner.plan import protocol_settings
-from calibrax.runner.worktree import checkout, commits_between, resolve_commit
+from calibrax.runner.worktree import checkout, commits_between, git, resolve_commit
 
 __all__ = ["bisect_commits", "load_profile"]
 
@@ -64,8 +64,12 @@ def bisect_commits(
     cwd: Path, good: str, bad: str, benchmark: str, *, params: Mapping[str, Any] | None = None,
     profile: str = "quick", margin: float = 0.05, trials: int = 10, max_trials: int = 30,
     platform: str | None = None, on_step: Callable[[BisectStep], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> BisectResult:
     """Bisect the first-parent commits from ``good`` to ``bad`` for a slowdown of ``benchmark``.
+
+    ``on_progress`` hears a line before each comparison (``step 2/4: commit abc123 "subject"
+    against def456``) and after each of its trials; ``on_step`` hears each verdict.
 
     Raises:
         ConfigError: not a git checkout, unknown refs, ``bad`` not after ``good``, unknown
@@ -83,7 +87,13 @@ def bisect_commits(
 
     def compare(older: str, newer: str) -> Verdict:
         with checkout(cwd, older) as a, checkout(cwd, newer) as b:
-            result = compare_folders(Side.at(a), Side.at(b), refs, policy, settings, trials, max_trials)
+            result = compare_folders(Side.at(a), Side.at(b), refs, policy, settings, trials, max_trials,
+                                     on_trial=(lambda line: on_progress(f"  {line}")) if on_progress else None)
         return worst(result.verdicts)
 
-    return bisect([good_sha, *between], compare, on_step)
+    def announce(number: int, expected: int, older: str, newer: str) -> None:
+        if on_progress is not None:
+            subject = git(cwd, "log", "-1", "--format=%s", newer)
+            on_progress(f"step {number}/{expected}: commit {newer[:12]} \"{subject}\" against {older[:12]}")
+
+    return bisect([good_sha, *between], compare, on_step, on_compare=announce)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ from calibrax.core.benchmark import BENCHMARKS
 from calibrax.core.models import CaseStatus, measure_for
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
 from calibrax.runner.isolation import WorkerJob, run_isolated
+from calibrax.runner.progress import format_duration
 from calibrax.runner.worktree import checkout, resolve_commit
 
-__all__ = ["Side", "case_refs", "compare_folders", "interleaved_gate"]
+__all__ = ["Side", "case_refs", "compare_folders", "interleaved_gate", "trial_progress"]
 
 log = logging.getLogger("calibrax")
 
@@ -86,16 +88,41 @@ def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings) -> dic
     return out
 
 
+def trial_progress(number: int, trials: int, max_trials: int, elapsed: float) -> str:
+    """The progress line of one finished trial: its number of the planned total, what more
+    may come while undecided, and the time so far.
+
+    Example:
+        >>> trial_progress(7, 10, 50, 65.0)
+        'trial 7/20 (+ up to 80 more while undecided), 1 min 05 s elapsed'
+        >>> trial_progress(23, 10, 50, 200.0)
+        'trial 23 of at most 100 (extended while undecided), 3 min 20 s elapsed'
+    """
+    planned, most = 2 * trials, 2 * max_trials
+    if number <= planned:
+        more = f" (+ up to {most - planned} more while undecided)" if most > planned else ""
+        return f"trial {number}/{planned}{more}, {format_duration(elapsed)} elapsed"
+    return f"trial {number} of at most {most} (extended while undecided), {format_duration(elapsed)} elapsed"
+
+
 def compare_folders(baseline: Side, candidate: Side, cases: Sequence[CaseRef], policy: GatePolicy,
-                    settings: TrialSettings, trials: int, max_trials: int) -> InterleavedResult:
-    """ABBA trials of ``cases`` in the two folders, judged by ``policy``."""
+                    settings: TrialSettings, trials: int, max_trials: int,
+                    on_trial: Callable[[str], None] | None = None) -> InterleavedResult:
+    """ABBA trials of ``cases`` in the two folders, judged by ``policy``; ``on_trial`` hears a
+    progress line after each trial (default: the ``calibrax`` log)."""
     sides: dict[Arm, Side] = {"A": baseline, "B": candidate}
+    start = time.monotonic()
 
     def measure(arm: Arm, todo: Sequence[CaseRef]) -> Mapping[str, Mapping[str, float]]:
         return _trial(sides[arm], todo, settings)
 
     def progress(arm: Arm, number: int) -> None:
-        log.info("interleaved trial %d (%s) done", number, "baseline" if arm == "A" else "candidate")
+        side = "baseline" if arm == "A" else "candidate"
+        line = f"interleaved {trial_progress(number, trials, max_trials, time.monotonic() - start)} ({side})"
+        if on_trial is not None:
+            on_trial(line)
+        else:
+            log.info("%s", line)
 
     return run_interleaved(measure, cases, policy, trials=trials, max_trials=max_trials, on_trial=progress)
 

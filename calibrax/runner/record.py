@@ -21,6 +21,7 @@ from calibrax.runner.context import RunContext
 from calibrax.runner.execute import summarised
 from calibrax.runner.executors import Executor
 from calibrax.runner.plan import PlannedBenchmark
+from calibrax.runner.progress import Counter, live_bar
 
 __all__ = ["Recorded", "record_all"]
 
@@ -43,23 +44,27 @@ def record_all(ctx: RunContext, executor: Executor, into: Recorded) -> Recorded:
     ``into`` is filled as cases arrive, so a caller that catches an interruption still knows
     what was stored.
     """
-    for bench in ctx.planned:
-        mine: list[CaseResult] = []
-        for case in _finished(ctx, bench, executor):
-            if case.validation:  # output comparisons made where the case ran: judged with the run
-                into.worker_entries[len(into.cases)] = [dict(e) for e in case.validation]
-                case = replace(case, validation=())
-            ctx.begin()
-            ctx.store.add_case(ctx.run_id, case)  # with the files it lists (a trace)
-            _log_case(case)
-            into.cases.append(case)
-            mine.append(case)
-        if ctx.profiling.complexity:
-            fits = complexity_fits(mine)
-            if fits:
-                result = BenchmarkResult(bench.name, tuple(fits))
-                ctx.store.add_benchmark_result(ctx.run_id, result)
-                into.benchmarks.append(result)
+    total = sum(len(bench.cases) for bench in ctx.planned)
+    counter = Counter(total)
+    with live_bar(total, "cases") as advance:
+        for bench in ctx.planned:
+            mine: list[CaseResult] = []
+            for case in _finished(ctx, bench, executor):
+                if case.validation:  # output comparisons made where the case ran: judged with the run
+                    into.worker_entries[len(into.cases)] = [dict(e) for e in case.validation]
+                    case = replace(case, validation=())
+                ctx.begin()
+                ctx.store.add_case(ctx.run_id, case)  # with the files it lists (a trace)
+                _log_case(case, counter.step(), counter.times())
+                advance(case.benchmark)
+                into.cases.append(case)
+                mine.append(case)
+            if ctx.profiling.complexity:
+                fits = complexity_fits(mine)
+                if fits:
+                    result = BenchmarkResult(bench.name, tuple(fits))
+                    ctx.store.add_benchmark_result(ctx.run_id, result)
+                    into.benchmarks.append(result)
     return into
 
 
@@ -72,15 +77,15 @@ def _finished(ctx: RunContext, bench: PlannedBenchmark, executor: Executor) -> I
         yield summarised(case)
 
 
-def _log_case(case: CaseResult) -> None:
+def _log_case(case: CaseResult, counted: str, times: str) -> None:
     params = " ".join(f"{k}={v}" for k, v in case.params.items())
     t = case.measures.get("time")
     if case.status is CaseStatus.OK and t is not None and t.summary is not None:
         s = t.summary
-        log.info("%-16s %-28s %s [%s, %s] (%d rounds x %s calls)", case.benchmark, params,
+        log.info("%s %-16s %-28s %s [%s, %s] (%d rounds x %s calls); %s", counted, case.benchmark, params,
                  format_seconds(s.median), format_seconds(s.ci_low), format_seconds(s.ci_high), s.n,
-                 t.meta.get("calls_per_round"))
+                 t.meta.get("calls_per_round"), times)
     else:
         first = (case.error or "").strip().splitlines()
-        log.warning("%-16s %-28s %s: %s", case.benchmark, params, case.status.value.upper(),
-                    first[-1] if first else "")
+        log.warning("%s %-16s %-28s %s: %s; %s", counted, case.benchmark, params, case.status.value.upper(),
+                    first[-1] if first else "", times)

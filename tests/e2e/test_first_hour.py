@@ -47,6 +47,8 @@ def dict_project(project: Path) -> Path:
 def test_an_nnx_train_step_with_a_dict_batch_runs_through_calibrax_run(dict_project: Path) -> None:
     res = run_cli("calibrax-run", "benchmarks=[dict_step]", *QUICK, cwd=dict_project)
     assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout + res.stderr
+    assert "[1/2] dict_step" in out and "about" in out and "[2/2] dict_step" in out  # progress with an ETA
     with Store.open(dict_project / "calibrax.db") as store:
         record = store.load_run("latest")
     assert [c.params for c in record.cases] == [{"batch": 16}, {"batch": 32}]
