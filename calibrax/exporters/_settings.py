@@ -109,8 +109,10 @@ class LatexSettings:
 
     mode: str = "standalone"  # standalone (an article pdflatex compiles) or fragment (tables to \input)
     measures: list[str] | None = None  # measure columns in order; null: every measure with a direction
-    uncertainty: str = "pm"  # pm (median ± half the 95% CI width) or ci (median [low, high])
-    best: str = "column"  # bold the best value per column, per benchmark, or none
+    uncertainty: str = "pm"  # pm (median ± half the 95% CI width; median^{+a}_{-b} when asymmetric) or ci ([low, high])
+    best: str = "column"  # bold a column's best among cases of one benchmark and the same sizes (column), all its cases (benchmark), or none
+    split: str = "benchmark"  # benchmark: one table per benchmark, a column per param; none: one table for the run
+    max_columns: int = 5  # measure columns per table at most; more go to a continued table (readable, never shrunk)
     environment: str = "auto"  # auto (longtable above 30 rows), table or longtable
     caption: str | None = None  # the table caption; null: the run, its hardware and how to read it
     label: str | None = None  # the \label of the table; null: tab:calibrax-<run id>
@@ -127,6 +129,10 @@ class LatexSettings:
         _one_of(self.uncertainty, "uncertainty", ("pm", "ci"))
         _one_of(self.best, "best", ("column", "benchmark", "none"))
         _one_of(self.environment, "environment", ("auto", "table", "longtable"))
+        _one_of(self.split, "split", ("benchmark", "none"))
+        if isinstance(self.max_columns, bool) or not isinstance(self.max_columns, int) or self.max_columns < 1:
+            raise ExporterError(f"The latex exporter's max_columns setting must be a whole number of at least 1, "
+                                f"got {self.max_columns!r}.")
         _names(self.measures, "latex")
         return self
 

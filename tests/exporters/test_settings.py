@@ -91,8 +91,8 @@ def test_the_hint_for_load_config_names_the_allowed_keys() -> None:
 
     with pytest.raises(ConfigKeyError) as caught:
         OmegaConf.merge(OmegaConf.structured(CalibraxConfig), {"exporter": {"latex": {"mdoe": "x"}}})
-    assert unknown_key_hint(caught.value) == (" Allowed keys: mode, measures, uncertainty, best, environment, caption, "
-                                              "label, title, template_dir.")
+    assert unknown_key_hint(caught.value) == (" Allowed keys: mode, measures, uncertainty, best, split, max_columns, "
+                                              "environment, caption, label, title, template_dir.")
 
 
 def test_a_stored_mapping_with_an_unknown_key_names_the_allowed_ones() -> None:
