@@ -31,7 +31,11 @@ if ! command -v slurmctld >/dev/null 2>&1 || ! command -v slurmd >/dev/null 2>&1
     say "installing slurm-wlm and munge"
     export DEBIAN_FRONTEND=noninteractive
     apt=(apt-get -o DPkg::Lock::Timeout=600 -q)  # another install may hold the dpkg lock: wait for it
-    "${apt[@]}" update -qq
+    for try in $(seq 1 60); do  # apt-get update takes the lists lock, which the lock timeout does not cover
+        "${apt[@]}" update -qq && break
+        [ "$try" -lt 60 ] || { say "apt-get update kept failing (another apt-get running?)."; exit 1; }
+        sleep 10
+    done
     "${apt[@]}" install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 fi
 

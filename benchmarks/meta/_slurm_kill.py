@@ -5,8 +5,9 @@
 Runs one ``calibrax-run -m hydra/launcher=slurm store=spool`` sweep of ``n`` jobs on the
 cluster ``sinfo`` answers for (``scripts/slurm-local.sh`` starts one), each job a run of six
 short cases. Once a job's run has started on the node, it is sent SIGKILL (``scancel
---signal=KILL``, every process of its step) after a random delay of 0 to ``--max-delay`` s; a
-job that ends first counts as finished before its kill. When the sweep has loaded its runs:
+--signal=KILL``, every process of its step) at a random point: after a random number (0 to 5)
+of its cases are stored, plus a random delay of 0 to ``--max-delay`` s; a job that ends first
+counts as finished before its kill. When the sweep has loaded its runs:
 
 - integrity failures: stores (the sweep's ``calibrax.db`` and every job's private store) that
   fail ``PRAGMA integrity_check``, plus killed jobs whose run does not read ``interrupted``;
@@ -62,22 +63,37 @@ def _project() -> Path:
     return root
 
 
+def _finished_cases(job_db: Path) -> int:
+    """Cases the job's private store holds now (read-only: the job is writing it)."""
+    try:
+        with sqlite3.connect(f"file:{job_db}?mode=ro", uri=True, timeout=1) as db:
+            return int(db.execute("SELECT count(*) FROM cases").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
 def _kill_at_random(root: Path, proc: subprocess.Popen[str], rng: random.Random, max_delay: float) -> dict[str, str]:
-    """SIGKILL each job once its run has started, after a random delay; returns job -> outcome."""
-    due: dict[str, tuple[float, str]] = {}
+    """SIGKILL each job once its run has started, at a random point: after 0 to 5 of its six
+    cases are stored, plus 0 to ``max_delay`` s; returns job -> outcome."""
+    plan: dict[str, tuple[int, float, str]] = {}  # job -> (cases to wait for, extra delay, slurm id)
+    due: dict[str, float] = {}
     outcome: dict[str, str] = {}
     while proc.poll() is None:
         sweeps = [p for p in (root / "multirun").glob("*/*") if p.is_dir()]
         for job, marker in read_markers(sweeps[0]) if sweeps else []:
-            slurm_job = marker.get("slurm_job")
-            if job.name not in due and marker.get("run_id") and slurm_job:
-                due[job.name] = (time.monotonic() + rng.uniform(0, max_delay), str(slurm_job))
-            if job.name in due and job.name not in outcome and time.monotonic() >= due[job.name][0]:
-                if marker.get("state") == "done":
-                    outcome[job.name] = "finished first"
-                else:
-                    subprocess.run(["scancel", "--signal=KILL", due[job.name][1]], capture_output=True, timeout=30)
-                    outcome[job.name] = "killed"
+            name, slurm_job = job.name, marker.get("slurm_job")
+            if name not in plan and marker.get("run_id") and slurm_job:
+                plan[name] = (rng.randint(0, 5), rng.uniform(0, max_delay), str(slurm_job))
+            if name not in plan or name in outcome:
+                continue
+            if marker.get("state") == "done":
+                outcome[name] = "finished first"
+                continue
+            if name not in due and _finished_cases(job / JOB_STORE) >= plan[name][0]:
+                due[name] = time.monotonic() + plan[name][1]
+            if name in due and time.monotonic() >= due[name]:
+                subprocess.run(["scancel", "--signal=KILL", plan[name][2]], capture_output=True, timeout=30)
+                outcome[name] = "killed"
         time.sleep(0.2)
     return outcome
 
@@ -88,7 +104,7 @@ def _intact(path: Path) -> bool:
 
 
 def _cases(store: Store, run_id: str) -> set[tuple[str, str]]:
-    return {(c.name, canonical_params(c.params)) for c in store.load_run(run_id).cases}
+    return {(c.benchmark, canonical_params(c.params)) for c in store.load_run(run_id).cases}
 
 
 def _orphans(root: Path) -> int:
@@ -102,7 +118,36 @@ def _orphans(root: Path) -> int:
     return alive
 
 
-def run(n: int, seed: int = 0, max_delay: float = 6.0) -> dict[str, Any]:
+def analyse(root: Path, kills_sent: int = 0, sweep_line: str = "") -> dict[str, Any]:
+    """Count what the killed jobs of the sweep under ``root`` left behind (see the module's doc).
+
+    A job whose marker does not read ``done`` was killed; one that reads ``done`` finished first.
+    """
+    orphans = _orphans(root)
+    [sweep_dir] = [p for p in (root / "multirun").glob("*/*") if p.is_dir()]
+    markers = {job.name: marker for job, marker in read_markers(sweep_dir)}
+    integrity, lost, kept = 0 if _intact(root / "calibrax.db") else 1, 0, 0
+    with Store.open(root / "calibrax.db", create=False) as main:
+        for job, marker in markers.items():
+            job_db, run_id = sweep_dir / job / JOB_STORE, str(marker["run_id"])
+            if not _intact(job_db):
+                integrity += 1
+                continue
+            killed = marker.get("state") != "done"
+            with Store.open(job_db, create=False) as private:
+                finished = _cases(private, run_id)
+            lost += len(finished - _cases(main, run_id))
+            kept += len(finished) if killed else 0
+            if killed and main.get_run(run_id).status is not RunStatus.INTERRUPTED:
+                integrity += 1
+    killed_jobs = sum(m.get("state") != "done" for m in markers.values())
+    return {"jobs": len(markers), "kills_sent": kills_sent, "killed": killed_jobs,
+            "finished_before_kill": len(markers) - killed_jobs, "cases_finished_in_killed_jobs": kept,
+            "integrity_failures": integrity, "lost_finished_cases": lost, "orphan_processes": orphans,
+            "sweep": sweep_line}
+
+
+def run(n: int, seed: int = 0, max_delay: float = 2.0) -> dict[str, Any]:
     """Kill ``n`` spooled SLURM sweep jobs at random times; count integrity failures, lost
     finished cases and orphan processes (goal: 0, 0, 0).
 
@@ -119,34 +164,15 @@ def run(n: int, seed: int = 0, max_delay: float = 6.0) -> dict[str, Any]:
     outcome = _kill_at_random(root, proc, rng, max_delay)
     tail = (proc.stdout.read() if proc.stdout else "").strip().splitlines()[-1:]
     time.sleep(5)
-    orphans = _orphans(root)
-    [sweep_dir] = [p for p in (root / "multirun").glob("*/*") if p.is_dir()]
-    markers = {job.name: marker for job, marker in read_markers(sweep_dir)}
-    integrity, lost, kept = 0 if _intact(root / "calibrax.db") else 1, 0, 0
-    with Store.open(root / "calibrax.db", create=False) as main:
-        for job, how in outcome.items():
-            job_db = sweep_dir / job / JOB_STORE
-            run_id = str(markers[job]["run_id"])
-            if not _intact(job_db):
-                integrity += 1
-                continue
-            with Store.open(job_db, create=False) as private:
-                finished = _cases(private, run_id)
-                lost += len(finished - _cases(main, run_id))
-                kept += len(finished) if how == "killed" else 0
-            if how == "killed" and main.get_run(run_id).status is not RunStatus.INTERRUPTED:
-                integrity += 1
-    return {"jobs": len(markers), "killed": sum(v == "killed" for v in outcome.values()),
-            "finished_before_kill": sum(v == "finished first" for v in outcome.values()),
-            "cases_finished_in_killed_jobs": kept, "integrity_failures": integrity, "lost_finished_cases": lost, "orphan_processes": orphans,
-            "sweep": tail[0] if tail else "", "seconds": round(time.monotonic() - start, 1), "project": str(root)}
+    counts = analyse(root, sum(v == "killed" for v in outcome.values()), tail[0] if tail else "")
+    return {**counts, "seconds": round(time.monotonic() - start, 1), "project": str(root)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=30, help="jobs to kill (one sweep of n jobs)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-delay", type=float, default=6.0, help="s after a job's run starts, at most")
+    parser.add_argument("--max-delay", type=float, default=2.0, help="s after the chosen case, at most")
     args = parser.parse_args()
     print(json.dumps(run(args.n, args.seed, args.max_delay), indent=2))
 

@@ -110,20 +110,35 @@ def _finish_sweep() -> int:
         summary = finalize_sweep(_STATE.sweep_dir, store)
         page = _sweep_page(store)
     crashed = f", job(s) {', '.join(_with_slurm_state(summary.crashed, states))} did not finish" if summary.crashed else ""
+    unstarted = _never_started(states)
+    code = combine_exit_codes([summary.exit_code, ExitCode.BENCHMARK_FAILED]) if unstarted else summary.exit_code
+    if unstarted:
+        crashed += f", SLURM job(s) {', '.join(unstarted)} ended before calibrax started (see .submitit/ logs)"
     print(f"Sweep {_STATE.sweep_dir}: {summary.jobs} job(s){crashed}, {len(summary.ingested)} spooled run(s) "
-          f"loaded, exit code {summary.exit_code}")
+          f"loaded, exit code {code}")
     if page is not None:
         print(f"Sweep report: {page}")
-    _STATE.sweep_code = summary.exit_code
-    return summary.exit_code
+    _STATE.sweep_code = code
+    return code
+
+
+def _slurm_ids() -> dict[str, str]:
+    """Job number -> the SLURM job that ran it, from the job markers."""
+    if _STATE.sweep_dir is None:
+        return {}
+    return {job.name: str(marker.get("slurm_job", "")) for job, marker in read_markers(_STATE.sweep_dir)}
 
 
 def _with_slurm_state(crashed: tuple[str, ...], states: dict[str, str]) -> list[str]:
     """Crashed job numbers, each with the state SLURM gave its job (``1 (SLURM: TIMEOUT)``)."""
-    if not states or _STATE.sweep_dir is None:
-        return list(crashed)
-    slurm_ids = {job.name: str(marker.get("slurm_job", "")) for job, marker in read_markers(_STATE.sweep_dir)}
+    slurm_ids = _slurm_ids() if states else {}
     return [f"{num} (SLURM: {states[slurm_ids[num]]})" if slurm_ids.get(num) in states else num for num in crashed]
+
+
+def _never_started(states: dict[str, str]) -> list[str]:
+    """SLURM jobs that ended without a job marker (killed or failed before calibrax ran), with their state."""
+    started = set(_slurm_ids().values()) if states else set()
+    return [f"{job} ({state})" for job, state in states.items() if job not in started]
 
 
 def _sweep_page(store: Store) -> Path | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +94,7 @@ def _run(cfg: CalibraxConfig, ctx: JobContext, catalog: Mapping[str, BenchmarkEn
     if ctx.remote:
         _handle_cluster_signals()
     if ctx.time_limit_s is not None:
-        cfg = _within_time_limit(cfg, ctx.time_limit_s)
+        cfg = _within_time_limit(cfg, ctx.time_limit_s, _slurm_time_left())
     spool = cfg.store.mode is StoreMode.spool and ctx.multirun
     outcome = run_benchmarks(
         cfg, overrides=list(ctx.overrides), catalog=catalog, sweep_id=sweep_id,
@@ -109,11 +111,24 @@ TIME_LIMIT_MARGIN_S = 20.0
 """Seconds a cluster job keeps after its cases before its time limit: to store and spool the run."""
 
 
-def _within_time_limit(cfg: CalibraxConfig, time_limit_s: float) -> CalibraxConfig:
-    """``cfg`` with ``profile.case_timeout`` no longer than what is left of the job's time limit,
-    so a case that would outlive the job is stopped and stored as a timeout, and the run with it,
-    before the cluster kills the job."""
-    left = time_limit_s - (time.monotonic() - _STARTED) - TIME_LIMIT_MARGIN_S
+def _slurm_time_left() -> float | None:
+    """Seconds until this SLURM job's end time, as its controller says (None outside SLURM)."""
+    job = os.environ.get("SLURM_JOB_ID")
+    if not job or shutil.which("scontrol") is None:
+        return None
+    out = subprocess.run(["scontrol", "-o", "show", "job", job], capture_output=True, text=True, timeout=30)
+    end = re.search(r"\bEndTime=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", out.stdout)
+    if out.returncode != 0 or end is None:
+        return None
+    return (datetime.fromisoformat(end.group(1)) - datetime.now()).total_seconds()  # both the node's local time
+
+
+def _within_time_limit(cfg: CalibraxConfig, time_limit_s: float, left_s: float | None = None) -> CalibraxConfig:
+    """``cfg`` with ``profile.case_timeout`` no longer than what is left of the job's time limit
+    (``left_s`` as SLURM says, else ``time_limit_s`` from about this process's start), so a case
+    that would outlive the job is stopped and stored as a timeout, and the run with it, before
+    the cluster kills the job."""
+    left = (left_s if left_s is not None else time_limit_s - (time.monotonic() - _STARTED)) - TIME_LIMIT_MARGIN_S
     if left >= cfg.profile.case_timeout:
         return cfg
     left = max(left, 1.0)

@@ -43,6 +43,17 @@ def holds() -> calibrax.Workload:
             time.sleep(0.2)
 
     return calibrax.Workload(work)
+
+
+@calibrax.benchmark("naps")
+def naps() -> calibrax.Workload:
+    """Waits while hold.flag exists too: a job that outlives its time limit."""
+
+    def work() -> None:
+        while os.path.exists("hold.flag"):
+            time.sleep(0.2)
+
+    return calibrax.Workload(work)
 '''
 
 
@@ -59,7 +70,8 @@ def cluster() -> None:
 @pytest.fixture
 def slurmproj(userproj: Path, cluster: None) -> Path:
     (userproj / "slurmbench.py").write_text(HOLDS)
-    (userproj / "conf" / "benchmark" / "holds.yaml").write_text("source: slurmbench\nparams: {}\n")
+    for name in ("holds", "naps"):
+        (userproj / "conf" / "benchmark" / f"{name}.yaml").write_text("source: slurmbench\nparams: {}\n")
     return userproj
 
 
@@ -90,9 +102,11 @@ def _wait_for_run(folder: Path, job: str, proc: subprocess.Popen[str], timeout: 
     raise AssertionError(f"job {job} did not start its run within {timeout} s")
 
 
-def test_sweep_on_slurm_records_ok_failed_and_cancelled_jobs_and_resume_completes(slurmproj: Path) -> None:
+def test_sweep_on_slurm_records_ok_failed_cancelled_and_timed_out_jobs_and_resume_completes(slurmproj: Path) -> None:
+    """One sweep, four jobs: ok, a failing benchmark, a job cancelled while it runs, and one that
+    outlives hydra.launcher.timeout_min; then sweep.resume=true completes the last two on SLURM."""
     (slurmproj / "hold.flag").touch()
-    args = [*SLURM, "benchmarks=[steady],[raises],[holds]"]
+    args = [*SLURM, "benchmarks=[steady],[raises],[holds],[naps]", "hydra.launcher.timeout_min=1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
     env.pop("CALIBRAX_DB", None)
     proc = subprocess.Popen([str(Path(sys.executable).parent / "calibrax-run"), *args], cwd=slurmproj, env=env,
@@ -105,22 +119,26 @@ def test_sweep_on_slurm_records_ok_failed_and_cancelled_jobs_and_resume_complete
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 3, out + err
-    assert "job(s) 2 (SLURM: CANCELLED) did not finish" in out, out + err
+    assert "job(s) 2 (SLURM: CANCELLED) did not finish" in out, out + err  # job 3 ended itself, in time
     assert (out + err).count("Bypassing sacct error") <= 1, err
     assert (out + err).count("following the jobs with scontrol") == 1, err
 
     runs = _runs(slurmproj)
-    [steady], [raises], [holds] = runs["benchmarks=[steady]"], runs["benchmarks=[raises]"], runs["benchmarks=[holds]"]
+    [steady], [raises], [holds], [naps] = (runs[f"benchmarks=[{b}]"] for b in ("steady", "raises", "holds", "naps"))
     sweep_id = steady.run.sweep_id
-    assert sweep_id and {raises.run.sweep_id, holds.run.sweep_id} == {sweep_id}
+    assert sweep_id and {raises.run.sweep_id, holds.run.sweep_id, naps.run.sweep_id} == {sweep_id}
     assert steady.run.status is RunStatus.OK and [c.status for c in steady.cases] == [CaseStatus.OK]
     assert raises.run.status is RunStatus.FAILED
     assert raises.cases[0].status is CaseStatus.ERROR and "broken on purpose" in str(raises.cases[0].error)
     assert holds.run.status is RunStatus.INTERRUPTED
+    assert naps.run.status is RunStatus.FAILED
+    assert [c.status for c in naps.cases] == [CaseStatus.TIMEOUT] and "timed out" in str(naps.cases[0].error)
     sweep = _sweep_dir(slurmproj)
     jobs = {path.name: m for path, m in read_markers(sweep)}
     assert all(m.get("slurm_job") for m in jobs.values())  # every job ran through sbatch
     assert {p.name for p in (sweep / ".submitit").iterdir() if p.is_dir()} >= {m["slurm_job"] for m in jobs.values()}
+    naps_log = (sweep / ".submitit" / jobs["3"]["slurm_job"] / f"{jobs['3']['slurm_job']}_0_log.out").read_text()
+    assert "time limit (hydra.launcher.timeout_min=1)" in naps_log, naps_log
 
     (slurmproj / "hold.flag").unlink()
     again = run_cli("calibrax-run", *args, "sweep.resume=true", cwd=slurmproj, timeout=180)
@@ -128,19 +146,8 @@ def test_sweep_on_slurm_records_ok_failed_and_cancelled_jobs_and_resume_complete
     after = _runs(slurmproj)
     assert len(after["benchmarks=[steady]"]) == 1  # it had an ok run: not re-run
     assert sorted(r.run.status.value for r in after["benchmarks=[holds]"]) == ["interrupted", "ok"]
+    assert sorted(r.run.status.value for r in after["benchmarks=[naps]"]) == ["failed", "ok"]
     assert {r.run.sweep_id for rs in after.values() for r in rs} == {sweep_id}
-
-
-def test_a_case_past_the_jobs_time_limit_is_stored_as_a_timeout(slurmproj: Path) -> None:
-    res = run_cli("calibrax-run", *SLURM, "benchmarks=[sleeps]", "hydra.launcher.timeout_min=1", cwd=slurmproj,
-                  timeout=240)
-    assert res.returncode == 3, res.stdout + res.stderr
-    [[sleeps]] = _runs(slurmproj).values()
-    assert sleeps.run.status is RunStatus.FAILED
-    [case] = sleeps.cases
-    assert case.status is CaseStatus.TIMEOUT and "timed out" in str(case.error)
-    logs = "".join(p.read_text() for p in (_sweep_dir(slurmproj) / ".submitit").rglob("*_log.out"))
-    assert "time limit (hydra.launcher.timeout_min=1)" in logs, logs
 
 
 def test_slurm_local_script_changes_nothing_when_the_cluster_is_up(cluster: None) -> None:

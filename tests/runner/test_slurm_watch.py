@@ -53,3 +53,9 @@ def test_cases_are_bounded_by_the_jobs_time_limit(limit_s: float, capped: bool) 
     else:
         assert 1.0 <= out.profile.case_timeout <= max(limit_s - TIME_LIMIT_MARGIN_S, 1.0)
         assert cfg.profile.case_timeout == 300.0  # the config given is left as it was
+
+
+def test_what_slurm_says_is_left_bounds_the_cases() -> None:
+    cfg = load_config({"profile": {"case_timeout": 300.0}})
+    out = _within_time_limit(cfg, 3600.0, left_s=50.0)  # the job started long ago: 50 s are left
+    assert out.profile.case_timeout == 50.0 - TIME_LIMIT_MARGIN_S
