@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from submitit.slurm.slurm import SlurmInfoWatcher, SlurmJob
 
-from calibrax.runner import load_config
+from calibrax.runner import app, load_config
 from calibrax.runner.job import TIME_LIMIT_MARGIN_S, _within_time_limit
 from calibrax.runner.slurm import _FILTER, _jobs, follow_slurm_jobs
+from calibrax.runner.sweep import write_marker
 
 
 @pytest.fixture
@@ -59,3 +61,14 @@ def test_what_slurm_says_is_left_bounds_the_cases() -> None:
     cfg = load_config({"profile": {"case_timeout": 300.0}})
     out = _within_time_limit(cfg, 3600.0, left_s=50.0)  # the job started long ago: 50 s are left
     assert out.profile.case_timeout == 50.0 - TIME_LIMIT_MARGIN_S
+
+
+def test_slurm_jobs_without_a_marker_are_named_as_never_started(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    write_marker(tmp_path / "0", state="done", slurm_job="5_0")
+    write_marker(tmp_path / "1", state="started", slurm_job="5_1")
+    monkeypatch.setattr(app._STATE, "sweep_dir", tmp_path)
+    states = {"5_0": "COMPLETED", "5_1": "CANCELLED", "5_2": "FAILED"}
+    assert app._never_started(states) == ["5_2 (FAILED)"]
+    assert app._with_slurm_state(("1",), states) == ["1 (SLURM: CANCELLED)"]
+    assert app._never_started({}) == []
