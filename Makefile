@@ -32,6 +32,7 @@ typecheck: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev
 	scripts/system-deps.sh
+	scripts/slurm-local.sh   # a one-node SLURM cluster for tests/e2e/test_slurm.py
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
 	$(BIN)/python -m mypy

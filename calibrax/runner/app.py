@@ -31,7 +31,8 @@ from calibrax.exporters import sweep_exporter
 from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
-from calibrax.runner.sweep import finalize_sweep
+from calibrax.runner.slurm import follow_slurm_jobs, wait_for_jobs
+from calibrax.runner.sweep import finalize_sweep, read_markers
 from calibrax.runner.sweep_report import write_sweep_page
 from calibrax.storage import Store
 
@@ -51,6 +52,7 @@ class _State:
     sweep_id: str | None = None
     report_root: Path | None = None  # set when one of the sweep's exporters renders sweeps
     sweep_page_by: str | None = None  # that exporter's name (None: the first registered one that renders sweeps)
+    slurm: bool = False  # the sweep's jobs were submitted to SLURM (Hydra's submitit launcher)
 
 
 _STATE = _State()
@@ -69,8 +71,15 @@ def _task(cfg: DictConfig) -> None:
         job_dir=Path(hc.runtime.output_dir),
         job_num=int(hc.job.num) if multirun and hc.job.num is not None else 0,
         remote="Slurm" in launcher,
+        time_limit_s=_time_limit_s(hc) if "Slurm" in launcher else None,
     )
     _STATE.codes.append(run_job(typed, ctx, _STATE.catalog or None))
+
+
+def _time_limit_s(hc: Any) -> float | None:
+    """The SLURM job's time limit (``hydra.launcher.timeout_min``) in seconds, when set."""
+    minutes = OmegaConf.select(hc, "launcher.timeout_min")
+    return float(minutes) * 60 if minutes else None
 
 
 class SweepCallback(Callback):
@@ -83,6 +92,9 @@ class SweepCallback(Callback):
         explicit = OmegaConf.select(config, "sweep.id")
         resumed = bool(OmegaConf.select(config, "sweep.resume")) and not explicit  # resumes the latest sweep
         _STATE.sweep_id = "latest" if resumed else sweep_id_for(explicit, _STATE.sweep_dir)
+        if str(OmegaConf.select(config, "hydra.launcher._target_") or "").endswith("submitit_launcher.SlurmLauncher"):
+            _STATE.slurm = True
+            follow_slurm_jobs()
         page_by = sweep_exporter([str(n) for n in OmegaConf.select(config, "exporters") or []])
         if page_by is not None:
             _STATE.report_root = Path.cwd() / str(OmegaConf.select(config, "report.dir") or "reports")
@@ -96,16 +108,40 @@ def _finish_sweep() -> int:
     """Finish the sweep once (the callback, or ``main`` when a launcher raised first)."""
     if _STATE.sweep_code is not None or _STATE.sweep_dir is None or _STATE.store_path is None:
         return _STATE.sweep_code or 0
+    states = wait_for_jobs() if _STATE.slurm else {}
     with Store.open(_STATE.store_path) as store:
         summary = finalize_sweep(_STATE.sweep_dir, store)
         page = _sweep_page(store)
-    crashed = f", job(s) {', '.join(summary.crashed)} did not finish" if summary.crashed else ""
+    crashed = f", job(s) {', '.join(_with_slurm_state(summary.crashed, states))} did not finish" if summary.crashed else ""
+    unstarted = _never_started(states)
+    code = combine_exit_codes([summary.exit_code, ExitCode.BENCHMARK_FAILED]) if unstarted else summary.exit_code
+    if unstarted:
+        crashed += f", SLURM job(s) {', '.join(unstarted)} ended before calibrax started (see .submitit/ logs)"
     print(f"Sweep {_STATE.sweep_dir}: {summary.jobs} job(s){crashed}, {len(summary.ingested)} spooled run(s) "
-          f"loaded, exit code {summary.exit_code}")
+          f"loaded, exit code {code}")
     if page is not None:
         print(f"Sweep report: {page}")
-    _STATE.sweep_code = summary.exit_code
-    return summary.exit_code
+    _STATE.sweep_code = code
+    return code
+
+
+def _slurm_ids() -> dict[str, str]:
+    """Job number -> the SLURM job that ran it, from the job markers."""
+    if _STATE.sweep_dir is None:
+        return {}
+    return {job.name: str(marker.get("slurm_job", "")) for job, marker in read_markers(_STATE.sweep_dir)}
+
+
+def _with_slurm_state(crashed: tuple[str, ...], states: dict[str, str]) -> list[str]:
+    """Crashed job numbers, each with the state SLURM gave its job (``1 (SLURM: TIMEOUT)``)."""
+    slurm_ids = _slurm_ids() if states else {}
+    return [f"{num} (SLURM: {states[slurm_ids[num]]})" if slurm_ids.get(num) in states else num for num in crashed]
+
+
+def _never_started(states: dict[str, str]) -> list[str]:
+    """SLURM jobs that ended without a job marker (killed or failed before calibrax ran), with their state."""
+    started = set(_slurm_ids().values()) if states else set()
+    return [f"{job} ({state})" for job, state in states.items() if job not in started]
 
 
 def _sweep_page(store: Store) -> Path | None:

@@ -60,5 +60,6 @@ def test_slurm_config_builds_the_sbatch_script(tmp_path: Path, monkeypatch: pyte
     script = executor._executor._make_submission_file_text("python -m calibrax_job", "uid")  # type: ignore[attr-defined]
     for line in ("#SBATCH --partition=gpu", "#SBATCH --account=proj42", "#SBATCH --constraint=h100",
                  "#SBATCH --gpus-per-node=1", "#SBATCH --time=60", "#SBATCH --cpus-per-task=8",
-                 "#SBATCH --mem=64GB", "#SBATCH --job-name=calibrax", "export XLA_PYTHON_CLIENT_PREALLOCATE=false"):
+                 "#SBATCH --mem=64GB", "#SBATCH --job-name=calibrax", "#SBATCH --signal=USR2@0",
+                 "export XLA_PYTHON_CLIENT_PREALLOCATE=false"):
         assert line in script, f"{line!r} missing from:\n{script}"

@@ -1,0 +1,74 @@
+"""Following SLURM jobs without accounting: submitit's sacct warning said once, array ids that
+are no job, and cases bounded by the job's time limit (the cluster itself: tests/e2e/test_slurm.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from submitit.slurm.slurm import SlurmInfoWatcher, SlurmJob
+
+from calibrax.runner import app, load_config
+from calibrax.runner.job import TIME_LIMIT_MARGIN_S, _within_time_limit
+from calibrax.runner.slurm import _FILTER, _jobs, follow_slurm_jobs
+from calibrax.runner.sweep import write_marker
+
+
+@pytest.fixture
+def followed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(SlurmJob, "watcher", SlurmJob.watcher)  # restored after the test
+    follow_slurm_jobs(poll_s=2)
+    yield
+    logging.getLogger("submitit").removeFilter(_FILTER)
+    _FILTER.seen = 0
+
+
+def test_submitits_sacct_warning_is_said_once(followed: None, monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")  # sacct cannot run: submitit warns on every poll
+    watcher = SlurmInfoWatcher(delay_s=1)
+    watcher.register_job("424242_0")
+    with caplog.at_level(logging.WARNING, logger="submitit"):
+        for _ in range(3):
+            watcher.update()
+    assert watcher.num_calls == 3
+    assert sum("Bypassing sacct error" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_the_followed_jobs_poll_every_few_seconds(followed: None) -> None:
+    assert type(SlurmJob.watcher).__name__ == "ScontrolFallbackWatcher"
+    assert SlurmJob.watcher._delay_s == 2
+
+
+def test_an_arrays_own_id_is_no_job() -> None:
+    assert _jobs({"12", "12_0", "12_1", "13"}) == ["12_0", "12_1", "13"]
+
+
+@pytest.mark.parametrize("limit_s, capped", [(3600.0, False), (60.0, True), (5.0, True)])
+def test_cases_are_bounded_by_the_jobs_time_limit(limit_s: float, capped: bool) -> None:
+    cfg = load_config({"profile": {"case_timeout": 300.0}})
+    out = _within_time_limit(cfg, limit_s)
+    if not capped:
+        assert out.profile.case_timeout == 300.0
+    else:
+        assert 1.0 <= out.profile.case_timeout <= max(limit_s - TIME_LIMIT_MARGIN_S, 1.0)
+        assert cfg.profile.case_timeout == 300.0  # the config given is left as it was
+
+
+def test_what_slurm_says_is_left_bounds_the_cases() -> None:
+    cfg = load_config({"profile": {"case_timeout": 300.0}})
+    out = _within_time_limit(cfg, 3600.0, left_s=50.0)  # the job started long ago: 50 s are left
+    assert out.profile.case_timeout == 50.0 - TIME_LIMIT_MARGIN_S
+
+
+def test_slurm_jobs_without_a_marker_are_named_as_never_started(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    write_marker(tmp_path / "0", state="done", slurm_job="5_0")
+    write_marker(tmp_path / "1", state="started", slurm_job="5_1")
+    monkeypatch.setattr(app._STATE, "sweep_dir", tmp_path)
+    states = {"5_0": "COMPLETED", "5_1": "CANCELLED", "5_2": "FAILED"}
+    assert app._never_started(states) == ["5_2 (FAILED)"]
+    assert app._with_slurm_state(("1",), states) == ["1 (SLURM: CANCELLED)"]
+    assert app._never_started({}) == []
