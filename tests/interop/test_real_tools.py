@@ -58,6 +58,7 @@ def test_google_benchmark_repetitions_aggregates_and_errors_import(tmp_path: Pat
     assert record.run.hardware is not None and record.run.hardware.cpu_count == raw["context"]["num_cpus"]
 
 
+@pytest.mark.slow  # pytest-benchmark's command starts pytest: about 5 s on a loaded machine
 def test_exported_pytest_benchmark_json_loads_in_pytest_benchmark_compare(tmp_path: Path) -> None:
     with Store.open(tmp_path / "calibrax.db") as store:
         run_id = import_path(store, FIXTURES / "asv_results").added[0]
