@@ -3,6 +3,7 @@ stored run back out as pytest-benchmark JSON or asv results)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -64,7 +65,7 @@ def export_cmd(run: str, fmt: str, out: Path, db: Path, as_json: bool) -> None:
     with open_store(db) as store:
         report = export_run(store, run, fmt, out)
     if as_json:
-        echo_json(report.__dict__)
+        echo_json(asdict(report))
         return
     click.echo(f"Wrote run {report.run_id} as {report.format} ({report.benchmarks} benchmarks): "
                + ", ".join(report.files))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as ``calibrax import --json`` prints it."""
         return {"format": self.format, "baseline": self.baseline, "added": self.added,
-                "runs": [e.__dict__ for e in self.entries]}
+                "runs": [asdict(e) for e in self.entries]}
 
 
 def _sniff(path: Path) -> str | None:

@@ -17,8 +17,11 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from calibrax.core import (
     CaseResult,
@@ -240,7 +243,7 @@ def export_asv(record: RunRecord, dest: Path) -> list[Path]:
                     "version": 1}
     bench_file = dest / "benchmarks.json"
     known = json.loads(bench_file.read_text()) if bench_file.is_file() else {}
-    known.update({name: spec for name, spec in specs.items()}, version=2)
+    known.update(specs, version=2)
     (dest / machine).mkdir(parents=True, exist_ok=True)
     written = [bench_file, dest / machine / "machine.json", dest / machine / f"{commit[:8]}-{env}.json"]
     for target, content in zip(written, (known, machine_info, result), strict=True):
@@ -249,8 +252,6 @@ def export_asv(record: RunRecord, dest: Path) -> list[Path]:
 
 
 def _epoch_ms(iso: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(iso).timestamp() * 1000
 
 
@@ -299,6 +300,4 @@ def _figures(result: MeasureResult) -> dict[str, Any]:
 
 
 def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    import numpy as np
-
     return float(np.percentile(np.asarray(sorted_values), q * 100))

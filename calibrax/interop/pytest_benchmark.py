@@ -139,7 +139,8 @@ def export_pytest_benchmark(record: RunRecord) -> dict[str, Any]:
                            "files hold times only.")
     hw, git = record.run.hardware, record.run.git
     machine = {"node": str((hw.extra if hw else {}).get("node", "")), "processor": hw.cpu_model if hw else "",
-               "machine": "", "python_implementation": "CPython", "python_version": hw.python if hw else "",
+               "machine": "", "python_implementation": str((hw.extra if hw else {}).get("python_implementation", "")),
+               "python_version": hw.python if hw else "",
                "release": "", "system": hw.platform if hw else "",
                "cpu": {"brand_raw": hw.cpu_model if hw else "", "count": hw.cpu_count if hw else 0}}
     commit = {"id": git.commit or "", "time": record.run.started_at, "author_time": record.run.started_at,
