@@ -315,7 +315,7 @@ def compare_records(candidate: RunRecord, baseline: RunRecord, policy: GatePolic
     comparable = a is None or b is None or a.fingerprint == b.fingerprint
     base_cases = {c.key: c for c in baseline.cases}
     cand_cases = {c.key: c for c in candidate.cases}
-    pairs = []
+    pairs, summary_only = [], []
     for key in list(cand_cases) + [k for k in base_cases if k not in cand_cases]:
         cand, base = cand_cases.get(key), base_cases.get(key)
         ref = cand if cand is not None else base
@@ -326,7 +326,24 @@ def compare_records(candidate: RunRecord, baseline: RunRecord, policy: GatePolic
             source = (cand if cand is not None and name in cand.measures else base)
             if source is None or name not in source.measures:
                 continue
+            reason = _summary_only(base, name, "baseline") or _summary_only(cand, name, "candidate")
+            if reason is not None:  # a summary without samples (an imported file): no test can be made
+                pair = Pair(ref.benchmark, ref.params, source.measures[name].measure, None, None, comparable)
+                summary_only.append(_verdict(pair, VerdictKind.INCONCLUSIVE, reason, policy.rule(ref.benchmark,
+                                                                                               name).margin))
+                continue
             pairs.append(Pair(ref.benchmark, ref.params, source.measures[name].measure,
                               _samples(base, name), _samples(cand, name), comparable))
-    return judge(pairs, policy)
+    return judge(pairs, policy) + summary_only
+
+
+def _summary_only(case: CaseResult | None, measure: str, side: str) -> str | None:
+    """Why a case's measure cannot be tested: it holds a summary of n samples but not the samples."""
+    if case is None or case.status is not CaseStatus.OK or measure not in case.measures:
+        return None
+    result = case.measures[measure]
+    if result.samples or result.summary is None or result.summary.n == 0:
+        return None
+    return (f"the {side} holds only a summary of {result.summary.n} samples (median {result.summary.median:.6g}), "
+            "not the samples; a verdict needs samples on both sides (import files that keep them)")
 

@@ -16,6 +16,7 @@ from calibrax.cli._check import check, compare
 from calibrax.cli._common import CalibraxGroup
 from calibrax.cli._hardware import hardware
 from calibrax.cli._history import history
+from calibrax.cli._interop import export_cmd, import_cmd
 from calibrax.cli._metrics import metrics_group
 from calibrax.cli._monitor import monitor
 from calibrax.cli._report import report
@@ -37,6 +38,8 @@ def cli() -> None:
 for _command in (runs, show, baseline, check, compare, report, history, ingest, sweep, bisect_cmd, benchmarks,
                  metrics_group, monitor, hardware):
     cli.add_command(_command)
+cli.add_command(import_cmd)
+cli.add_command(export_cmd)
 
 
 def main() -> None:
