@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from calibrax.cli._annotate import accept, annotate, exclude
 from calibrax.cli._baseline import baseline
 from calibrax.cli._bench import benchmarks
 from calibrax.cli._bisect import bisect_cmd
@@ -18,6 +19,7 @@ from calibrax.cli._hardware import hardware
 from calibrax.cli._history import history
 from calibrax.cli._metrics import metrics_group
 from calibrax.cli._monitor import monitor
+from calibrax.cli._publish import publish_cmd
 from calibrax.cli._report import report
 from calibrax.cli._runs import runs, show
 from calibrax.cli._sweep import ingest, sweep
@@ -36,6 +38,8 @@ def cli() -> None:
 
 for _command in (runs, show, baseline, check, compare, report, history, ingest, sweep, bisect_cmd, benchmarks,
                  metrics_group, monitor, hardware):
+    cli.add_command(_command)
+for _command in (publish_cmd, annotate, exclude, accept):
     cli.add_command(_command)
 
 

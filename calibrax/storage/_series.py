@@ -1,0 +1,100 @@
+"""Store methods that read the whole store's history in a few set-based queries (``calibrax publish``).
+
+Each returns plain columns, not records, so a caller can turn a million case rows into arrays
+without a Python object per row. A mixin of :class:`calibrax.storage.Store`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from calibrax.core.models import canonical_params
+
+__all__ = ["SeriesMixin"]
+
+_STAMPS_SQL = "SELECT benchmark, COUNT(*), MAX(id) FROM cases GROUP BY benchmark"
+_RUNS_SQL = "SELECT rowid, id, started_at, git_commit, hardware_id FROM runs ORDER BY started_at, rowid"
+_ROWS_SQL = """
+SELECT c.params_key, r.rowid, m.median, m.ci_low, m.ci_high
+FROM cases c
+JOIN runs r ON r.id = c.run_id
+JOIN measures m ON m.case_id = c.id AND m.name = ?
+WHERE c.id > ? AND c.benchmark = ? AND c.status = 'ok' AND m.median IS NOT NULL
+"""
+_COUNT_SQL = "SELECT COUNT(*), COALESCE(MAX(id), ?) FROM cases WHERE id > ? AND benchmark = ?"
+_UNIT_SQL = """
+SELECT m.unit, m.direction FROM cases c JOIN measures m ON m.case_id = c.id AND m.name = ?
+WHERE c.benchmark = ? AND c.status = 'ok' LIMIT 1
+"""
+_VERDICTS_SQL = """
+SELECT v.benchmark, v.params, r.hardware_id, v.verdict, MAX(r.started_at || printf('%020d', v.rowid))
+FROM verdicts v JOIN runs r ON r.id = v.run_id
+WHERE v.measure = ? AND v.benchmark IN (SELECT value FROM json_each(?))
+GROUP BY v.benchmark, v.params, r.hardware_id
+"""
+
+
+class SeriesMixin:
+    """Whole-store reads for the dashboard: one query per benchmark, not one per case."""
+
+    if TYPE_CHECKING:
+
+        def _read(self) -> contextlib.AbstractContextManager[Database]: ...
+
+    def benchmark_stamps(self) -> dict[str, tuple[int, int]]:
+        """Per benchmark: how many case rows it has and the newest case row id.
+
+        Two stores with equal stamps for a benchmark hold the same results of it (case rows are
+        only ever added or deleted), so a page built from it need not be built again.
+
+        Example:
+            store.benchmark_stamps()  # {'matmul': (30, 30)}
+        """
+        with self._read() as db:
+            return {str(b): (int(n), int(last)) for b, n, last in db.execute(_STAMPS_SQL).fetchall()}
+
+    def runs_table(self) -> list[tuple[int, str, str, str | None, str | None]]:
+        """Every run as ``(rowid, id, started_at, git_commit, hardware_id)``, oldest first.
+
+        Example:
+            store.runs_table()[0][1]  # 'r1'
+        """
+        with self._read() as db:
+            return [tuple(row) for row in db.execute(_RUNS_SQL).fetchall()]  # type: ignore[misc]
+
+    def benchmark_rows(self, benchmark: str, measure: str = "time", *, after_id: int = 0) -> dict[str, Any]:
+        """The ok cases of one benchmark stored after case row ``after_id``, as rows, in one read.
+
+        Returns:
+            A dict with ``rows`` (``(params_key, run_rowid, median, ci_low, ci_high)`` in no
+            particular order), ``cases`` and ``last_id`` (how many case rows of the benchmark,
+            ok or not, come after ``after_id``, and the newest one's id), ``unit`` and
+            ``direction`` of the measure (``''`` when no ok case has it).
+
+        Example:
+            store.benchmark_rows("matmul")["unit"]  # 's'
+        """
+        with self._read() as db:
+            head = db.execute(_UNIT_SQL, [measure, benchmark]).fetchone()
+            count, last_id = db.execute(_COUNT_SQL, [after_id, after_id, benchmark]).fetchone()
+            rows = db.execute(_ROWS_SQL, [measure, after_id, benchmark]).fetchall()
+        unit, direction = (str(head[0]), str(head[1])) if head else ("", "")
+        return {"rows": rows, "cases": int(count), "last_id": int(last_id), "unit": unit, "direction": direction}
+
+    def last_verdicts(self, benchmarks: Sequence[str], measure: str = "time") -> dict[tuple[str, str, str], str]:
+        """The newest verdict of each case per hardware: ``(benchmark, params_key, hardware) -> verdict``.
+
+        Example:
+            store.last_verdicts(["matmul"])  # {('matmul', '{"n": 64}', 'a1b2'): 'pass'}
+        """
+        out: dict[tuple[str, str, str], str] = {}
+        with self._read() as db:
+            rows = db.execute(_VERDICTS_SQL, [measure, json.dumps(list(benchmarks))]).fetchall()
+        for bench, params, hardware, verdict, _ in rows:  # SQLite takes the other columns from the MAX row
+            out[(str(bench), canonical_params(json.loads(params)), str(hardware or ""))] = str(verdict)
+        return out
