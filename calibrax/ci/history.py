@@ -69,7 +69,7 @@ class BenchmarkHistory:
     method: Method  # the changepoint method: ``binseg`` or ``edivisive``
     alpha: float  # significance level of the changepoint tests, after correction
     cases: tuple[CaseHistory, ...]  # in the order each case first appears in the store
-    annotations: tuple[Annotation, ...] = field(default=())  # of the runs in the history, in the order made
+    annotations: tuple[Annotation, ...] = field(default=())  # of its runs, and its exclusions, in the order made
 
 
 def benchmark_history(
@@ -115,10 +115,11 @@ def benchmark_history(
     for row in rows:
         grouped.setdefault(canonical_params(row["params"]), []).append(HistoryRun(**row))
     in_history = {row["run_id"] for row in rows}
-    annotations = tuple(a for a in store.load_annotations() if a.run_id in in_history or a.kind == "accept")
+    annotations = store.load_annotations()
     accepted = sorted(store.get_run(a.run_id).started_at for a in annotations if a.kind == "accept")
     cases = tuple(_case_history(tuple(runs), method, alpha, accepted) for runs in grouped.values())
-    shown = tuple(a for a in annotations if a.run_id in in_history)
+    shown = tuple(a for a in annotations if a.benchmark in (None, benchmark)
+                  and (a.run_id in in_history or a.kind == "exclude"))
     return BenchmarkHistory(benchmark, measure, method, alpha, cases, shown)
 
 
