@@ -25,7 +25,7 @@ __all__ = ["BenchmarkData", "RunIndex", "build_benchmark", "run_index"]
 
 MIN_SEGMENT = 10  # fewer runs than this in a segment: no changepoint search (two halves of 5)
 MIN_SIZE = 5  # fewest points (runs or blocks) on each side of a changepoint
-MAX_POINTS = 400  # a longer segment is searched in blocks of runs
+MAX_POINTS = 250  # a longer segment is searched in blocks of runs
 SPARK_RUNS = 30  # points of the index's sparklines
 _SCREEN_ALPHA, _SCREEN_PERMUTATIONS = 0.05, 49
 _ALPHA, _PERMUTATIONS = 0.01, 999
@@ -103,28 +103,29 @@ class Columns:
     @classmethod
     def from_rows(cls, rows: Sequence[Sequence[Any]], unit: str, direction: str,
                   keys: tuple[str, ...] = ()) -> Columns:
-        """Columns of store rows ``(params_key, run_rowid, median, ci_low, ci_high)``, extending ``keys``.
+        """Columns of :meth:`Store.case_rows` rows, whose params keys extend ``keys``.
+
+        Rows are ``(case_id, benchmark, params_key, run_rowid, median, ci_low, ci_high)``.
 
         Example:
-            >>> Columns.from_rows([('{"n": 1}', 1, 2.0, None, 3.0)], "s", "lower").low
+            >>> Columns.from_rows([(1, "b", '{"n": 1}', 1, 2.0, None, 3.0)], "s", "lower").low
             array([nan])
         """
         codes = {k: i for i, k in enumerate(keys)}
         if not rows:
             empty = np.empty(0)
             return cls(keys, empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, unit, direction)
-        names, rowid, med, low, high = zip(*rows, strict=True)
+        _, _, names, rowid, med, low, high = zip(*rows, strict=True)
         key = np.fromiter((codes.setdefault(k, len(codes)) for k in names), dtype=np.int64, count=len(names))
-        as_float = np.vectorize(lambda v: np.nan if v is None else float(v), otypes=[float])
         return cls(tuple(codes), key, np.asarray(rowid, dtype=np.int64), np.asarray(med, dtype=float),
-                   as_float(np.asarray(low, dtype=object)), as_float(np.asarray(high, dtype=object)), unit, direction)
+                   np.asarray(low, dtype=float), np.asarray(high, dtype=float), unit, direction)
 
     def extend(self, more: Columns) -> Columns:
         """These columns followed by ``more`` (whose keys extend these).
 
         Example:
-            >>> a = Columns.from_rows([('{}', 1, 2.0, 1.0, 3.0)], "s", "lower")
-            >>> a.extend(Columns.from_rows([('{}', 2, 4.0, 3.0, 5.0)], "s", "lower", a.keys)).median.tolist()
+            >>> a = Columns.from_rows([(1, "b", '{}', 1, 2.0, 1.0, 3.0)], "s", "lower")
+            >>> a.extend(Columns.from_rows([(2, "b", '{}', 2, 4.0, 3.0, 5.0)], "s", "lower", a.keys)).median.tolist()
             [2.0, 4.0]
         """
         return Columns(more.keys, np.concatenate([self.key, more.key]), np.concatenate([self.rowid, more.rowid]),
@@ -156,7 +157,7 @@ def build_benchmark(name: str, columns: Columns, runs: RunIndex, annotations: Se
 
     Args:
         name: the benchmark.
-        columns: its results (:meth:`Columns.from_rows` of :meth:`Store.benchmark_rows`).
+        columns: its results (:meth:`Columns.from_rows` of :meth:`Store.case_rows`).
         runs: every run in start order.
         annotations: every annotation of the store.
         measure: the measure the columns hold.

@@ -88,11 +88,13 @@ def publish(store: Store, out: str | Path, *, since: str | None = None, benchmar
     slugs = {name: _slug(name) for name in names}
     changed = [n for n in names if manifest["pages"].get(n, {}).get("digest") != _digest(n, stamps[n], annotations)]
     verdicts = store.last_verdicts(changed, measure) if changed else {}
+    columns = _columns(store, root, changed, measure, manifest, stamps)
     for name in changed:
-        data = _build(store, root, name, measure, runs, annotations, verdicts, manifest, stamps[name][0])
+        entry = manifest["pages"].setdefault(name, {})
+        cache = entry.setdefault("changepoints", {})
+        data = build_benchmark(name, columns[name], runs, annotations, measure=measure, verdicts=verdicts, cache=cache)
         _write(root / "data" / "b" / f"{slugs[name]}.js", _assets.data_script("CALIBRAX_PAGE", data.page))
         _write(root / "b" / f"{slugs[name]}.html", _assets.benchmark_html(name, slugs[name], title))
-        entry = manifest["pages"].setdefault(name, {})
         entry.update(digest=_digest(name, stamps[name], annotations), summary=list(data.summary),
                      regressions=list(data.regressions))
     manifest["pages"] = {n: manifest["pages"][n] for n in names}
@@ -158,33 +160,55 @@ def _load_manifest(root: Path, measure: str, since: str | None, runs: RunIndex) 
     return old
 
 
-def _build(store: Store, root: Path, name: str, measure: str, runs: RunIndex, annotations: Sequence[Annotation],
-           verdicts: Mapping[tuple[str, str, str], str], manifest: dict[str, Any], total: int) -> BenchmarkData:
-    entry = manifest["pages"].setdefault(name, {})
-    columns = _columns(store, root / ".cache" / f"{_slug(name)}.npz", name, measure, entry, total)
-    cache = entry.get("changepoints", {})
-    data = build_benchmark(name, columns, runs, annotations, measure=measure, verdicts=verdicts, cache=cache)
-    entry["changepoints"] = cache
-    return data
+def _columns(store: Store, root: Path, names: Sequence[str], measure: str, manifest: dict[str, Any],
+             stamps: Mapping[str, tuple[int, int]]) -> dict[str, Columns]:
+    """Each benchmark's results: its cached arrays plus the rows stored since, read in one pass.
+
+    A benchmark's cache is used when the rows it lacks are exactly those stored after it (none
+    deleted); otherwise its rows are all read again.
+    """
+    cached: dict[str, Columns] = {}
+    for name in names:
+        entry = manifest["pages"].setdefault(name, {})
+        found = _read_columns(_cache_path(root, name)) if entry.get("last_id") else None
+        if found is not None:
+            cached[name] = found
+    after = min((int(manifest["pages"][n]["last_id"]) for n in cached), default=0) if len(cached) == len(names) else 0
+    read = store.case_rows(measure, after_id=after, benchmarks=names)
+    grouped: dict[str, list[Any]] = {name: [] for name in names}
+    for row in read["rows"]:
+        grouped[row[1]].append(row)
+    again = []
+    for name in names:
+        entry, old = manifest["pages"][name], cached.get(name) if after else None
+        if after and (old is None or int(entry["last_id"]) != after
+                      or int(entry["cases"]) + read["counts"].get(name, 0) != stamps[name][0]):
+            again.append(name)
+            old = None
+        if old is None and after:
+            continue
+        unit, direction = read["units"].get(name, ("", ""))
+        more = Columns.from_rows(grouped[name], unit, direction, old.keys if old is not None else ())
+        cached[name] = old.extend(more) if old is not None else more
+    if again:
+        full = store.case_rows(measure, benchmarks=again)
+        for name in again:
+            unit, direction = full["units"].get(name, ("", ""))
+            cached[name] = Columns.from_rows([r for r in full["rows"] if r[1] == name], unit, direction)
+    for name in names:
+        manifest["pages"][name].update(last_id=stamps[name][1], cases=stamps[name][0])
+        _save_columns(_cache_path(root, name), cached[name])
+    return cached
 
 
-def _columns(store: Store, path: Path, name: str, measure: str, entry: dict[str, Any], total: int) -> Columns:
-    """The benchmark's results: the cached arrays plus the rows stored since, or all rows again."""
-    after, cases = int(entry.get("last_id", 0)), int(entry.get("cases", 0))
-    cached = _read_columns(path) if after else None
-    if cached is None:
-        after, cases = 0, 0
-    new = store.benchmark_rows(name, measure, after_id=after)
-    if cached is not None and new["cases"] + cases != total:
-        cached, new = None, store.benchmark_rows(name, measure)  # rows were deleted: read them all again
-        cases = 0
-    more = Columns.from_rows(new["rows"], new["unit"], new["direction"], cached.keys if cached else ())
-    columns = cached.extend(more) if cached is not None else more
-    entry.update(last_id=new["last_id"], cases=cases + new["cases"])
+def _cache_path(root: Path, name: str) -> Path:
+    return root / ".cache" / f"{_slug(name)}.npz"
+
+
+def _save_columns(path: Path, columns: Columns) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, key=columns.key, rowid=columns.rowid, median=columns.median, low=columns.low, high=columns.high,
              meta=np.array(json.dumps([list(columns.keys), columns.unit, columns.direction])))
-    return columns
 
 
 def _read_columns(path: Path) -> Columns | None:

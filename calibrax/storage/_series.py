@@ -20,13 +20,13 @@ __all__ = ["SeriesMixin"]
 _STAMPS_SQL = "SELECT benchmark, COUNT(*), MAX(id) FROM cases GROUP BY benchmark"
 _RUNS_SQL = "SELECT rowid, id, started_at, git_commit, hardware_id FROM runs ORDER BY started_at, rowid"
 _ROWS_SQL = """
-SELECT c.params_key, r.rowid, m.median, m.ci_low, m.ci_high
-FROM cases c
+SELECT c.id, c.benchmark, c.params_key, r.rowid, m.median, m.ci_low, m.ci_high
+FROM measures m
+JOIN cases c ON c.id = m.case_id
 JOIN runs r ON r.id = c.run_id
-JOIN measures m ON m.case_id = c.id AND m.name = ?
-WHERE c.id > ? AND c.benchmark = ? AND c.status = 'ok' AND m.median IS NOT NULL
+WHERE m.case_id > ? AND m.name = ? AND c.status = 'ok' AND m.median IS NOT NULL
 """
-_COUNT_SQL = "SELECT COUNT(*), COALESCE(MAX(id), ?) FROM cases WHERE id > ? AND benchmark = ?"
+_COUNTS_SQL = "SELECT benchmark, COUNT(*) FROM cases WHERE id > ? GROUP BY benchmark"
 _UNIT_SQL = """
 SELECT m.unit, m.direction FROM cases c JOIN measures m ON m.case_id = c.id AND m.name = ?
 WHERE c.benchmark = ? AND c.status = 'ok' LIMIT 1
@@ -67,24 +67,34 @@ class SeriesMixin:
         with self._read() as db:
             return [tuple(row) for row in db.execute(_RUNS_SQL).fetchall()]  # type: ignore[misc]
 
-    def benchmark_rows(self, benchmark: str, measure: str = "time", *, after_id: int = 0) -> dict[str, Any]:
-        """The ok cases of one benchmark stored after case row ``after_id``, as rows, in one read.
+    def case_rows(self, measure: str = "time", *, after_id: int = 0,
+                  benchmarks: Sequence[str] | None = None) -> dict[str, Any]:
+        """The ok cases stored after case row ``after_id``, in one pass in the order they were stored.
+
+        The pass walks the measures in case order (the order they lie in the file), which reads a
+        million case rows several times faster than one benchmark at a time through an index.
 
         Returns:
-            A dict with ``rows`` (``(params_key, run_rowid, median, ci_low, ci_high)`` in no
-            particular order), ``cases`` and ``last_id`` (how many case rows of the benchmark,
-            ok or not, come after ``after_id``, and the newest one's id), ``unit`` and
-            ``direction`` of the measure (``''`` when no ok case has it).
+            A dict with ``rows`` (``(case_id, benchmark, params_key, run_rowid, median, ci_low,
+            ci_high)``), ``counts`` (per benchmark, its case rows after ``after_id``, ok or not)
+            and ``units`` (per benchmark with an ok case, the measure's ``(unit, direction)``).
 
         Example:
-            store.benchmark_rows("matmul")["unit"]  # 's'
+            store.case_rows()["units"]  # {'matmul': ('s', 'lower')}
         """
+        wanted = None if benchmarks is None else set(benchmarks)
         with self._read() as db:
-            head = db.execute(_UNIT_SQL, [measure, benchmark]).fetchone()
-            count, last_id = db.execute(_COUNT_SQL, [after_id, after_id, benchmark]).fetchone()
-            rows = db.execute(_ROWS_SQL, [measure, after_id, benchmark]).fetchall()
-        unit, direction = (str(head[0]), str(head[1])) if head else ("", "")
-        return {"rows": rows, "cases": int(count), "last_id": int(last_id), "unit": unit, "direction": direction}
+            counts = {str(b): int(n) for b, n in db.execute(_COUNTS_SQL, [after_id]).fetchall()}
+            names = sorted(counts if wanted is None else wanted & set(counts))
+            units = {}
+            for name in names:
+                head = db.execute(_UNIT_SQL, [measure, name]).fetchone()
+                if head:
+                    units[name] = (str(head[0]), str(head[1]))
+            rows = db.execute(_ROWS_SQL, [after_id, measure]).fetchall()
+        if wanted is not None and set(counts) - wanted:
+            rows = [r for r in rows if r[1] in wanted]
+        return {"rows": rows, "counts": counts, "units": units}
 
     def last_verdicts(self, benchmarks: Sequence[str], measure: str = "time") -> dict[tuple[str, str, str], str]:
         """The newest verdict of each case per hardware: ``(benchmark, params_key, hardware) -> verdict``.

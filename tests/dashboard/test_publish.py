@@ -27,8 +27,8 @@ def _load(path: Path) -> Any:
 
 def _page(store: Store, name: str) -> dict[str, Any]:
     runs = run_index(store)
-    found = store.benchmark_rows(name)
-    columns = Columns.from_rows(found["rows"], found["unit"], found["direction"])
+    found = store.case_rows(benchmarks=[name])
+    columns = Columns.from_rows(found["rows"], *found["units"][name])
     return dict(build_benchmark(name, columns, runs, store.load_annotations()).page)
 
 
