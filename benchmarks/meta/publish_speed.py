@@ -121,7 +121,8 @@ def main() -> None:
     t = time.perf_counter()
     generate(db, args.runs)
     print(f"generated {args.runs} runs x 100 cases ({args.runs * 100:,} case rows) in {time.perf_counter() - t:.1f} s;"
-          f" store {db.stat().st_size / 1e6:.0f} MB; cpus available: {len(os.sched_getaffinity(0))}")
+          f" store {db.stat().st_size / 1e6:.0f} MB; cpus available: {len(os.sched_getaffinity(0))};"
+          f" load average {os.getloadavg()[0]:.1f}")
     with Store.open(db) as store:
         first = publish(store, site)
     print(f"publish (cold):            {first.seconds:6.2f} s   goal < 20 s   "
@@ -146,6 +147,7 @@ def main() -> None:
           f"{shared / 1e6:.3f} MB")
     print(f"regressions page data:     {(site / 'data' / 'regressions.js').stat().st_size / 1e3:.1f} kB, "
           f"feed {(site / 'regressions.xml').stat().st_size / 1e3:.1f} kB")
+    print(f"load average now {os.getloadavg()[0]:.1f} (timings on a machine shared with other work are inflated)")
     print(f"site in {site}" if args.keep else f"(store and site in {folder}; pass --keep DIR to choose)")
 
 

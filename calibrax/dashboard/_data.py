@@ -227,7 +227,7 @@ def _find_changepoints(series: Sequence[_Series], accepted: Sequence[int], cache
     before, with fewer than ``min_size`` blocks of runs added since and its older values
     unchanged, keeps the changepoints found then (no new split can have 5 blocks after it).
     """
-    todo: list[tuple[_Series, str, int, int, NDArray[np.float64], int]] = []
+    todo: list[tuple[_Series, str, int, int, list[float], int]] = []
     for s in series:
         starts = sorted({0, *(int(np.searchsorted(s.x, a)) for a in accepted if a >= 0)} - {s.x.size})
         bounds = [*starts, int(s.x.size)]
@@ -243,7 +243,7 @@ def _find_changepoints(series: Sequence[_Series], accepted: Sequence[int], cache
                 s.changepoints += known[2]
                 cache[key] = known
                 continue
-            todo.append((s, key, lo, hi, _blocks(s.median[lo:hi], block), block))
+            todo.append((s, key, lo, hi, _blocks(s.median[lo:hi], block).tolist(), block))
     flagged = screen_histories([t[4] for t in todo], alpha=_SCREEN_ALPHA, n_permutations=_SCREEN_PERMUTATIONS)
     for (s, key, lo, hi, values, block), plausible in zip(todo, flagged, strict=True):
         found: list[list[Any]] = []

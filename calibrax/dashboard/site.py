@@ -24,7 +24,7 @@ import numpy as np
 
 from calibrax.core import CalibraxError, NotFoundError, unknown_name_message
 from calibrax.dashboard import _assets, _feed
-from calibrax.dashboard._data import BenchmarkData, Columns, RunIndex, build_benchmark, run_index
+from calibrax.dashboard._data import Columns, RunIndex, build_benchmark, run_index
 from calibrax.storage import Annotation, Store
 
 __all__ = ["DEFAULT_REPORT_URL", "PublishResult", "publish"]
@@ -164,41 +164,34 @@ def _columns(store: Store, root: Path, names: Sequence[str], measure: str, manif
              stamps: Mapping[str, tuple[int, int]]) -> dict[str, Columns]:
     """Each benchmark's results: its cached arrays plus the rows stored since, read in one pass.
 
-    A benchmark's cache is used when the rows it lacks are exactly those stored after it (none
-    deleted); otherwise its rows are all read again.
+    A benchmark's cache holds its rows up to its ``last_id``; it is used when the rows stored
+    after that are all the rows it lacks (none deleted), otherwise its rows are read again.
     """
     cached: dict[str, Columns] = {}
     for name in names:
-        entry = manifest["pages"].setdefault(name, {})
-        found = _read_columns(_cache_path(root, name)) if entry.get("last_id") else None
+        found = _read_columns(_cache_path(root, name)) if manifest["pages"].setdefault(name, {}).get("last_id") else None
         if found is not None:
             cached[name] = found
-    after = min((int(manifest["pages"][n]["last_id"]) for n in cached), default=0) if len(cached) == len(names) else 0
+    last = {name: int(manifest["pages"][name]["last_id"]) for name in cached}
+    newer = store.count_cases_after(last)
+    for name in list(cached):
+        if int(manifest["pages"][name].get("cases", -1)) + newer[name] != stamps[name][0]:
+            del cached[name]  # rows were deleted or the cache is stale: read them all again
+    after = min((last[n] for n in cached), default=0) if len(cached) == len(names) else 0
     read = store.case_rows(measure, after_id=after, benchmarks=names)
     grouped: dict[str, list[Any]] = {name: [] for name in names}
     for row in read["rows"]:
         grouped[row[1]].append(row)
-    again = []
+    out = {}
     for name in names:
-        entry, old = manifest["pages"][name], cached.get(name) if after else None
-        if after and (old is None or int(entry["last_id"]) != after
-                      or int(entry["cases"]) + read["counts"].get(name, 0) != stamps[name][0]):
-            again.append(name)
-            old = None
-        if old is None and after:
-            continue
         unit, direction = read["units"].get(name, ("", ""))
-        more = Columns.from_rows(grouped[name], unit, direction, old.keys if old is not None else ())
-        cached[name] = old.extend(more) if old is not None else more
-    if again:
-        full = store.case_rows(measure, benchmarks=again)
-        for name in again:
-            unit, direction = full["units"].get(name, ("", ""))
-            cached[name] = Columns.from_rows([r for r in full["rows"] if r[1] == name], unit, direction)
-    for name in names:
+        old = cached.get(name) if after else None
+        rows = grouped[name] if old is None or last[name] == after else [r for r in grouped[name] if r[0] > last[name]]
+        more = Columns.from_rows(rows, unit, direction, old.keys if old is not None else ())
+        out[name] = old.extend(more) if old is not None else more
         manifest["pages"][name].update(last_id=stamps[name][1], cases=stamps[name][0])
-        _save_columns(_cache_path(root, name), cached[name])
-    return cached
+        _save_columns(_cache_path(root, name), out[name])
+    return out
 
 
 def _cache_path(root: Path, name: str) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlite_utils import Database
@@ -27,6 +27,7 @@ JOIN runs r ON r.id = c.run_id
 WHERE m.case_id > ? AND m.name = ? AND c.status = 'ok' AND m.median IS NOT NULL
 """
 _COUNTS_SQL = "SELECT benchmark, COUNT(*) FROM cases WHERE id > ? GROUP BY benchmark"
+_COUNT_ONE_SQL = "SELECT COUNT(*) FROM cases WHERE id > ? AND benchmark = ?"
 _UNIT_SQL = """
 SELECT m.unit, m.direction FROM cases c JOIN measures m ON m.case_id = c.id AND m.name = ?
 WHERE c.benchmark = ? AND c.status = 'ok' LIMIT 1
@@ -65,7 +66,7 @@ class SeriesMixin:
             store.runs_table()[0][1]  # 'r1'
         """
         with self._read() as db:
-            return [tuple(row) for row in db.execute(_RUNS_SQL).fetchall()]  # type: ignore[misc]
+            return [tuple(row) for row in db.execute(_RUNS_SQL).fetchall()]
 
     def case_rows(self, measure: str = "time", *, after_id: int = 0,
                   benchmarks: Sequence[str] | None = None) -> dict[str, Any]:
@@ -95,6 +96,17 @@ class SeriesMixin:
         if wanted is not None and set(counts) - wanted:
             rows = [r for r in rows if r[1] in wanted]
         return {"rows": rows, "counts": counts, "units": units}
+
+    def count_cases_after(self, after: Mapping[str, int]) -> dict[str, int]:
+        """Per benchmark, how many of its case rows (ok or not) were stored after the given case row id.
+
+        Each count walks the rows after its id only, so counting what one new run added is cheap.
+
+        Example:
+            store.count_cases_after({"matmul": 28})  # {'matmul': 2}
+        """
+        with self._read() as db:
+            return {name: int(db.execute(_COUNT_ONE_SQL, [last, name]).fetchone()[0]) for name, last in after.items()}
 
     def last_verdicts(self, benchmarks: Sequence[str], measure: str = "time") -> dict[tuple[str, str, str], str]:
         """The newest verdict of each case per hardware: ``(benchmark, params_key, hardware) -> verdict``.

@@ -135,6 +135,15 @@ def test_republish_rewrites_only_the_pages_a_new_run_changes(tmp_path: Path) -> 
     assert _load(conv_page) == _load(next(fresh.glob("data/b/conv-*.js")))
     store.exclude("run-new", "a test run")
     assert publish(store, site).written == ("conv", "matmul")  # a run exclusion applies to every benchmark
+    add = RunInfo("run-last", "2026-11-03T01:00:00+00:00", RunStatus.RUNNING, GitInfo("e" * 40, "main", False))
+    store.begin_run(add)
+    store.add_case("run-last", time_case("matmul", {"n": 64, "dtype": "float32"}, 1.2e-3, seed=8))
+    store.add_case("run-last", time_case("conv", {"k": 3}, 6.5e-4, seed=7))
+    store.finish_run("run-last", RunStatus.OK, add.started_at)
+    assert publish(store, site).written == ("conv", "matmul")
+    publish(store, fresh)
+    for name in ("conv", "matmul"):  # the cached arrays plus the new rows give what a full read gives
+        assert _load(next(site.glob(f"data/b/{name}-*.js"))) == _load(next(fresh.glob(f"data/b/{name}-*.js")))
 
 
 def test_since_and_benchmark_narrow_the_site(store: Store, tmp_path: Path) -> None:
