@@ -23,11 +23,21 @@ import os
 import sqlite3
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from calibrax.core import STANDARD_MEASURES, CaseResult, CaseStatus, GitInfo, MeasureResult, RunInfo, RunStatus
+from calibrax.core import (
+    STANDARD_MEASURES,
+    CaseResult,
+    CaseStatus,
+    GitInfo,
+    HardwareInfo,
+    MeasureResult,
+    RunInfo,
+    RunStatus,
+)
 from calibrax.core.models import canonical_params
 from calibrax.dashboard import publish
 from calibrax.statistics import summarize
@@ -35,14 +45,8 @@ from calibrax.storage import Store
 
 BENCHMARKS = 10
 CASES = [{"n": 2 ** (6 + k), "dtype": dtype} for k in range(5) for dtype in ("float32", "bfloat16")]
-HARDWARE = ("a1b2c3d4e5f60718", "f0e1d2c3b4a59687")
+HARDWARE = tuple(HardwareInfo("cpu", "cpu", 1, f"CPU {name}", 16, 2**36, "Linux-x86_64", "3.11.7") for name in "AB")
 STEPS = {(1, 3): (0.55, 1.18), (4, 0): (0.3, 1.25), (6, 7): (0.8, 0.85), (9, 5): (0.62, 1.12)}  # (bench, case): (at, x)
-
-
-def _hardware_info(fingerprint: str) -> str:
-    return json.dumps({"backend": "cpu", "device_kind": "cpu", "device_count": 1, "cpu_model": f"CPU {fingerprint[:4]}",
-                       "cpu_count": 16, "memory_bytes": 2**36, "platform": "Linux-x86_64", "python": "3.11.7",
-                       "versions": {}, "extra": {}})
 
 
 def generate(path: Path, runs: int, seed: int = 0) -> None:
@@ -65,12 +69,13 @@ def generate(path: Path, runs: int, seed: int = 0) -> None:
     params = [json.dumps(p) for p in CASES]
     conn = sqlite3.connect(path)
     with conn:
-        conn.executemany("INSERT INTO hardware VALUES (?, ?, 'cpu', 'cpu', 'CPU')",
-                         [(h, _hardware_info(h)) for h in HARDWARE])
+        conn.executemany("INSERT INTO hardware VALUES (?, ?, 'cpu', 'cpu', ?)",
+                         [(h.fingerprint, json.dumps(asdict(h)), h.cpu_model) for h in HARDWARE])
         conn.executemany(
             "INSERT INTO runs (id, started_at, finished_at, status, git_commit, git_branch, git_dirty, hardware_id, "
-            "created_at) VALUES (?, ?, ?, 'ok', ?, 'main', 0, ?, ?)",
-            [(run_ids[i], started[i], started[i], shas[i], hardware[i], started[i]) for i in range(runs)])
+            "hardware_info, created_at) VALUES (?, ?, ?, 'ok', ?, 'main', 0, ?, ?, ?)",
+            [(run_ids[i], started[i], started[i], shas[i], hardware[i].fingerprint, json.dumps(asdict(hardware[i])),
+              started[i]) for i in range(runs)])
         conn.executemany(
             "INSERT INTO cases (id, run_id, seq, benchmark, params, params_key, status, started_at, duration) "
             "VALUES (?, ?, ?, ?, ?, ?, 'ok', ?, 0.1)",
@@ -91,16 +96,19 @@ def generate(path: Path, runs: int, seed: int = 0) -> None:
 
 
 def add_run(path: Path, seed: int = 1) -> None:
-    """One more run of every case, stored through the Store as calibrax-run stores it."""
+    """One more run of every case on the latest run's hardware, near its medians, stored through
+    the Store as calibrax-run stores it."""
     rng = np.random.default_rng(seed)
     with Store.open(path) as store:
-        last = store.get_run("latest").started_at
-        start = str(np.datetime64(last[:19]) + np.timedelta64(3600, "s")) + "+00:00"
+        latest = store.get_run("latest")
+        medians = {(b, key): m for _, _, _, b, key, m in store.recent_medians(latest.id, limit=1)}
+        start = str(np.datetime64(latest.started_at[:19]) + np.timedelta64(3600, "s")) + "+00:00"
         run_id = "extra-run"
-        store.begin_run(RunInfo(run_id, start, RunStatus.RUNNING, GitInfo("f" * 40, "main", False)))
+        store.begin_run(RunInfo(run_id, start, RunStatus.RUNNING, GitInfo("f" * 40, "main", False), latest.hardware))
         for b in range(BENCHMARKS):
             for p in CASES:
-                samples = tuple((1e-3 * np.exp(rng.normal(0, 0.02, 50))).tolist())
+                center = medians[(f"bench_{b}", canonical_params(p))]
+                samples = tuple((center * np.exp(rng.normal(0, 0.02, 50))).tolist())
                 measure = MeasureResult(STANDARD_MEASURES["time"], samples, summarize(samples), {})
                 store.add_case(run_id, CaseResult(f"bench_{b}", p, CaseStatus.OK, {"time": measure}))
         store.finish_run(run_id, RunStatus.OK, start)

@@ -173,11 +173,15 @@
     hwLabel.appendChild(hwSelect);
     box.appendChild(hwLabel);
     ["xmode", "log"].forEach(function (id) { document.getElementById(id).addEventListener("change", update); });
-    try {
-      var asked = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}");
-      var found = series.filter(function (s) { return s.p === asked.p && data.hardware[s.h] === asked.h; })[0];
-      choose(found || series[0]);
-    } catch (e) { choose(series[0]); }
+    function fromHash() {
+      try {
+        var asked = JSON.parse(decodeURIComponent(location.hash.slice(1)) || "{}");
+        var found = series.filter(function (s) { return s.p === asked.p && data.hardware[s.h] === asked.h; })[0];
+        choose(found || current() || series[0]);
+      } catch (e) { choose(current() || series[0]); }
+    }
+    fromHash();
+    window.addEventListener("hashchange", function () { fromHash(); update(); });
     function update() {
       var s = current(), want = wanted();
       names.forEach(function (name) {
