@@ -189,7 +189,7 @@
         select.value = want[name];
         Array.from(select.options).forEach(function (o) {
           var w = Object.assign({}, want); w[name] = o.value;
-          o.disabled = !series.some(function (t) { return matches(t, w) && t.h === state.h; });
+          o.disabled = !series.some(function (t) { return matches(t, w); });  // another hardware may have it
         });
       });
       hwSelect.value = String(state.h);
