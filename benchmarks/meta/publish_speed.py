@@ -12,7 +12,9 @@ cases (params ``n`` and ``dtype``), two hardware fingerprints, per-run medians w
 95% CIs, a few planted level steps, and verdicts for the newest 500 runs. The extra run is
 stored through :class:`calibrax.storage.Store` as ``calibrax-run`` would.
 
-Run: ``.venv/bin/python benchmarks/meta/publish_speed.py [--runs 10000] [--keep DIR]``.
+Run: ``.venv/bin/python benchmarks/meta/publish_speed.py [--runs 10000] [--keep DIR [--reuse]]``
+(``--reuse`` publishes afresh from a store an earlier ``--keep`` left, skipping the generation).
+Wall times depend on what else the machine runs; the CPU seconds of each publish are printed too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -103,7 +106,7 @@ def add_run(path: Path, seed: int = 1) -> None:
         latest = store.get_run("latest")
         medians = {(b, key): m for _, _, _, b, key, m in store.recent_medians(latest.id, limit=1)}
         start = str(np.datetime64(latest.started_at[:19]) + np.timedelta64(3600, "s")) + "+00:00"
-        run_id = "extra-run"
+        run_id = f"extra-{len(store.runs_table())}"
         store.begin_run(RunInfo(run_id, start, RunStatus.RUNNING, GitInfo("f" * 40, "main", False), latest.hardware))
         for b in range(BENCHMARKS):
             for p in CASES:
@@ -122,24 +125,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="Write the store and site here and keep them.")
+    parser.add_argument("--reuse", action="store_true", help="With --keep: use the store already there (the site is "
+                        "published afresh).")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="publish_speed_"))
     folder.mkdir(parents=True, exist_ok=True)
     db, site = folder / "calibrax.db", folder / "site"
     t = time.perf_counter()
-    generate(db, args.runs)
-    print(f"generated {args.runs} runs x 100 cases ({args.runs * 100:,} case rows) in {time.perf_counter() - t:.1f} s;"
-          f" store {db.stat().st_size / 1e6:.0f} MB; cpus available: {len(os.sched_getaffinity(0))};"
-          f" load average {os.getloadavg()[0]:.1f}")
+    if args.reuse and db.exists():
+        shutil.rmtree(site, ignore_errors=True)
+        with Store.open(db) as store:
+            count = len(store.runs_table())
+        print(f"reusing {db}: {count} runs ({db.stat().st_size / 1e6:.0f} MB); load average {os.getloadavg()[0]:.1f}")
+    else:
+        _generate_and_say(db, args.runs, t)
+    cpu = time.process_time()
     with Store.open(db) as store:
         first = publish(store, site)
+    cpu_first, cpu = time.process_time() - cpu, time.process_time()
     print(f"publish (cold):            {first.seconds:6.2f} s   goal < 20 s   "
-          f"{'OK' if first.seconds < 20 else 'MISSED'}  ({len(first.written)} benchmark pages written)")
+          f"{'OK' if first.seconds < 20 else 'MISSED'}  ({len(first.written)} benchmark pages written; "
+          f"{cpu_first:.2f} s of CPU)")
     add_run(db)
+    cpu = time.process_time()
     with Store.open(db) as store:
         again = publish(store, site)
+    cpu_again = time.process_time() - cpu
     print(f"re-publish after one run:  {again.seconds:6.2f} s   goal < 2 s    "
-          f"{'OK' if again.seconds < 2 else 'MISSED'}  ({len(again.written)} pages written, {again.kept} kept)")
+          f"{'OK' if again.seconds < 2 else 'MISSED'}  ({len(again.written)} pages written, {again.kept} kept; "
+          f"{cpu_again:.2f} s of CPU)")
+    _report(db, site, args)
+
+
+def _generate_and_say(db: Path, runs: int, t: float) -> None:
+    generate(db, runs)
+    print(f"generated {runs} runs x 100 cases ({runs * 100:,} case rows) in {time.perf_counter() - t:.1f} s;"
+          f" store {db.stat().st_size / 1e6:.0f} MB; cpus available: {len(os.sched_getaffinity(0))};"
+          f" load average {os.getloadavg()[0]:.1f}")
+
+
+def _report(db: Path, site: Path, args: argparse.Namespace) -> None:
     with Store.open(db) as store:
         same = publish(store, site)
     print(f"re-publish, nothing new:   {same.seconds:6.2f} s   ({len(same.written)} pages written, {same.kept} kept)")
@@ -156,7 +181,7 @@ def main() -> None:
     print(f"regressions page data:     {(site / 'data' / 'regressions.js').stat().st_size / 1e3:.1f} kB, "
           f"feed {(site / 'regressions.xml').stat().st_size / 1e3:.1f} kB")
     print(f"load average now {os.getloadavg()[0]:.1f} (timings on a machine shared with other work are inflated)")
-    print(f"site in {site}" if args.keep else f"(store and site in {folder}; pass --keep DIR to choose)")
+    print(f"site in {site}" if args.keep else f"(store and site in {site.parent}; pass --keep DIR to choose)")
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def publish(store: Store, out: str | Path, *, since: str | None = None, benchmar
     slugs = {name: _slug(name) for name in names}
     changed = [n for n in names if manifest["pages"].get(n, {}).get("digest") != _digest(n, stamps[n], annotations)]
     verdicts = store.last_verdicts(changed, measure) if changed else {}
-    columns = _columns(store, root, changed, measure, manifest, stamps)
+    columns = _columns(store, root, changed, measure, manifest, stamps) if changed else {}
     for name in changed:
         entry = manifest["pages"].setdefault(name, {})
         cache = entry.setdefault("changepoints", {})

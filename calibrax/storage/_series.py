@@ -84,6 +84,8 @@ class SeriesMixin:
             store.case_rows()["units"]  # {'matmul': ('s', 'lower')}
         """
         wanted = None if benchmarks is None else set(benchmarks)
+        if wanted is not None and not wanted:
+            return {"rows": [], "counts": {}, "units": {}}
         with self._read() as db:
             counts = {str(b): int(n) for b, n in db.execute(_COUNTS_SQL, [after_id]).fetchall()}
             names = sorted(counts if wanted is None else wanted & set(counts))
