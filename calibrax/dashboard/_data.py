@@ -228,6 +228,7 @@ def _find_changepoints(series: Sequence[_Series], accepted: Sequence[int], cache
     unchanged, keeps the changepoints found then (no new split can have 5 blocks after it).
     """
     todo: list[tuple[_Series, str, int, int, list[float], int]] = []
+    used: set[str] = set()
     for s in series:
         starts = sorted({0, *(int(np.searchsorted(s.x, a)) for a in accepted if a >= 0)} - {s.x.size})
         bounds = [*starts, int(s.x.size)]
@@ -237,6 +238,7 @@ def _find_changepoints(series: Sequence[_Series], accepted: Sequence[int], cache
             if hi - lo < MIN_SEGMENT:
                 continue
             key = f"{s.params_key}|{s.hardware_name}|{int(s.x[lo])}"
+            used.add(key)
             block = max(1, -(-(hi - lo) // MAX_POINTS))
             known = cache.get(key)
             if known and (hi - lo) - known[0] < MIN_SIZE * block and known[1] == _digest(s.median[lo:lo + known[0]]):
@@ -257,6 +259,8 @@ def _find_changepoints(series: Sequence[_Series], accepted: Sequence[int], cache
                               _sig(c.before), _sig(c.after)])
         cache[key] = [hi - lo, _digest(s.median[lo:hi]), found]
         s.changepoints += found
+    for gone in set(cache) - used:  # segments that no longer exist (an accepted run moved their start)
+        del cache[gone]
     for s in series:
         s.changepoints.sort()
         _split_segments(s)
