@@ -3,21 +3,24 @@
 :func:`benchmark_history` reads every ok result of one benchmark and measure from the store,
 groups them by case (one group per distinct params), and runs
 :func:`calibrax.analysis.changepoint.detect_changepoints` over each case's per-run medians.
-``calibrax history`` renders what it returns.
+Excluded runs and cases are not in it; an accepted run starts a new segment that changepoints
+are searched for on their own. ``calibrax history`` renders what it returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from calibrax.analysis.changepoint import Changepoint, HistoryPoint, Method, detect_changepoints
 from calibrax.core.errors import NotFoundError
 from calibrax.core.models import canonical_params
-from calibrax.storage import Store
+from calibrax.storage import Annotation, Store
 
-__all__ = ["MIN_CHANGEPOINT_RUNS", "BenchmarkHistory", "CaseHistory", "HistoryRun", "benchmark_history"]
+__all__ = [
+    "MIN_CHANGEPOINT_RUNS", "BenchmarkHistory", "CaseHistory", "HistoryRun", "benchmark_history", "segment_starts",
+]
 
 MIN_CHANGEPOINT_RUNS = 10  # fewer runs than this: no changepoint search (two segments of 5)
 
@@ -66,6 +69,7 @@ class BenchmarkHistory:
     method: Method  # the changepoint method: ``binseg`` or ``edivisive``
     alpha: float  # significance level of the changepoint tests, after correction
     cases: tuple[CaseHistory, ...]  # in the order each case first appears in the store
+    annotations: tuple[Annotation, ...] = field(default=())  # of its runs, and its exclusions, in the order made
 
 
 def benchmark_history(
@@ -80,7 +84,8 @@ def benchmark_history(
     """A benchmark's stored ok results per case, with changepoints in each case's medians.
 
     Cases with fewer than :data:`MIN_CHANGEPOINT_RUNS` runs get no changepoints and a ``note``
-    saying so.
+    saying so. Excluded runs and cases are left out; each accepted run (``calibrax accept``)
+    starts a segment of its own, searched apart from the runs before it.
 
     Args:
         store: the store to read.
@@ -109,14 +114,45 @@ def benchmark_history(
     grouped: dict[str, list[HistoryRun]] = {}
     for row in rows:
         grouped.setdefault(canonical_params(row["params"]), []).append(HistoryRun(**row))
-    cases = tuple(_case_history(tuple(runs), method, alpha) for runs in grouped.values())
-    return BenchmarkHistory(benchmark, measure, method, alpha, cases)
+    in_history = {row["run_id"] for row in rows}
+    annotations = store.load_annotations()
+    accepted = sorted(store.get_run(a.run_id).started_at for a in annotations if a.kind == "accept")
+    cases = tuple(_case_history(tuple(runs), method, alpha, accepted) for runs in grouped.values())
+    shown = tuple(a for a in annotations if a.benchmark in (None, benchmark)
+                  and (a.run_id in in_history or a.kind == "exclude"))
+    return BenchmarkHistory(benchmark, measure, method, alpha, cases, shown)
 
 
-def _case_history(runs: tuple[HistoryRun, ...], method: Method, alpha: float) -> CaseHistory:
-    if len(runs) < MIN_CHANGEPOINT_RUNS:
+def segment_starts(started: list[str], accepted: list[str]) -> list[int]:
+    """Where each segment of a history starts: 0, then the first run at or after each accepted run.
+
+    Example:
+        >>> segment_starts(["t1", "t2", "t3", "t4"], ["t3"])
+        [0, 2]
+    """
+    starts = [0]
+    for t in accepted:
+        i = next((k for k, s in enumerate(started) if s >= t), len(started))
+        if starts[-1] < i < len(started):
+            starts.append(i)
+    return starts
+
+
+def _case_history(runs: tuple[HistoryRun, ...], method: Method, alpha: float, accepted: list[str]) -> CaseHistory:
+    starts = segment_starts([r.started_at for r in runs], accepted)
+    bounds = [*starts, len(runs)]
+    found: list[Changepoint] = []
+    short = 0
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        if hi - lo < MIN_CHANGEPOINT_RUNS:
+            short += 1
+            continue
+        points = [HistoryPoint(r.run_id, float(r.median), r.git_commit) for r in runs[lo:hi]]
+        found += [replace(c, index=c.index + lo) for c in detect_changepoints(points, method=method,
+                                                                               alpha=alpha).changepoints]
+    note = None
+    if short == len(starts):
         note = f"{len(runs)} runs: changepoints need at least {MIN_CHANGEPOINT_RUNS}"
-        return CaseHistory(runs[0].params, runs, (), note)
-    points = [HistoryPoint(r.run_id, float(r.median), r.git_commit) for r in runs]
-    found = detect_changepoints(points, method=method, alpha=alpha)
-    return CaseHistory(runs[0].params, runs, found.changepoints)
+        if len(starts) > 1:
+            note = f"{len(starts)} segments after accepted shifts, each under {MIN_CHANGEPOINT_RUNS} runs"
+    return CaseHistory(runs[0].params, runs, tuple(found), note)

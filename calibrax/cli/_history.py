@@ -46,6 +46,9 @@ def history(benchmark: str, params: Sequence[str], measure: str, method: str, al
 def _render(found: BenchmarkHistory) -> None:
     from calibrax.exporters import format_seconds
 
+    notes: dict[str, list[str]] = {}
+    for a in found.annotations:
+        notes.setdefault(a.run_id, []).append(f"[{a.kind}{'' if a.target == 'run' else ' ' + a.target}] {a.text}")
     for case in found.cases:
         click.echo(f"{found.benchmark} {format_params(case.params)}: {len(case.runs)} runs")
         marks = {c.index: c for c in case.changepoints}
@@ -53,5 +56,11 @@ def _render(found: BenchmarkHistory) -> None:
             cp = marks.get(i)
             mark = f"  <- changepoint {cp.relative_change:+.1%} (p={cp.p_value:.2g})" if cp else ""
             click.echo(f"  {r.started_at[:19]}  {(r.git_commit or '-')[:10]}  {format_seconds(r.median)}{mark}")
+            for line in notes.get(r.run_id, ()):
+                click.echo(f"      {line}")
         if case.note:
             click.echo(f"  ({case.note})")
+    excluded = [a for a in found.annotations if a.kind == "exclude"]
+    if excluded:
+        click.echo(f"Left out: {len(excluded)} exclusions (" + "; ".join(f"{a.run_id} {a.target}: {a.text}"
+                                                                         for a in excluded) + ")")

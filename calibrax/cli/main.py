@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from calibrax.cli._annotate import accept, annotate, exclude
 from calibrax.cli._baseline import baseline
 from calibrax.cli._bench import benchmarks
 from calibrax.cli._bisect import bisect_cmd
@@ -19,6 +20,7 @@ from calibrax.cli._history import history
 from calibrax.cli._interop import export_cmd, import_cmd
 from calibrax.cli._metrics import metrics_group
 from calibrax.cli._monitor import monitor
+from calibrax.cli._publish import publish_cmd
 from calibrax.cli._report import report
 from calibrax.cli._runs import runs, show
 from calibrax.cli._sweep import ingest, sweep
@@ -40,6 +42,8 @@ for _command in (runs, show, baseline, check, compare, report, history, ingest, 
     cli.add_command(_command)
 cli.add_command(import_cmd)
 cli.add_command(export_cmd)
+for _command in (publish_cmd, annotate, exclude, accept):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -153,7 +153,7 @@ def _rule_alerts(store: Store, rule: Rule) -> list[Alert]:
     alerts: list[Alert] = []
     for bench in benchmarks:
         series: dict[str, tuple[dict[str, Any], list[Point]]] = {}
-        for row in store.history(bench, rule.measure, rule.params):
+        for row in store.history(bench, rule.measure, rule.params, since_accept=True):
             if row["median"] is None:
                 continue
             key = canonical_params(row["params"])

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from calibrax.core import Alert, BenchmarkResult, CalibraxError, NotFoundError, Severity, StoreError, ValidationEntry
 from calibrax.storage import _rows
+from calibrax.storage._annotations import EXCLUDED_SQL
 
 __all__ = ["Artifact", "ChecksMixin"]
 
@@ -216,8 +217,9 @@ class ChecksMixin:
             FROM recent
             JOIN cases c ON c.run_id = recent.id AND c.status = 'ok'
             JOIN measures m ON m.case_id = c.id AND m.name = ?
+            WHERE NOT {excluded}
             ORDER BY recent.started_at, recent.row, c.seq
-        """
+        """.replace("{excluded}", EXCLUDED_SQL)
         with self._read() as db:
             self._require_run(db, run_id)
             return [tuple(row) for row in db.execute(sql, [run_id, run_id, limit, measure]).fetchall()]

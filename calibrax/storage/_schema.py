@@ -230,7 +230,29 @@ def _v5_to_v6(db: Database) -> None:
         db.execute("UPDATE cases SET meta = ? WHERE id = ?", [json.dumps(meta), case_id])
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6]
+def _add_annotations(db: Database) -> None:
+    """Annotations of runs: a note, an exclusion (of a run, or of one benchmark's cases in it, or
+    of one case) left out of histories, or an accepted shift that histories restart after; and an
+    index that reads every case of every run in one ordered pass (``calibrax publish``)."""
+    db.executescript(
+        """
+        CREATE TABLE annotations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            benchmark TEXT,
+            params_key TEXT,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX annotations_run ON annotations(run_id);
+        CREATE INDEX IF NOT EXISTS cases_publish ON cases(benchmark, params_key, status, run_id);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6,
+                                                 _add_annotations]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -345,8 +367,8 @@ def migrate(db: Database, path: Path) -> int:
 
     Example:
         >>> db = Database(memory=True)
-        >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:"))
-        (0, 6)
+        >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:")) == SCHEMA_VERSION
+        (0, True)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):

@@ -36,7 +36,9 @@ from calibrax.core import (
     unknown_name_message,
 )
 from calibrax.storage import _rows, _schema, _sqlite
+from calibrax.storage._annotations import ACCEPTED_SINCE_SQL, EXCLUDED_SQL, AnnotationsMixin
 from calibrax.storage._extras import ChecksMixin, case_artifacts, insert_artifact
+from calibrax.storage._series import SeriesMixin
 
 __all__ = ["Baseline", "Store"]
 
@@ -55,9 +57,9 @@ SELECT r.id AS run_id, r.started_at, r.git_commit, c.params, m.median, m.ci_low,
 FROM runs r
 JOIN cases c ON c.run_id = r.id
 JOIN measures m ON m.case_id = c.id AND m.name = ?
-WHERE c.benchmark = ? AND c.status = 'ok'
+WHERE c.benchmark = ? AND c.status = 'ok' AND NOT {excluded}
 ORDER BY r.started_at, r.rowid, c.seq
-"""
+""".replace("{excluded}", EXCLUDED_SQL)
 _HISTORY_COLUMNS = ("run_id", "started_at", "git_commit", "params", "median", "ci_low", "ci_high", "n")
 
 
@@ -80,7 +82,7 @@ class Baseline:
     created_at: str
 
 
-class Store(ChecksMixin):
+class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
     """A calibrax store: one SQLite file holding runs, their cases, verdicts, alerts and validations.
 
     Open it with :meth:`Store.open`; use it as a context manager to close it.
@@ -321,14 +323,19 @@ class Store(ChecksMixin):
             return [_rows.run_info(row) for row in db.query(sql, args)]
 
     def history(
-        self, benchmark: str, measure: str = "time", params: Mapping[str, Any] | None = None
+        self, benchmark: str, measure: str = "time", params: Mapping[str, Any] | None = None, *,
+        since_accept: bool = False,
     ) -> list[dict[str, Any]]:
         """Return one row per ok case of ``benchmark`` over all runs, oldest run first.
+
+        Excluded runs and cases (:meth:`exclude`) are left out.
 
         Args:
             benchmark: the benchmark name.
             measure: the measure whose summary is returned.
             params: keep only cases whose params include every one of these items.
+            since_accept: start at the newest accepted run (:meth:`accept`), as a history-based
+                baseline does.
 
         Returns:
             Dicts with ``run_id``, ``started_at``, ``git_commit``, ``params`` (a dict),
@@ -340,6 +347,8 @@ class Store(ChecksMixin):
         wanted = dict(params or {})
         sql = _HISTORY_SQL
         args: list[Any] = [measure, benchmark]
+        if since_accept:
+            sql = sql.replace("ORDER BY", f"AND r.started_at >= {ACCEPTED_SINCE_SQL}\nORDER BY")
         for key, value in wanted.items():
             if isinstance(value, (bool, int, float, str)) and key.isidentifier():
                 # narrow in SQL (cheap); the exact comparison below stays authoritative

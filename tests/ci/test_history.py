@@ -82,3 +82,24 @@ def test_results_are_frozen(store: Store) -> None:
 def test_nothing_stored_is_a_not_found_error_that_says_where_to_look(store: Store, args: tuple) -> None:  # type: ignore[type-arg]
     with pytest.raises(NotFoundError, match=r"No stored ok results of .* match; see calibrax benchmarks list"):
         benchmark_history(store, *args)
+
+
+def test_an_excluded_run_is_not_in_the_history_and_its_exclusion_is_listed(store: Store) -> None:
+    store.exclude("r05", "noisy host", benchmark="matmul", params={"n": 64})
+    found = benchmark_history(store, "matmul", params={"n": 64})
+    assert "r05" not in [r.run_id for r in found.cases[0].runs] and len(found.cases[0].runs) == 29
+    assert [(a.kind, a.run_id, a.text) for a in found.annotations] == [("exclude", "r05", "noisy host")]
+
+
+def test_an_accepted_shift_restarts_the_changepoint_search(store: Store) -> None:
+    store.accept(f"r{STEP_AT:02d}", "the slower kernel is intended")
+    [case] = benchmark_history(store, "matmul", params={"n": 64}).cases
+    assert case.changepoints == () and case.note is None  # both segments searched, the step is their border
+    assert [a.kind for a in benchmark_history(store, "matmul", params={"n": 64}).annotations] == ["accept"]
+
+
+def test_segments_start_at_the_first_run_at_or_after_each_accepted_run() -> None:
+    from calibrax.ci.history import segment_starts
+
+    assert segment_starts(["a", "b", "c", "d"], ["b", "b2", "z"]) == [0, 1, 2]
+    assert segment_starts(["a", "b"], ["0"]) == [0]

@@ -128,3 +128,14 @@ def test_bad_rules_files(tmp_path: Path) -> None:
         load_monitor_config(tmp_path / "list.yaml")
     (tmp_path / "empty.yaml").write_text("")
     assert load_monitor_config(tmp_path / "empty.yaml").rules == ()
+
+
+def test_an_accepted_shift_is_the_new_baseline_of_rules_and_excluded_runs_are_skipped(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(RULES)
+    config = load_monitor_config(tmp_path / "rules.yaml")
+    with Store.open(degrading_store(tmp_path / "calibrax.db", slow_runs=3)) as store:
+        store.accept("run-08", "the slower matmul is intended")
+        assert monitor_store(store, config, record=False).alerts == ()  # judged against runs from run-08 on
+    with Store.open(degrading_store(tmp_path / "excluded.db", slow_runs=3)) as store:
+        store.exclude("run-10", "a noisy host")
+        assert monitor_store(store, config, record=False).alerts == ()  # two slow runs left: not yet

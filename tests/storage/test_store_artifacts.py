@@ -61,6 +61,8 @@ def _write_v4_store(path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE artifacts")
     conn.execute("DROP TABLE benchmark_results")
+    conn.execute("DROP TABLE annotations")
+    conn.execute("DROP INDEX cases_publish")
     conn.execute("ALTER TABLE measures DROP COLUMN basis")
     conn.execute("ALTER TABLE measures DROP COLUMN provenance")
     conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")

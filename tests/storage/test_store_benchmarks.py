@@ -40,6 +40,8 @@ def test_a_version_5_store_moves_fits_from_case_meta_into_their_table(tmp_path: 
     conn.execute("DROP TABLE benchmark_results")  # what the version 5 -> 6 migration adds
     conn.execute("ALTER TABLE measures DROP COLUMN basis")
     conn.execute("ALTER TABLE measures DROP COLUMN provenance")
+    conn.execute("DROP TABLE annotations")  # what later migrations add
+    conn.execute("DROP INDEX cases_publish")
     conn.execute("UPDATE cases SET meta = ? WHERE seq = 0", [json.dumps({"pid": 3, "complexity": [FIT]})])
     conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
     conn.commit()

@@ -1,0 +1,124 @@
+"""Store methods that read the whole store's history in a few set-based queries (``calibrax publish``).
+
+Each returns plain columns, not records, so a caller can turn a million case rows into arrays
+without a Python object per row. A mixin of :class:`calibrax.storage.Store`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlite_utils import Database
+
+from calibrax.core.models import canonical_params
+
+__all__ = ["SeriesMixin"]
+
+_STAMPS_SQL = "SELECT benchmark, COUNT(*), MAX(id) FROM cases GROUP BY benchmark"
+_RUNS_SQL = "SELECT rowid, id, started_at, git_commit, hardware_id FROM runs ORDER BY started_at, rowid"
+_ROWS_SQL = """
+SELECT c.id, c.benchmark, c.params_key, r.rowid, m.median, m.ci_low, m.ci_high
+FROM measures m
+JOIN cases c ON c.id = m.case_id
+JOIN runs r ON r.id = c.run_id
+WHERE m.case_id > ? AND m.name = ? AND c.status = 'ok' AND m.median IS NOT NULL
+"""
+_COUNTS_SQL = "SELECT benchmark, COUNT(*) FROM cases WHERE id > ? GROUP BY benchmark"
+_COUNT_ONE_SQL = "SELECT COUNT(*) FROM cases WHERE id > ? AND benchmark = ?"
+_UNIT_SQL = """
+SELECT m.unit, m.direction FROM cases c JOIN measures m ON m.case_id = c.id AND m.name = ?
+WHERE c.benchmark = ? AND c.status = 'ok' LIMIT 1
+"""
+_VERDICTS_SQL = """
+SELECT v.benchmark, v.params, r.hardware_id, v.verdict, MAX(r.started_at || printf('%020d', v.rowid))
+FROM verdicts v JOIN runs r ON r.id = v.run_id
+WHERE v.measure = ? AND v.benchmark IN (SELECT value FROM json_each(?))
+GROUP BY v.benchmark, v.params, r.hardware_id
+"""
+
+
+class SeriesMixin:
+    """Whole-store reads for the dashboard: one query per benchmark, not one per case."""
+
+    if TYPE_CHECKING:
+
+        def _read(self) -> contextlib.AbstractContextManager[Database]: ...
+
+    def benchmark_stamps(self) -> dict[str, tuple[int, int]]:
+        """Per benchmark: how many case rows it has and the newest case row id.
+
+        Two stores with equal stamps for a benchmark hold the same results of it (case rows are
+        only ever added or deleted), so a page built from it need not be built again.
+
+        Example:
+            store.benchmark_stamps()  # {'matmul': (30, 30)}
+        """
+        with self._read() as db:
+            return {str(b): (int(n), int(last)) for b, n, last in db.execute(_STAMPS_SQL).fetchall()}
+
+    def runs_table(self) -> list[tuple[int, str, str, str | None, str | None]]:
+        """Every run as ``(rowid, id, started_at, git_commit, hardware_id)``, oldest first.
+
+        Example:
+            store.runs_table()[0][1]  # 'r1'
+        """
+        with self._read() as db:
+            return [tuple(row) for row in db.execute(_RUNS_SQL).fetchall()]
+
+    def case_rows(self, measure: str = "time", *, after_id: int = 0,
+                  benchmarks: Sequence[str] | None = None) -> dict[str, Any]:
+        """The ok cases stored after case row ``after_id``, in one pass in the order they were stored.
+
+        The pass walks the measures in case order (the order they lie in the file), which reads a
+        million case rows several times faster than one benchmark at a time through an index.
+
+        Returns:
+            A dict with ``rows`` (``(case_id, benchmark, params_key, run_rowid, median, ci_low,
+            ci_high)``), ``counts`` (per benchmark, its case rows after ``after_id``, ok or not)
+            and ``units`` (per benchmark with an ok case, the measure's ``(unit, direction)``).
+
+        Example:
+            store.case_rows()["units"]  # {'matmul': ('s', 'lower')}
+        """
+        wanted = None if benchmarks is None else set(benchmarks)
+        if wanted is not None and not wanted:
+            return {"rows": [], "counts": {}, "units": {}}
+        with self._read() as db:
+            counts = {str(b): int(n) for b, n in db.execute(_COUNTS_SQL, [after_id]).fetchall()}
+            names = sorted(counts if wanted is None else wanted & set(counts))
+            units = {}
+            for name in names:
+                head = db.execute(_UNIT_SQL, [measure, name]).fetchone()
+                if head:
+                    units[name] = (str(head[0]), str(head[1]))
+            rows = db.execute(_ROWS_SQL, [after_id, measure]).fetchall()
+        if wanted is not None and set(counts) - wanted:
+            rows = [r for r in rows if r[1] in wanted]
+        return {"rows": rows, "counts": counts, "units": units}
+
+    def count_cases_after(self, after: Mapping[str, int]) -> dict[str, int]:
+        """Per benchmark, how many of its case rows (ok or not) were stored after the given case row id.
+
+        Each count walks the rows after its id only, so counting what one new run added is cheap.
+
+        Example:
+            store.count_cases_after({"matmul": 28})  # {'matmul': 2}
+        """
+        with self._read() as db:
+            return {name: int(db.execute(_COUNT_ONE_SQL, [last, name]).fetchone()[0]) for name, last in after.items()}
+
+    def last_verdicts(self, benchmarks: Sequence[str], measure: str = "time") -> dict[tuple[str, str, str], str]:
+        """The newest verdict of each case per hardware: ``(benchmark, params_key, hardware) -> verdict``.
+
+        Example:
+            store.last_verdicts(["matmul"])  # {('matmul', '{"n": 64}', 'a1b2'): 'pass'}
+        """
+        out: dict[tuple[str, str, str], str] = {}
+        with self._read() as db:
+            rows = db.execute(_VERDICTS_SQL, [measure, json.dumps(list(benchmarks))]).fetchall()
+        for bench, params, hardware, verdict, _ in rows:  # SQLite takes the other columns from the MAX row
+            out[(str(bench), canonical_params(json.loads(params)), str(hardware or ""))] = str(verdict)
+        return out
