@@ -189,6 +189,16 @@ def test_compare_shows_speedups_with_cis(db: Path) -> None:
     assert one.exit_code == 2 and "at least two runs" in one.output
 
 
+def test_markdown_report_of_a_checked_run_renders(db: Path, tmp_path: Path) -> None:
+    invoke("baseline", "set", "main", "run-a", "--db", str(db))
+    assert invoke("check", "run-slow", "--baseline", "main", "--db", str(db)).exit_code == 1  # type: ignore[attr-defined]
+    out = tmp_path / "again.md"
+    res = CliRunner().invoke(cli, ["report", "run-slow", "--format", "markdown", "--db", str(db), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert text.startswith("## ❌") and "### Verdicts" in text and "regressed" in text
+
+
 def test_compare_of_three_runs_with_a_missing_case_shows_it_missing(db: Path) -> None:
     with Store.open(db) as store:
         store.begin_run(run_info("run-partial", started_at="2026-11-26T00:00:09+00:00"))
