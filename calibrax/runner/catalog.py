@@ -77,6 +77,7 @@ class BenchmarkEntry:
     validation: Mapping[str, Any] = field(default_factory=dict)  # the raw validation: block
     allow_recompile: bool = False  # a compile during the timed rounds is kept, not an error
     problem: str | None = None  # why the file could not be read; an error only when it is selected
+    params_declared: bool = True  # false: no params: key, so the decorator's params= is the grid
 
 
 def discover_benchmarks(cwd: Path | None = None) -> dict[str, BenchmarkEntry]:
@@ -154,6 +155,7 @@ def load_benchmark_entry(path: Path) -> BenchmarkEntry:
         name=path.stem,
         source=source,
         params=data["params"],
+        params_declared="params" in raw,
         description=data["description"],
         metrics=tuple(data["metrics"]),
         thresholds=data["thresholds"],

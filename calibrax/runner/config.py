@@ -147,7 +147,7 @@ class BenchmarkFileConfig:
 
     source: str = MISSING  # module name (mybench) or .py path relative to the folder holding conf/
     description: str = ""  # one line for reports and `calibrax benchmarks list`
-    params: dict[str, Any] = field(default_factory=dict)  # param name -> list of values (a grid)
+    params: dict[str, Any] = field(default_factory=dict)  # param name -> list of values (a grid); leave it out to use @calibrax.benchmark(params=...)
     metrics: list[Any] = field(default_factory=list)  # metric names, or {name, predictions, targets, kwargs}
     thresholds: dict[str, Any] = field(default_factory=dict)  # margins for this benchmark
     validation: ValidationConfig = field(default_factory=ValidationConfig)  # convergence and accuracy checks

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import difflib
 import importlib.machinery
+import json
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from calibrax.runner.validation import ValidationSpec, parse_validation
 
 log = logging.getLogger("calibrax")
 
-__all__ = ["PlannedBenchmark", "check_gate", "plan_run", "protocol_settings", "with_benchmark_thresholds"]
+__all__ = ["PlannedBenchmark", "check_gate", "decorator_grid", "plan_run", "protocol_settings", "with_benchmark_thresholds"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class PlannedBenchmark:
     metrics: tuple[MetricSpec, ...] = ()  # quality metrics computed on the Workload's outputs
     validation: ValidationSpec | None = None  # checks of its validation: block, when it declares any
     allow_recompile: bool = False  # its YAML lets a case compile during the timed rounds
+    grid: Mapping[str, Any] = field(default_factory=dict)  # the grid its cases expand
+    grid_source: str = "yaml"  # where the grid came from: yaml, command line or decorator
 
     def output_checks(self) -> list[dict[str, Any]]:
         """The output comparisons of its validation block, made in the worker."""
@@ -77,12 +82,21 @@ def _planned(name: str, cfg: CalibraxConfig, entry: BenchmarkEntry | None) -> Pl
     grid = cfg.params.get(name)
     if entry is not None and entry.problem:
         raise ConfigError(entry.problem)
+    source = "command line" if grid is not None and entry is not None and dict(grid) != dict(entry.params) else "yaml"
+    if entry is None:  # a plugin's benchmark: the decorator's grid, as overridden
+        declared = {k: list(v) for k, v in BENCHMARKS.get(name).params.items()}
+        grid = {**declared, **(grid or {})}
+        return PlannedBenchmark(name, None, tuple(expand_grid(grid)), grid=grid,
+                                grid_source="decorator" if grid == declared else "command line")
     if grid is None:
-        grid = dict(entry.params) if entry else dict(BENCHMARKS.get(name).params)
-    elif entry is not None:
+        grid = dict(entry.params)
+    elif source == "command line":
         _check_param_types(name, grid, entry)
-    if entry is None:
-        return PlannedBenchmark(name, None, tuple(expand_grid(grid)))
+    if not entry.params_declared:  # no params: in the YAML: the decorator's grid, as overridden
+        _check_source(entry)
+        declared = decorator_grid(entry)
+        grid = {**declared, **dict(grid)}
+        source = "decorator" if grid == declared else "command line"
     for param, values in grid.items():
         if isinstance(values, Sequence) and not isinstance(values, str) and len(values) == 0:
             raise ConfigError(
@@ -95,7 +109,45 @@ def _planned(name: str, cfg: CalibraxConfig, entry: BenchmarkEntry | None) -> Pl
     if entry.validation:
         validation = parse_validation(name, entry.validation, f"Benchmark config {entry.config_file}")
     return PlannedBenchmark(name, entry.source, tuple(expand_grid(grid)), metrics, validation,
-                            entry.allow_recompile)
+                            entry.allow_recompile, dict(grid), source)
+
+
+_GRID_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[3])
+from calibrax.runner.execute import load_benchmark
+spec = load_benchmark(sys.argv[1], sys.argv[2])
+print(json.dumps({k: list(v) for k, v in spec.params.items()}))
+"""
+
+
+def decorator_grid(entry: BenchmarkEntry, timeout: float = 120.0) -> dict[str, list[Any]]:
+    """The ``params=`` grid of ``@calibrax.benchmark`` in the entry's source, for a YAML that
+    leaves ``params:`` out.
+
+    The source is imported in a short-lived child process with JAX on the CPU, so user code
+    never runs (nor takes a device) in this process.
+
+    Raises:
+        ConfigError: the source cannot be imported or registers no such benchmark; the
+            message names the YAML file and the last line of the error.
+    """
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    try:
+        done = subprocess.run([sys.executable, "-c", _GRID_SCRIPT, entry.name, entry.source, str(Path.cwd())],
+                              capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"Benchmark config {entry.config_file} has no params:, and importing its source "
+                          f"{entry.source} to read @calibrax.benchmark(params=...) took over {timeout:.0f} s.") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no error text"])[-1]
+        raise ConfigError(
+            f"Benchmark config {entry.config_file} has no params:, so its grid is the params= of "
+            f"@calibrax.benchmark({entry.name!r}, ...) in {entry.source}, and importing that failed: {last}. "
+            "Fix the source, or give the grid under params: in the YAML."
+        )
+    grid: dict[str, list[Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return grid
 
 
 _TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}

@@ -148,6 +148,8 @@ def run_benchmarks(
     planned = tuple(plan_run(typed, catalog))
     typed = with_benchmark_thresholds(typed, catalog, planned)
     stored_config = config_to_dict(typed)
+    stored_config["params"] = {**stored_config.get("params", {}), **{b.name: dict(b.grid) for b in planned}}
+    stored_config["grid_source"] = {b.name: b.grid_source for b in planned}
     if assigned:
         stored_config["sweep"]["assigned"] = dict(assigned)
     policy = policy_from_config(stored_config)

@@ -81,3 +81,21 @@ def test_calibrax_run_from_python_returns_the_outcome_and_stores_the_run(dict_pr
     assert [c.params for c in stored.cases] == [{"batch": 8}]
     assert list(stored.run.overrides) == ["profile=quick", "params.dict_step.batch=[8]", "exporters=[json]",
                                           "benchmarks=[dict_step]"]
+
+
+def test_a_decorator_only_grid_runs_and_the_stored_config_says_where_it_came_from(project: Path) -> None:
+    (project / "gelubench.py").write_text(
+        "import jax, jax.numpy as jnp, calibrax\n\n"
+        "@calibrax.benchmark('my_gelu', params={'n': [256, 1024]})\n"
+        "def my_gelu(n: int) -> calibrax.Workload:\n"
+        "    return calibrax.Workload(jax.jit(jax.nn.gelu), args=(jnp.ones((n,)),), items=n)\n")
+    (project / "conf" / "benchmark").mkdir(parents=True)
+    (project / "conf" / "benchmark" / "my_gelu.yaml").write_text("source: gelubench\ndescription: GELU\n")
+    res = run_cli("calibrax-run", "benchmarks=[my_gelu]", *QUICK, cwd=project)
+    assert res.returncode == 0, res.stdout + res.stderr
+    with Store.open(project / "calibrax.db") as store:
+        record = store.load_run("latest")
+    assert [c.params for c in record.cases] == [{"n": 256}, {"n": 1024}]
+    assert all(c.status is CaseStatus.OK for c in record.cases)
+    assert record.run.config["params"]["my_gelu"] == {"n": [256, 1024]}
+    assert record.run.config["grid_source"]["my_gelu"] == "decorator"

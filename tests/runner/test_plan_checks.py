@@ -85,3 +85,37 @@ def test_a_broken_yaml_stops_only_the_run_that_selects_it(project: Path, caplog:
     assert any("broken is not selected" in r.getMessage() and "broken.yaml" in r.getMessage() for r in caplog.records)
     with pytest.raises(ConfigError, match=r"broken\.yaml"):
         list(plan_run(load_config({"benchmarks": ["broken"]}), discover_benchmarks(project)))
+
+
+DECO = '''
+import calibrax
+
+
+@calibrax.benchmark("deco", params={"n": [1, 2], "act": ["relu"]})
+def deco(n: int, act: str) -> calibrax.Workload:
+    return calibrax.from_callable(lambda: n)
+'''
+
+
+@pytest.mark.slow
+def test_a_yaml_without_params_uses_the_decorators_grid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, {"decobench.py": DECO, "conf/benchmark/deco.yaml": "source: decobench\n"})
+    [bench] = list(plan_run(load_config({"benchmarks": ["deco"]}), discover_benchmarks(tmp_path)))
+    assert bench.cases == ({"n": 1, "act": "relu"}, {"n": 2, "act": "relu"}) and bench.grid_source == "decorator"
+    [over] = list(plan_run(load_config({"benchmarks": ["deco"], "params": {"deco": {"n": [5]}}}),
+                           discover_benchmarks(tmp_path)))
+    assert over.cases == ({"n": 5, "act": "relu"},) and over.grid_source == "command line"
+    _project(tmp_path, {"conf/benchmark/deco.yaml": "source: decobench\nparams:\n  n: [7]\n  act: [gelu]\n"})
+    [yaml] = list(plan_run(load_config({"benchmarks": ["deco"]}), discover_benchmarks(tmp_path)))
+    assert yaml.cases == ({"n": 7, "act": "gelu"},) and yaml.grid_source == "yaml"  # the YAML's params win
+
+
+def test_a_broken_source_of_a_decorator_grid_names_the_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, {"decobench.py": "raise ImportError('no such thing as flux')\n",
+                        "conf/benchmark/deco.yaml": "source: decobench\n"})
+    with pytest.raises(ConfigError) as err:
+        list(plan_run(load_config({"benchmarks": ["deco"]}), discover_benchmarks(tmp_path)))
+    text = str(err.value)
+    assert "deco.yaml has no params:" in text and "ImportError: no such thing as flux" in text
