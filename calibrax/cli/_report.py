@@ -58,8 +58,9 @@ def _run_report_file(run: str, fmt: str, out: Path | None, baseline_name: str | 
         report, settings = _report_inputs(store, run, fmt, baseline_name)
     if exporter.output == "folder":  # --out names the folder itself, so its dir setting is "."
         folder = out or Path("reports") / report.run_id
-        receipt = exporter.render(report, {**settings, "dir": "."} if out else settings, folder)
-        return str(json.loads(receipt)["folder"])
+        receipt = json.loads(exporter.render(report, {**settings, "dir": "."} if out else settings, folder))
+        _say_skipped(receipt.get("skipped") or {})
+        return str(receipt["folder"])
     path = out or Path("reports") / report.run_id / exporter.filename
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(exporter.render(report, settings), encoding="utf-8")
@@ -95,8 +96,14 @@ def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> 
             return write_sweep_page(store, sweep_id, Path("reports"), out, exporter=fmt)
         resolved, _, records = sweep_members(store, sweep_id)
     target = out or sweep_folder(Path("reports"), resolved) / "figures"
-    write_figures(records, target, report_settings(records[0], "figures"))
+    _say_skipped(write_figures(records, target, report_settings(records[0], "figures")).skipped)
     return target
+
+
+def _say_skipped(skipped: Mapping[str, str]) -> None:
+    """Name each figure that was not drawn, and why (on stderr: stdout holds the path)."""
+    for kind, why in skipped.items():
+        click.echo(f"Not drawn: the {kind} figure, because {why}.", err=True)
 
 
 def _checked_baseline(store: Store, name: str | None, config: Mapping[str, Any]) -> tuple[str, RunRecord] | None:

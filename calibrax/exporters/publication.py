@@ -28,6 +28,8 @@ from calibrax.exporters._report_input import ReportInput
 from calibrax.exporters._settings import FiguresSettings
 from calibrax.exporters._svg import compact_value
 
+_log = logging.getLogger("calibrax")
+
 __all__ = [
     "FigureStyle",
     "FiguresExporter",
@@ -368,6 +370,8 @@ class FiguresExporter(BaseExporter[FiguresSettings]):
         receipt (JSON text)."""
         target = Path(folder if folder is not None else Path.cwd()) / settings.dir
         result = write_figures([report.record], target, settings, report.baseline)
+        for kind, why in result.skipped.items():
+            _log.warning("The %s figure of run %s was not drawn: %s.", kind, report.run_id, why)
         return json.dumps({"run_id": report.run_id, "folder": str(target), **result.to_dict()}, indent=2) + "\n"
 
     def render_into(self, record: RunRecord, settings: Mapping[str, Any], out_dir: Path) -> str:

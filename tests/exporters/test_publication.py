@@ -92,7 +92,11 @@ def test_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp
         write_figures([rich_record()], tmp_path)
 
 
-def test_exporter_writes_figures_beside_its_receipt(tmp_path: Path) -> None:
+def test_exporter_writes_figures_beside_its_receipt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="calibrax"):
+        export_all(rich_record(), ["figures"], tmp_path / "all", {"figures": {"formats": ["svg"]}})
+    assert any("comparison figure of run" in r.getMessage() and "no baseline run" in r.getMessage()
+               for r in caplog.records)
     outcome = export_all(rich_record(), ["figures"], tmp_path, {"figures": {"formats": ["svg"], "figures": ["roofline"]}})
     assert outcome.ok, outcome.failed
     receipt = json.loads(outcome.written["figures"].read_text())
@@ -116,6 +120,7 @@ def test_cli_report_writes_figures_and_the_full_html(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["report", "latest", "--format", "figures", "--out", str(out), "--db", str(db)])
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in out.glob("roofline.*")) == ["roofline.pdf", "roofline.svg"]
+    assert "Not drawn: the comparison figure, because no baseline run was given" in res.output  # says why
     page = tmp_path / "index.html"
     res = runner.invoke(cli, ["report", "latest", "--out", str(page), "--db", str(db)])
     assert res.exit_code == 0, res.output
