@@ -72,6 +72,8 @@ class Workload:
         args: positional arguments of the first call (every call when reused).
         kwargs: keyword arguments, passed unchanged on every call.
         items: items processed per call (batch size, tokens); gives a ``throughput`` measure.
+        items_unit: what an item is (``tokens``, ``images``); ``throughput`` is then in
+            ``tokens/s`` and reports show that unit.
         outputs: values for quality metrics (for example ``{"predictions": ..., "targets":
             ...}``), kept with the workload for the metrics that a benchmark declares.
         series: per-step values recorded while the workload was built, such as a training
@@ -99,6 +101,7 @@ class Workload:
     outputs: Any = None
     series: Any = None
     carry: CarrySpec = False
+    items_unit: str = "items"
     setup: Callable[[], Any] | None = None
     _pairs: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False, default=())
     _live: _Live = field(init=False, repr=False, compare=False, default=None)  # type: ignore[assignment]
@@ -111,6 +114,10 @@ class Workload:
         if self.items is not None and (not isinstance(self.items, int) or self.items <= 0):
             raise BenchmarkError(
                 f"Workload.items must be a positive int (items per call), got {self.items!r}."
+            )
+        if not isinstance(self.items_unit, str) or not self.items_unit.strip() or "/" in self.items_unit:
+            raise BenchmarkError(
+                f"Workload.items_unit must name what an item is, such as 'tokens' or 'images', got {self.items_unit!r}."
             )
         if self.series is not None and not (isinstance(self.series, Mapping) or callable(self.series)):
             raise BenchmarkError(

@@ -33,7 +33,7 @@ import gc
 import math
 import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, NamedTuple
 
 from calibrax.core.adapters import Workload
@@ -389,8 +389,11 @@ def measure_workload(
         raise BenchmarkError(_recompile_message(watch.recompiled))
     if workload.items:
         rates = tuple(workload.items / s for s in samples if s > 0)
+        rate = STANDARD_MEASURES["throughput"]
+        if workload.items_unit != "items":
+            rate = replace(rate, unit=f"{workload.items_unit}/s", description=f"{workload.items_unit} processed per second")
         out["throughput"] = MeasureResult(
-            STANDARD_MEASURES["throughput"], rates, meta={**meta, "items_per_call": workload.items}
+            rate, rates, meta={**meta, "items_per_call": workload.items, "items_unit": workload.items_unit}
         )
     if protocol.timer != "wall":
         from calibrax.profiling.devicetime import device_measures

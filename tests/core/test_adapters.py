@@ -158,3 +158,15 @@ def test_prepare_inputs_moves_host_values_of_jitted_workloads_only() -> None:
     assert jitted.prepare_inputs() == ["args[0]", "kwargs['s']"]
     assert isinstance(jitted.current_args[0], jax.Array) and jitted.kwargs == {"s": 2.0}
     assert Workload(lambda x: x, args=(np.ones(2),)).prepare_inputs() == []
+
+
+def test_items_unit_names_the_throughput_unit() -> None:
+    from calibrax.profiling import TimingProtocol, measure_workload
+
+    w = from_jitted(lambda a: a * 2, jnp.ones(64), items=64)
+    w = Workload(w.fn, args=w.args, items=64, items_unit="tokens")
+    measures = measure_workload(w, TimingProtocol(min_rounds=2, min_time=0.0, warmup_time=0.0, min_round_time=1e-4))
+    assert measures["throughput"].measure.unit == "tokens/s" and measures["throughput"].meta["items_unit"] == "tokens"
+    for bad in ("", "tokens/s", 3):
+        with pytest.raises(BenchmarkError, match="items_unit must name what an item is"):
+            Workload(sum, args=([1],), items=1, items_unit=bad)  # type: ignore[arg-type]
