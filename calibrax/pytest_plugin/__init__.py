@@ -82,13 +82,14 @@ def pytest_configure(config: pytest.Config) -> None:
                                     "(or calibrax = true in the pytest ini).")
         return
     from calibrax.core.errors import CalibraxError
-    from calibrax.pytest_plugin._session import CalibraxSession
     from calibrax.pytest_plugin._settings import checked_settings
 
     try:
         settings = checked_settings(config, Path(config.invocation_params.dir))
     except CalibraxError as exc:
         raise pytest.UsageError(str(exc)) from None
+    from calibrax.pytest_plugin._session import CalibraxSession
+
     config.pluginmanager.register(CalibraxSession(config, settings), SESSION_PLUGIN)
 
 
@@ -96,7 +97,7 @@ class _Untimed:
     """The fixture while the plugin is off: one plain call, its result returned."""
 
     def __call__(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        from calibrax.pytest_plugin._timing import untimed
+        from calibrax.pytest_plugin._call import untimed
 
         return untimed(fn, args, kwargs)
 

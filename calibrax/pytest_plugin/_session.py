@@ -23,9 +23,10 @@ from calibrax.core.errors import CalibraxError
 from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseStatus, HardwareInfo, RunInfo, RunStatus
 from calibrax.profiling import ProfilingOptions, TimingProtocol, device_info, hardware_info, host_info
+from calibrax.pytest_plugin._call import workload_of
 from calibrax.pytest_plugin._report import case_lines, physical_cores, shared_cores_note
 from calibrax.pytest_plugin._settings import PluginSettings, marker_options, profile_config
-from calibrax.pytest_plugin._timing import time_call, workload_of
+from calibrax.pytest_plugin._timing import time_call
 from calibrax.runner.config import config_to_dict
 from calibrax.runner.execute import utc_now
 from calibrax.runner.plan import protocol_settings

@@ -11,17 +11,16 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from calibrax.core.adapters import Workload
-from calibrax.core.errors import ConfigError
 from calibrax.core.models import CaseResult, CaseStatus, MeasureResult
 from calibrax.profiling import ProfileContext, ProfilingOptions, TimingProtocol, measure_profiled
 from calibrax.runner.execute import summarised, utc_now
 
-__all__ = ["TimedCall", "time_call", "untimed", "workload_of"]
+__all__ = ["TimedCall", "time_call"]
 
 _SESSION_FIELDS = ("artifacts", "unavailable", "profiler_errors")
 
@@ -33,27 +32,6 @@ class TimedCall:
     case: CaseResult
     result: Any = None
     exception: BaseException | None = None
-
-
-def workload_of(fn: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Workload:
-    """The Workload to time: ``fn`` itself when it is one, else ``fn`` with these arguments.
-
-    Raises:
-        ConfigError: ``fn`` is not callable, or a Workload was given arguments too.
-
-    Example:
-        >>> workload_of(pow, (2, 10), {}).call()
-        1024
-    """
-    if isinstance(fn, Workload):
-        if args or kwargs:
-            raise ConfigError("calibrax(workload) takes a Workload alone: its arguments are in "
-                              "Workload(fn, args=..., kwargs=...), not in the fixture call.")
-        return fn
-    if not callable(fn):
-        raise ConfigError(f"calibrax(fn, *args, **kwargs) needs a callable or a calibrax.Workload first, "
-                          f"got {type(fn).__name__}: {fn!r}.")
-    return Workload(fn, args=tuple(args), kwargs=dict(kwargs))
 
 
 def time_call(name: str, params: Mapping[str, Any], workload: Workload, protocol: TimingProtocol,
@@ -89,15 +67,3 @@ def time_call(name: str, params: Mapping[str, Any], workload: Workload, protocol
         profiler_errors=dict(case_meta.get("profiler_errors") or {}),
     )
     return TimedCall(summarised(case), result, exception)
-
-
-def untimed(fn: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
-    """The call the fixture makes when the plugin is off: ``fn`` once, its result returned.
-
-    Example:
-        >>> untimed(pow, (2, 3), {})
-        8
-    """
-    workload = workload_of(fn, args, kwargs)
-    call: Callable[[], Any] = workload.call
-    return call()

@@ -1,8 +1,12 @@
-"""Run pytest on a suite the test wrote, with the calibrax plugin loaded as an install loads it."""
+"""Run pytest on a suite the test wrote, with the calibrax plugin loaded by name.
+
+Plugin autoloading is off in these sessions (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``), so the
+plugin loads from ``-p calibrax.pytest_plugin`` whether or not the installed metadata has the
+entry point, the other installed plugins stay out, and xdist comes with ``-p xdist``.
+"""
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import subprocess
 import sys
@@ -11,18 +15,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def plugin_args() -> list[str]:
-    """``-p calibrax.pytest_plugin`` unless the installed metadata already declares the entry point
-    (then pytest loads it by itself, and loading it twice would be an error)."""
-    installed = importlib.metadata.entry_points(group="pytest11", name="calibrax")
-    return [] if installed else ["-p", "calibrax.pytest_plugin"]
-
-
 def run_pytest(folder: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``python -m pytest ARGS`` in ``folder``, this checkout's calibrax first on the path."""
+    """``python -m pytest -p calibrax.pytest_plugin ARGS`` in ``folder``, this checkout's calibrax first."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-           "PYTHONUNBUFFERED": "1", "JAX_PLATFORMS": "cpu"}
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    command = [sys.executable, "-m", "pytest", *plugin_args(), "-p", "no:cacheprovider", "-q", *args]
+           "PYTHONUNBUFFERED": "1", "JAX_PLATFORMS": "cpu", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_PLUGINS"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "pytest", "-p", "calibrax.pytest_plugin", "-p", "no:cacheprovider", "-q", *args]
     return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)

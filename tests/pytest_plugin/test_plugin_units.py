@@ -14,9 +14,10 @@ from calibrax_pytester import REPO
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import CaseStatus
 from calibrax.profiling import ProfilingOptions, TimingProtocol
+from calibrax.pytest_plugin._call import untimed, workload_of
 from calibrax.pytest_plugin._report import physical_cores, shared_cores_note
 from calibrax.pytest_plugin._settings import available_profiles, marker_options, profile_config
-from calibrax.pytest_plugin._timing import time_call, untimed, workload_of
+from calibrax.pytest_plugin._timing import time_call
 
 QUICK = TimingProtocol(min_rounds=2, min_time=0, warmup_time=0)
 
