@@ -34,10 +34,13 @@ from calibrax.runner.profilers import check_profilers, profiling_options
 from calibrax.runner.run import git_info, new_run_id, trace_root
 from calibrax.storage import Store
 
-__all__ = ["RUN_ID_KEY", "CalibraxSession", "case_identity"]
+__all__ = ["DB_KEY", "RUN_ID_KEY", "CalibraxSession", "case_identity"]
 
 RUN_ID_KEY = "calibrax_run_id"
 """The ``workerinput`` key that carries the controller's run id to each xdist worker."""
+
+DB_KEY = "calibrax_db"
+"""The ``workerinput`` key that carries the controller's store path to each xdist worker."""
 
 _PLAIN = (bool, int, float, str, type(None))
 
@@ -103,6 +106,7 @@ class CalibraxSession:
         if workerinput is not None:
             self.worker_id = str(workerinput.get("workerid"))
             self.run_id = str(workerinput[RUN_ID_KEY])
+            self.settings = replace(self.settings, db=Path(workerinput[DB_KEY]))  # the controller's store
             self._begun = True  # the controller began it
 
     # the store and the run
@@ -187,6 +191,7 @@ class CalibraxSession:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[RUN_ID_KEY] = self.run_id
+        node.workerinput[DB_KEY] = str(self.settings.db)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -198,6 +203,10 @@ class CalibraxSession:
         if self.worker_id is not None:
             self.config.workeroutput["calibrax"] = {  # type: ignore[attr-defined]
                 "worker": self.worker_id, "cases": self.stored, "load": max(self.loads, default=None)}
+        elif self._begun and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.store.finish_run(self.run_id, RunStatus.INTERRUPTED, utc_now())
+            self.notes.append(f"Run {self.run_id} was interrupted: it keeps the cases timed so far, "
+                              "and is neither gated nor saved as a baseline.")
         elif self._begun:
             code = self._finish()
             if code and session.exitstatus == ExitCode.OK:

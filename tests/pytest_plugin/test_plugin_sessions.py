@@ -158,3 +158,28 @@ def test_a_usage_error_stops_the_session_before_any_test(tmp_path: Path, args: l
     out = run_pytest(tmp_path, *args)
     assert out.returncode == pytest.ExitCode.USAGE_ERROR and message in out.stderr, out.stdout + out.stderr
     assert "1 passed" not in out.stdout
+
+
+INTERRUPTED = textwrap.dedent('''
+    def test_a_timed(calibrax):
+        assert calibrax(sum, [1, 2]) == 3
+
+
+    def test_b_stops_the_session():
+        raise KeyboardInterrupt
+''')
+
+
+@pytest.mark.slow
+def test_an_interrupted_session_keeps_its_cases_and_is_not_gated(tmp_path: Path) -> None:
+    (tmp_path / "test_stop.py").write_text(INTERRUPTED)
+    first = run_pytest(tmp_path, "--calibrax", "--calibrax-profile=quick", "-k", "test_a", "--calibrax-save=main")
+    assert first.returncode == 0, first.stdout + first.stderr
+    out = run_pytest(tmp_path, "--calibrax", "--calibrax-profile=quick", "--calibrax-baseline=main",
+                     "--calibrax-save=next")
+    assert out.returncode == pytest.ExitCode.INTERRUPTED, out.stdout + out.stderr
+    assert "was interrupted: it keeps the cases timed so far" in out.stdout
+    with Store.open(tmp_path / "calibrax.db") as store:
+        latest = store.list_runs()[0]
+        assert latest.status is RunStatus.INTERRUPTED and len(store.load_run(latest.id).cases) == 1
+        assert [b.name for b in store.list_baselines()] == ["main"] and not store.load_verdicts(latest.id)
