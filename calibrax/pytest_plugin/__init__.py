@@ -49,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--calibrax", action="store_true", default=False,
                     help="Time the calibrax fixture's calls and store them as one run (off by default).")
     group.addoption("--calibrax-db", metavar="PATH", default=None,
-                    help="The store (default: calibrax.db in the folder pytest started in).")
+                    help="The store (default: $CALIBRAX_DB, else calibrax.db in the folder pytest started in).")
     group.addoption("--calibrax-profile", metavar="NAME", default=None,
                     help="The timing profile, conf/profile/NAME.yaml: quick, standard (default), rigorous or yours.")
     group.addoption("--calibrax-baseline", metavar="NAME", default=None,

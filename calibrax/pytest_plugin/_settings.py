@@ -9,6 +9,7 @@ that a run stores, so a pytest session is timed and judged as ``calibrax-run pro
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,7 +138,7 @@ def checked_settings(config: Any, cwd: Path) -> PluginSettings:
     from calibrax.storage import Store
 
     option = config.getoption
-    db = Path(option("--calibrax-db") or "calibrax.db")
+    db = Path(option("--calibrax-db") or os.environ.get("CALIBRAX_DB") or "calibrax.db")
     summary = option("--calibrax-summary")
     settings = PluginSettings(
         db=(db if db.is_absolute() else cwd / db).resolve(),

@@ -15,9 +15,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_pytest(folder: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_pytest(folder: Path, *args: str, timeout: float = 300,
+               env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m pytest -p calibrax.pytest_plugin ARGS`` in ``folder``, this checkout's calibrax first."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    env = {**{k: v for k, v in os.environ.items() if k != "CALIBRAX_DB"}, **(env_extra or {}), "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "PYTHONUNBUFFERED": "1", "JAX_PLATFORMS": "cpu", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     for name in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "PYTEST_PLUGINS"):
         env.pop(name, None)

@@ -131,13 +131,14 @@ MISUSE = textwrap.dedent('''
 def test_the_ini_turns_it_on_and_misuse_fails_only_its_test(tmp_path: Path) -> None:
     (tmp_path / "test_misuse.py").write_text(MISUSE)
     (tmp_path / "pytest.ini").write_text("[pytest]\ncalibrax = true\n")
-    out = run_pytest(tmp_path, "--calibrax-profile=quick")
+    out = run_pytest(tmp_path, "--calibrax-profile=quick", env_extra={"CALIBRAX_DB": "shared/bench.db"})
     assert out.returncode == 1 and "3 failed" in out.stdout, out.stdout + out.stderr
     assert "test_misuse.py::test_twice already timed one call" in out.stdout
     assert "Unknown calibrax profile 'fastest'" in out.stdout
     assert "takes profile=, profilers= and params=; got rounds" in out.stdout
-    runs, got, _ = _cases(tmp_path / "calibrax.db")
+    runs, got, _ = _cases(tmp_path / "shared" / "bench.db")  # $CALIBRAX_DB, as the calibrax command reads it
     assert len(runs) == 1 and got == {("test_misuse.py::test_twice", (), CaseStatus.OK)}
+    assert not (tmp_path / "calibrax.db").exists()
 
 
 def test_off_the_fixture_only_calls_and_nothing_is_stored(tmp_path: Path) -> None:
