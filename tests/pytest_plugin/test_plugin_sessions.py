@@ -90,7 +90,8 @@ def test_a_session_is_one_run_holding_every_case_and_the_error(tmp_path: Path) -
 def test_under_xdist_the_workers_fill_one_run(tmp_path: Path) -> None:
     pytest.importorskip("xdist")
     (tmp_path / "test_suite.py").write_text(SUITE)
-    out = run_pytest(tmp_path, "-p", "xdist", "--calibrax", "--calibrax-profile=quick", "-n", "2", timeout=600)
+    out = run_pytest(tmp_path, "-p", "xdist", "--calibrax", "--calibrax-profile=quick", "-n", "2",
+                     "--calibrax-save=main", "--calibrax-summary=summary.md", timeout=600)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "1 failed, 4 passed" in out.stdout
     runs, got, record = _cases(tmp_path / "calibrax.db")
@@ -99,6 +100,9 @@ def test_under_xdist_the_workers_fill_one_run(tmp_path: Path) -> None:
     assert workers <= {"gw0", "gw1"} and workers
     assert record.run.status is RunStatus.FAILED and record.run.finished_at  # type: ignore[attr-defined]
     assert record.run.config["pytest"]["workers"] == 2  # type: ignore[attr-defined]
+    with Store.open(tmp_path / "calibrax.db") as store:  # the controller finished, saved and summarised it
+        assert store.get_baseline("main").run_id == runs[0]
+    assert runs[0] in (tmp_path / "summary.md").read_text()
     if physical_cores() < 2:
         assert "Workers shared cores: 2 xdist workers ran on" in out.stdout
 
