@@ -46,8 +46,8 @@ from calibrax.runner.worktree import resolve_commit
 from calibrax.storage import Store
 from calibrax.validation import ValidationReport
 
-__all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "new_run_id", "plan_run", "protocol_settings",
-           "run_benchmarks", "trace_root"]
+__all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "git_info", "new_run_id", "plan_run",
+           "protocol_settings", "run_benchmarks", "trace_root"]
 
 log = logging.getLogger("calibrax")
 
@@ -66,7 +66,9 @@ class RunOutcome:
     validation: ValidationReport | None = None
 
 
-def _git_info(cwd: Path) -> GitInfo:
+def git_info(cwd: Path) -> GitInfo:
+    """The commit, branch and dirty flag of the git checkout at ``cwd`` (empty outside one)."""
+
     def git(*args: str) -> str | None:
         try:
             out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
@@ -156,7 +158,7 @@ def run_benchmarks(
     path = spool_dir / JOB_STORE if spool_dir is not None else cwd / typed.store.path
     with Store.open(path, busy_timeout=typed.store.busy_timeout) as store:
         _check_outputs(typed, store, cwd)
-        run = RunInfo(new_run_id(), utc_now(), RunStatus.RUNNING, _git_info(cwd), None, stored_config,
+        run = RunInfo(new_run_id(), utc_now(), RunStatus.RUNNING, git_info(cwd), None, stored_config,
                       tuple(overrides), sweep_id)
         if on_run_start is not None:
             on_run_start(run.id)
