@@ -54,7 +54,7 @@ def _run_report_file(run: str, fmt: str, out: Path | None, baseline_name: str | 
     from calibrax.exporters import get_exporter
 
     exporter = get_exporter(fmt)
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         report, settings = _report_inputs(store, run, fmt, baseline_name)
     if exporter.output == "folder":  # --out names the folder itself, so its dir setting is "."
         folder = out or Path("reports") / report.run_id
@@ -90,7 +90,7 @@ def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> 
 
     if fmt != "figures" and not get_exporter(fmt).renders_sweeps:
         raise ConfigError(f"--sweep renders html or figures, got --format {fmt!r}. Use --format html or figures.")
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         if fmt != "figures":
             return write_sweep_page(store, sweep_id, Path("reports"), out, exporter=fmt)
         resolved, _, records = sweep_members(store, sweep_id)

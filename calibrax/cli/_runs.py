@@ -30,7 +30,7 @@ def runs(db: Path, as_json: bool, limit: int | None) -> None:
     """
     from calibrax.core.result import run_info_to_dict
 
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         found: list[RunInfo] = store.list_runs(limit=limit)
     if as_json:
         echo_json([{k: v for k, v in run_info_to_dict(r).items() if k != "config"} for r in found])
@@ -49,7 +49,7 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool) -> None:
 
     Example: calibrax show latest --json
     """
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         record: RunRecord = store.load_run(run)
         checks, gate = store.load_validation(record.run.id)
         artifacts = store.load_artifacts(record.run.id)
