@@ -22,7 +22,8 @@ __all__ = ["runs", "show"]
 @click.command()
 @db_option
 @json_option
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show only the newest N runs.")
+@click.option("--limit", type=click.IntRange(min=1, max=10**9), default=None,
+              help="Show only the newest N runs (1 to 10^9).")
 def runs(db: Path, as_json: bool, limit: int | None) -> None:
     """List stored runs, newest first.
 
