@@ -401,8 +401,9 @@ def check_integrity(db: Database, path: Path) -> None:
     """
     rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
     if rows != ["ok"]:
+        lines = [line for row in rows for line in row.splitlines() if line and not line.startswith("***")]
         raise StoreError(
-            f"The store {str(path)!r} is damaged (SQLite's quick_check: {rows[0]}); calibrax writes "
+            f"The store {str(path)!r} is damaged (SQLite's quick_check: {(lines or rows)[0]}); calibrax writes "
             "nothing to it and measures nothing. Restore it from a backup (a <name>.v<N>.bak beside "
             "it, if calibrax migrated it) or choose another store.path / --db."
         )
