@@ -186,14 +186,15 @@ def quote_git_refs(argv: list[str]) -> list[str]:
     return out
 
 
-def _precheck(argv: list[str], cwd: Path | None = None) -> tuple[dict[str, BenchmarkEntry], list[str]]:
+def _precheck(argv: list[str], cwd: Path | None = None,
+              catalog: dict[str, BenchmarkEntry] | None = None) -> tuple[dict[str, BenchmarkEntry], list[str]]:
     """What ``calibrax-run`` checks before Hydra parses the command line: every benchmark file
     (with its interpolations) and the override keys; registers the schemas with Hydra.
 
     Returns:
         The catalog of benchmarks and the command line with git refs quoted.
     """
-    catalog = discover_benchmarks(cwd)
+    catalog = discover_benchmarks(cwd) if catalog is None else catalog
     known = _known_params(catalog)
     argv = quote_git_refs(argv)
     check_overrides(argv, known)
@@ -201,10 +202,11 @@ def _precheck(argv: list[str], cwd: Path | None = None) -> tuple[dict[str, Bench
     return catalog, argv
 
 
-def check_config(argv: Sequence[str], cwd: Path) -> CalibraxConfig:
+def check_config(argv: Sequence[str], cwd: Path, catalog: dict[str, BenchmarkEntry] | None = None) -> CalibraxConfig:
     """Every check ``calibrax-run ARGV`` makes in ``cwd`` before it measures, in this process:
     the benchmark files, the overrides, Hydra's composition, the typed settings and their
-    ranges, and the plan of cases. Takes the overrides of one run (no ``-m`` sweep syntax).
+    ranges, and the plan of cases. Takes the overrides of one run (no ``-m`` sweep syntax);
+    ``catalog`` skips finding the benchmark files again when they are known unchanged.
 
     Raises:
         ConfigError: the first mistake, as calibrax-run reports it (exit code 2).
@@ -218,7 +220,7 @@ def check_config(argv: Sequence[str], cwd: Path) -> CalibraxConfig:
     from omegaconf.errors import OmegaConfBaseException
 
     with contextlib.chdir(cwd):  # Hydra finds the user's ./conf from the working folder
-        catalog, args = _precheck(list(argv), cwd)
+        catalog, args = _precheck(list(argv), cwd, catalog)
         GlobalHydra.instance().clear()
         try:
             with initialize_config_dir(config_dir=str(package_conf_dir()), version_base="1.3"):
