@@ -136,7 +136,8 @@ def load_benchmark_entry(path: Path) -> BenchmarkEntry:
     try:
         raw = OmegaConf.load(path)
     except Exception as exc:
-        raise ConfigError(f"Cannot read benchmark config {path}: {exc}") from None
+        why = " ".join(str(exc).split())  # YAML's messages span lines; the CLI prints one
+        raise ConfigError(f"Cannot read benchmark config {path}: {why}") from None
     if not isinstance(raw, DictConfig):
         raise ConfigError(f"Benchmark config {path} must be a mapping with 'source' and 'params'.")
     _check_interpolations(path, raw)

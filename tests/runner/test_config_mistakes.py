@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from calibrax.core import ConfigError, RunInfo, RunStatus
@@ -83,6 +83,8 @@ def catalog(project: Path) -> dict[str, BenchmarkEntry]:
 @pytest.mark.slow
 @settings(max_examples=140, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(override=bad_overrides)
+@example(override="profile.case_timeout=nan")
+@example(override="store.busy_timeout=0")
 def test_generated_bad_overrides_are_config_errors(project: Path, catalog: dict[str, BenchmarkEntry],
                                                    override: str) -> None:
     assert_config_error(["profile=quick", "benchmarks=[steady]", override], project, catalog)
@@ -104,6 +106,8 @@ _YAML_MISTAKES = st.one_of(
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_YAML_MISTAKES)
+@example(text="source: [unclosed\n")  # YAML's parse errors span several lines
+@example(text="source: userbench\nparams:\n  size: [64]\n  work: ${7*7}\n")
 def test_generated_bad_benchmark_files_are_config_errors(project: Path, text: str) -> None:
     path = project / "conf" / "benchmark" / "broken.yaml"
     path.write_text(text, encoding="utf-8")
