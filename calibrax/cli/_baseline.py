@@ -41,7 +41,7 @@ def baseline_list(db: Path, as_json: bool) -> None:
 
     Example: calibrax baseline list --json
     """
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         found = store.list_baselines()
     if as_json:
         echo_json([{"name": b.name, "run_id": b.run_id, "created_at": b.created_at} for b in found])

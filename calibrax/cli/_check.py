@@ -89,7 +89,7 @@ def compare(runs_: Sequence[str], measures: Sequence[str], db: Path, as_json: bo
 
     if len(runs_) < 2:
         raise ConfigError(f"compare needs at least two runs, got {list(runs_)}; e.g. calibrax compare RUN_A latest.")
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         records = [store.load_run(r) for r in runs_]
     result = compare_runs(records, 0, measures=list(measures) or None)
     run_ids = [r.run.id for r in records]

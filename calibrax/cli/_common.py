@@ -69,8 +69,12 @@ def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
 
 
-def open_store(db: Path) -> Store:
+def open_store(db: Path, *, read_only: bool = False) -> Store:
     """Open an existing store; a missing file is a usage error and is not created.
+
+    Commands that only read pass ``read_only=True``: the file is then never written (no
+    migration, no WAL switch, dead runs only read as interrupted), so they work on read-only
+    files and folders and leave a store exactly as it was.
 
     Raises:
         ConfigError: there is no file at ``db``.
@@ -82,7 +86,7 @@ def open_store(db: Path) -> Store:
             f"No store at {db}: run calibrax-run first, or point --db (or $CALIBRAX_DB) at an "
             "existing calibrax.db."
         )
-    return Store.open(db, create=False)
+    return Store.open(db, create=False, read_only=read_only)
 
 
 def echo_json(data: Any) -> None:

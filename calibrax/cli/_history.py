@@ -35,7 +35,7 @@ def history(benchmark: str, params: Sequence[str], measure: str, method: str, al
     from calibrax.ci.history import benchmark_history
 
     wanted = parse_params(params)
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         found = benchmark_history(store, benchmark, measure, wanted, method=cast("Method", method), alpha=alpha)
     if as_json:
         echo_json([case.to_dict() for case in found.cases])

@@ -51,10 +51,12 @@ def report(run: str, fmt: str, out: Path | None, baseline_name: str | None, swee
 
 def _run_report_file(run: str, fmt: str, out: Path | None, baseline_name: str | None, db: Path) -> str:
     """Write one run's report with exporter ``fmt``; return the file (or a folder exporter's folder) written."""
-    from calibrax.exporters import get_exporter
+    from calibrax.exporters import check_report_target, get_exporter
 
     exporter = get_exporter(fmt)
-    with open_store(db) as store:
+    if out is not None:
+        check_report_target(out, folder=exporter.output == "folder", what="--out")
+    with open_store(db, read_only=True) as store:
         report, settings = _report_inputs(store, run, fmt, baseline_name)
     if exporter.output == "folder":  # --out names the folder itself, so its dir setting is "."
         folder = out or Path("reports") / report.run_id
@@ -62,8 +64,13 @@ def _run_report_file(run: str, fmt: str, out: Path | None, baseline_name: str | 
         _say_skipped(receipt.get("skipped") or {})
         return str(receipt["folder"])
     path = out or Path("reports") / report.run_id / exporter.filename
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(exporter.render(report, settings), encoding="utf-8")
+    text = exporter.render(report, settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"The report could not be written to {str(path)!r}: {exc.strerror or exc}; "
+                          "give --out a file path you can write.") from None
     return str(path)
 
 
@@ -86,12 +93,14 @@ def _report_inputs(store: Store, run: str, fmt: str, baseline_name: str | None) 
 
 def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> Path:
     """Write a sweep's HTML page or figures; return the file or folder written."""
-    from calibrax.exporters import get_exporter, report_settings, write_figures
+    from calibrax.exporters import check_report_target, get_exporter, report_settings, write_figures
     from calibrax.runner.sweep_report import sweep_folder, sweep_members, write_sweep_page
 
     if fmt != "figures" and not get_exporter(fmt).renders_sweeps:
         raise ConfigError(f"--sweep renders html or figures, got --format {fmt!r}. Use --format html or figures.")
-    with open_store(db) as store:
+    if out is not None:
+        check_report_target(out, folder=fmt == "figures", what="--out")
+    with open_store(db, read_only=True) as store:
         if fmt != "figures":
             return write_sweep_page(store, sweep_id, Path("reports"), out, exporter=fmt)
         resolved, _, records = sweep_members(store, sweep_id)

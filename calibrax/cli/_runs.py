@@ -23,7 +23,8 @@ __all__ = ["runs", "show"]
 @click.command()
 @db_option
 @json_option
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show only the newest N runs.")
+@click.option("--limit", type=click.IntRange(min=1, max=10**9), default=None,
+              help="Show only the newest N runs (1 to 10^9).")
 def runs(db: Path, as_json: bool, limit: int | None) -> None:
     """List stored runs, newest first.
 
@@ -31,7 +32,7 @@ def runs(db: Path, as_json: bool, limit: int | None) -> None:
     """
     from calibrax.core.result import run_info_to_dict
 
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         found: list[RunInfo] = store.list_runs(limit=limit)
     if as_json:
         echo_json([{k: v for k, v in run_info_to_dict(r).items() if k != "config"} for r in found])
@@ -56,7 +57,7 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool, measures: Sequence
 
     Example: calibrax show latest --measure time --measure accuracy
     """
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         record: RunRecord = store.load_run(run)
         checks, gate = store.load_validation(record.run.id)
         artifacts = store.load_artifacts(record.run.id)

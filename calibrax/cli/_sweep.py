@@ -50,7 +50,7 @@ def sweep(sweep_id: str, db: Path, as_json: bool) -> None:
     """
     from calibrax.runner.sweep_report import sweep_report
 
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:
         rep = sweep_report(store, sweep_id)
     if as_json:
         echo_json(_sweep_dict(rep))

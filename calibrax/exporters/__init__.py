@@ -26,6 +26,7 @@ Example:
 
 from calibrax.exporters._export import (
     ExportOutcome,
+    check_report_target,
     export_all,
     export_report,
     report_input_for,
@@ -101,6 +102,7 @@ __all__ = [
     "StripChart",
     "WandbExporter",
     "WandbSettings",
+    "check_report_target",
     "collect_report_data",
     "export_all",
     "export_report",

@@ -11,14 +11,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from calibrax.core import ExporterError, RunRecord
+from calibrax.core import ConfigError, ExporterError, RunRecord
 from calibrax.exporters._protocol import Exporter, as_report_input, typed_settings, union_needs
 from calibrax.exporters._registry import get_exporter
 from calibrax.exporters._report_input import HistoryQuery, ReportInput, read_report_input
 
-__all__ = ["ExportOutcome", "export_all", "export_report", "report_input_for", "report_settings", "with_baseline"]
+__all__ = ["ExportOutcome", "check_report_target", "export_all", "export_report", "report_input_for", "report_settings", "with_baseline"]
 
 _log = logging.getLogger(__name__)
+
+
+def check_report_target(path: Path, *, folder: bool, what: str) -> None:
+    """Check, before anything is rendered or measured, that a report can be written at ``path``.
+
+    A file target must not be a folder (``.``, an empty path) or a device (``/dev/full``); a
+    folder target must not be a file; the nearest existing folder above it must be a writable
+    folder (missing folders are created when writing).
+
+    Raises:
+        ConfigError: naming ``what`` (``--out``, ``report.dir``), the path and what would do.
+
+    Example:
+        >>> import tempfile
+        >>> check_report_target(Path(tempfile.mkdtemp()) / "new" / "index.html", folder=False, what="--out")
+    """
+    kind = "a folder" if folder else "a file path such as reports/index.html"
+    if not folder and (str(path) in ("", ".") or path.is_dir()):
+        raise ConfigError(f"{what} {str(path)!r} is a folder; give {kind}.")
+    if path.exists() and not (path.is_dir() if folder else path.is_file()):
+        raise ConfigError(f"{what} {str(path)!r} exists and is not {'a folder' if folder else 'a regular file'}; "
+                          f"give {kind}.")
+    above = path.absolute().parent
+    while not above.exists():
+        above = above.parent
+    if not above.is_dir() or not os.access(above, os.W_OK | os.X_OK):
+        raise ConfigError(f"{what} {str(path)!r} cannot be written: {str(above)!r} is not a writable folder; "
+                          f"give {kind} under a folder you can write.")
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,13 @@ script or a notebook, with the same overrides, checks and defaults as the comman
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from calibrax.core.errors import ConfigError
-from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_benchmarks, package_conf_dir
-from calibrax.runner.config import CalibraxConfig, load_config, register_configs
+from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
+from calibrax.runner.config import CalibraxConfig
 from calibrax.runner.run import RunOutcome, run_benchmarks
 
 __all__ = ["compose", "run"]
@@ -33,17 +32,6 @@ def _project(conf_dir: str | os.PathLike[str] | None) -> Path:
     return conf.parent
 
 
-@contextlib.contextmanager
-def _in_folder(folder: Path) -> Iterator[None]:
-    """Compose from ``folder``: Hydra's search path adds ``./conf`` of the current folder."""
-    before = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
 def _argv(overrides: Sequence[str], benchmarks: Sequence[str] | None) -> list[str]:
     if isinstance(overrides, str):
         raise ConfigError(f"overrides must be a list of strings such as ['profile=quick'], got the string {overrides!r}.")
@@ -56,29 +44,11 @@ def _argv(overrides: Sequence[str], benchmarks: Sequence[str] | None) -> list[st
 
 
 def _compose(argv: list[str], project: Path) -> tuple[CalibraxConfig, dict[str, BenchmarkEntry]]:
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from calibrax.runner.app import check_overrides, known_params, quote_git_refs
+    """The typed config, checked exactly as ``calibrax-run`` checks it before measuring."""
+    from calibrax.runner.app import check_config
 
     catalog = discover_benchmarks(project)
-    known = known_params(catalog)
-    argv = quote_git_refs(argv)
-    check_overrides(argv, known)
-    check_group_files(argv, project)
-    register_configs(known)
-    if GlobalHydra.instance().is_initialized():
-        raise ConfigError("Hydra is already initialised in this process (by another app or an open "
-                          "initialize() block); call calibrax.compose outside it.")
-    with _in_folder(project), initialize_config_dir(config_dir=str(package_conf_dir()), version_base="1.3"):
-        try:
-            composed = hydra_compose("calibrax", overrides=argv)
-        except (HydraException, OmegaConfBaseException) as exc:
-            raise ConfigError(f"The overrides {argv} do not compose: {exc}") from None
-    return load_config(composed), catalog
+    return check_config(argv, project, catalog), catalog
 
 
 def compose(overrides: Sequence[str] = (), *, benchmarks: Sequence[str] | None = None,

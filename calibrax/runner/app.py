@@ -8,12 +8,14 @@ before anything runs.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import logging
 import re
 import sys
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, cast
@@ -31,12 +33,13 @@ from calibrax.exporters import sweep_exporter
 from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
+from calibrax.runner.plan import plan_run
 from calibrax.runner.slurm import follow_slurm_jobs, wait_for_jobs
 from calibrax.runner.sweep import finalize_sweep, read_markers
 from calibrax.runner.sweep_report import write_sweep_page
 from calibrax.storage import Store
 
-__all__ = ["SweepCallback", "main"]
+__all__ = ["SweepCallback", "check_config", "main"]
 
 log = logging.getLogger("calibrax")
 
@@ -61,7 +64,6 @@ _STATE = _State()
 def _task(cfg: DictConfig) -> None:
     _STATE.started = True
     hc = HydraConfig.get()
-    typed = load_config(cfg)
     multirun = hc.mode is not None and hc.mode.name == "MULTIRUN"
     launcher = str(OmegaConf.select(cast(DictConfig, hc), "launcher._target_") or "")
     ctx = JobContext(
@@ -73,7 +75,7 @@ def _task(cfg: DictConfig) -> None:
         remote="Slurm" in launcher,
         time_limit_s=_time_limit_s(hc) if "Slurm" in launcher else None,
     )
-    _STATE.codes.append(run_job(typed, ctx, _STATE.catalog or None))
+    _STATE.codes.append(run_job(cfg, ctx, _STATE.catalog or None))
 
 
 def _time_limit_s(hc: Any) -> float | None:
@@ -262,15 +264,60 @@ def quote_git_refs(argv: list[str]) -> list[str]:
     return out
 
 
+def _precheck(argv: list[str], cwd: Path | None = None,
+              catalog: dict[str, BenchmarkEntry] | None = None) -> tuple[dict[str, BenchmarkEntry], list[str]]:
+    """What ``calibrax-run`` checks before Hydra parses the command line: every benchmark file
+    (with its interpolations) and the override keys; registers the schemas with Hydra.
+
+    Returns:
+        The catalog of benchmarks and the command line with git refs quoted.
+    """
+    catalog = discover_benchmarks(cwd) if catalog is None else catalog
+    known = known_params(catalog)
+    argv = quote_git_refs(argv)
+    check_overrides(argv, known)
+    check_group_files(argv, cwd)
+    register_configs(known)
+    return catalog, argv
+
+
+def check_config(argv: Sequence[str], cwd: Path, catalog: dict[str, BenchmarkEntry] | None = None) -> CalibraxConfig:
+    """Every check ``calibrax-run ARGV`` makes in ``cwd`` before it measures, in this process:
+    the benchmark files, the overrides, Hydra's composition, the typed settings and their
+    ranges, and the plan of cases. Takes the overrides of one run (no ``-m`` sweep syntax);
+    ``catalog`` skips finding the benchmark files again when they are known unchanged.
+
+    Raises:
+        ConfigError: the first mistake, as calibrax-run reports it (exit code 2).
+
+    Example:
+        check_config(["profile=quick", "params.matmul.n=[]"], Path("."))  # raises ConfigError
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    with contextlib.chdir(cwd):  # Hydra finds the user's ./conf from the working folder
+        catalog, args = _precheck(list(argv), cwd, catalog)
+        GlobalHydra.instance().clear()
+        try:
+            with initialize_config_dir(config_dir=str(package_conf_dir()), version_base="1.3"):
+                composed = compose("calibrax", overrides=args)
+        except (HydraException, OmegaConfBaseException, ValueError) as exc:
+            why = ": ".join(line.strip() for line in str(exc).splitlines()[:2] if line.strip())
+            raise ConfigError(f"The command line does not compose: {why}.") from None
+        finally:
+            GlobalHydra.instance().clear()
+        typed = load_config(composed)
+        plan_run(typed, catalog)
+    return typed
+
+
 def main() -> None:
     """Entry point of ``calibrax-run``; exits 0, 1 (regression), 2 (config) or 3 (failed case)."""
     try:
-        _STATE.catalog = discover_benchmarks()
-        known = known_params(_STATE.catalog)
-        sys.argv[1:] = quote_git_refs(sys.argv[1:])
-        check_overrides(sys.argv[1:], known)
-        check_group_files(sys.argv[1:])
-        register_configs(known)
+        _STATE.catalog, sys.argv[1:] = _precheck(sys.argv[1:])
     except CalibraxError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

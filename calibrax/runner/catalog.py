@@ -124,6 +124,18 @@ def _check_keys(path: Path, raw: DictConfig) -> None:
             raise ConfigError(f"Benchmark config {path}: '{key}' must be {_EXPECTED[str(key)]}, got {value!r}.") from None
 
 
+def _check_interpolations(path: Path, raw: DictConfig) -> None:
+    """Resolve every ``${...}`` of a benchmark file once, naming the key of the first that fails."""
+    try:
+        OmegaConf.to_container(raw, resolve=True)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "?"
+        raise ConfigError(
+            f"Benchmark config {path}: key {key!r} has an interpolation that does not resolve "
+            f"({str(exc).splitlines()[0]}). Write a plain value, or ${{other.key}} naming a key of this file."
+        ) from None
+
+
 def load_benchmark_entry(path: Path) -> BenchmarkEntry:
     """Read and check one ``conf/benchmark/NAME.yaml``.
 
@@ -134,9 +146,11 @@ def load_benchmark_entry(path: Path) -> BenchmarkEntry:
     try:
         raw = OmegaConf.load(path)
     except Exception as exc:
-        raise ConfigError(f"Cannot read benchmark config {path}: {exc}") from None
+        why = " ".join(str(exc).split())  # YAML's messages span lines; the CLI prints one
+        raise ConfigError(f"Cannot read benchmark config {path}: {why}") from None
     if not isinstance(raw, DictConfig):
         raise ConfigError(f"Benchmark config {path} must be a mapping with 'source' and 'params'.")
+    _check_interpolations(path, raw)
     _check_keys(path, raw)
     try:
         merged = OmegaConf.merge(OmegaConf.structured(BenchmarkFileConfig), raw)

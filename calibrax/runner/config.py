@@ -7,6 +7,7 @@ pre-filled for every known benchmark, so ``params.matmul.n=512`` needs no ``+`` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from enum import Enum
@@ -52,6 +53,8 @@ __all__ = [
     "TimingMode",
     "ValidationConfig",
     "config_to_dict",
+    "MIN_BUSY_TIMEOUT",
+    "check_settings",
     "load_config",
     "unknown_key_hint",
     "register_configs",
@@ -208,7 +211,7 @@ class StoreMode(str, Enum):
 class StoreConfig:
     mode: StoreMode = StoreMode.sqlite  # sqlite, or spool for remote launchers (SLURM)
     path: str = "calibrax.db"  # SQLite file, relative to the folder calibrax-run started in
-    busy_timeout: float = 30.0  # s to wait for another writer's lock before failing
+    busy_timeout: float = 30.0  # s to wait for another writer's lock before failing (>= 1: concurrent runs)
 
 
 @dataclass
@@ -363,7 +366,51 @@ def load_config(cfg: CalibraxConfig | DictConfig | Mapping[str, Any] | None = No
                           "calibrax/runner/config.py (exporters: calibrax/exporters/_settings.py) and conf/ give "
                           "each key's type and allowed values.") from None
     assert isinstance(typed, CalibraxConfig)
+    check_settings(typed)
     return typed
+
+
+MIN_BUSY_TIMEOUT = 1.0
+"""The least ``store.busy_timeout`` (s): concurrent runs wait this long for another's write."""
+
+# (key, least value, whether the least is allowed): every such setting must also be finite.
+_BOUNDS: tuple[tuple[str, float, bool], ...] = (
+    ("profile.warmup_calls", 0, True), ("profile.warmup_time", 0, True), ("profile.min_round_time", 0, True),
+    ("profile.min_rounds", 1, True), ("profile.max_rounds", 1, True), ("profile.min_time", 0, True),
+    ("profile.case_timeout", 0, False), ("profile.worker_start_timeout", 0, False),
+    ("profile.carbon_intensity", 0, True), ("profile.pue", 1, True), ("profile.trace_calls", 1, True),
+    ("profile.device_calls", 1, True), ("store.busy_timeout", MIN_BUSY_TIMEOUT, True),
+    ("thresholds.fdr", 0, False), ("ci.trials", 1, True), ("ci.max_trials", 1, True),
+)
+
+
+def check_settings(cfg: CalibraxConfig) -> None:
+    """Check every numeric setting for finiteness and range, and every params grid for values.
+
+    Raises:
+        ConfigError: the first setting out of range (``profile.case_timeout=nan`` or ``-5``,
+            ``store.busy_timeout`` under :data:`MIN_BUSY_TIMEOUT`), or an empty grid
+            (``params.matmul.n=[]``), naming the key and what it takes.
+
+    Example:
+        >>> check_settings(load_config({"store": {"busy_timeout": 5}}))
+    """
+    for key, least, inclusive in _BOUNDS:
+        group, name = key.split(".")
+        value = float(getattr(getattr(cfg, group), name))
+        if not math.isfinite(value) or value < least or (value == least and not inclusive):
+            bound = f">= {least:g}" if inclusive else f"> {least:g}"
+            raise ConfigError(f"{key} must be a finite number {bound}, got {value!r}.")
+    if cfg.profile.max_rounds < cfg.profile.min_rounds:
+        raise ConfigError(f"profile.max_rounds ({cfg.profile.max_rounds}) must be >= profile.min_rounds "
+                          f"({cfg.profile.min_rounds}).")
+    if cfg.thresholds.fdr > 1:
+        raise ConfigError(f"thresholds.fdr must be a rate in (0, 1], got {cfg.thresholds.fdr!r}.")
+    for bench, grid in cfg.params.items():
+        for param, values in (grid or {}).items():
+            if isinstance(values, list | tuple) and not values:
+                raise ConfigError(f"params.{bench}.{param} is an empty grid ([]): give one value or a list "
+                                  "of at least one value (e.g. [64, 128]).")
 
 
 def config_to_dict(cfg: CalibraxConfig) -> dict[str, Any]:

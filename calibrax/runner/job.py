@@ -21,10 +21,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from omegaconf import DictConfig
+
 from calibrax.core.errors import CalibraxError
 from calibrax.core.exitcodes import ExitCode
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
-from calibrax.runner.config import CalibraxConfig, StoreMode, SweepConfig
+from calibrax.runner.config import CalibraxConfig, StoreMode, SweepConfig, load_config
 from calibrax.runner.plan import plan_run
 from calibrax.runner.run import RunOutcome, run_benchmarks
 from calibrax.runner.sweep import resumable_run, write_marker
@@ -58,13 +60,17 @@ def sweep_id_for(explicit: str | None, sweep_dir: Path | None) -> str | None:
     return "_".join(sweep_dir.parts[-2:]) if sweep_dir is not None else None
 
 
-def run_job(cfg: CalibraxConfig, ctx: JobContext, catalog: Mapping[str, BenchmarkEntry] | None = None) -> int:
-    """Run this job and return its exit code; a sweep job leaves a marker in its folder."""
+def run_job(cfg: CalibraxConfig | DictConfig, ctx: JobContext, catalog: Mapping[str, BenchmarkEntry] | None = None) -> int:
+    """Run this job and return its exit code; a sweep job leaves a marker in its folder.
+
+    A composed config is typed and checked here, so a bad setting is an ``Error:`` line and
+    exit code 2 (this job's, in a sweep) before anything is measured.
+    """
     if ctx.multirun:
         write_marker(ctx.job_dir, state="started", num=ctx.job_num, overrides=list(ctx.overrides), pid=os.getpid(),
                      **_slurm_job())
     try:
-        code = _run(cfg, ctx, catalog)
+        code = _run(load_config(cfg), ctx, catalog)
     except CalibraxError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         code = exc.exit_code

@@ -97,13 +97,7 @@ def _planned(name: str, cfg: CalibraxConfig, entry: BenchmarkEntry | None) -> Pl
         declared = decorator_grid(entry)
         grid = {**declared, **dict(grid)}
         source = "decorator" if grid == declared else "command line"
-    for param, values in grid.items():
-        if isinstance(values, Sequence) and not isinstance(values, str) and len(values) == 0:
-            raise ConfigError(
-                f"params.{name}.{param} is an empty list, so {name} would run no case. Give at least "
-                f"one value, e.g. params.{name}.{param}=[...], or leave it out to use {entry.config_file}."
-            )
-    _check_source(entry)
+    _check_source(entry)  # (an empty grid list is refused earlier, by load_config)
     metrics = tuple(parse_metric_specs(name, entry.metrics)) if entry.metrics else ()
     validation = None
     if entry.validation:

@@ -30,7 +30,7 @@ from calibrax.ci import CheckResult, policy_from_config
 from calibrax.core.errors import ConfigError, HardwareUnavailableError
 from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, RunInfo, RunStatus
-from calibrax.exporters import ExportOutcome, get_exporter
+from calibrax.exporters import ExportOutcome, check_report_target, get_exporter
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
 from calibrax.runner.config import CalibraxConfig, CIMode, ProfileConfig, config_to_dict, load_config
 from calibrax.runner.context import RunContext, RunStart
@@ -105,6 +105,8 @@ def _check_outputs(cfg: CalibraxConfig, store: Store, cwd: Path) -> None:
     check_profilers(cfg.profile)
     for name in cfg.exporters:
         get_exporter(name)
+    if cfg.exporters:
+        check_report_target(cwd / cfg.report.dir, folder=True, what="report.dir")
     ci = cfg.ci
     if ci.mode is CIMode.interleaved:
         if not ci.ref:

@@ -1,7 +1,9 @@
 """What a calibrax store file is: the checks a file passes before calibrax writes to it, the
 table definitions, the schema version and the migrations.
 
-The schema is versioned by the ``schema_version`` row of the ``meta`` table. ``MIGRATIONS[n]``
+The schema is versioned by the ``schema_version`` row of the ``meta`` table, and every store
+carries calibrax's ``PRAGMA application_id`` (:data:`APPLICATION_ID`), so a file is known for
+a calibrax store before anything is written to it. ``MIGRATIONS[n]``
 takes a store from version ``n`` to ``n + 1``; version 0 is an empty file. To change the
 schema, append a migration and never edit an old one: stores written by older versions must
 keep opening (a hand-written version-1 fixture in the tests pins that format).
@@ -9,6 +11,7 @@ keep opening (a hand-written version-1 fixture in the tests pins that format).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import struct
@@ -19,9 +22,22 @@ from sqlite_utils import Database
 
 from calibrax.core.errors import StoreError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "check_file", "migrate", "read_version"]
+__all__ = [
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "backup_copy",
+    "check_file",
+    "check_integrity",
+    "migrate",
+    "migrated_copy",
+    "read_version",
+]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+APPLICATION_ID = 0x43425844
+"""The ``PRAGMA application_id`` of every calibrax store (the bytes ``CBXD``)."""
 
 _V1 = """
 CREATE TABLE meta (
@@ -230,6 +246,12 @@ def _v5_to_v6(db: Database) -> None:
         db.execute("UPDATE cases SET meta = ? WHERE id = ?", [json.dumps(meta), case_id])
 
 
+def _stamp_application_id(db: Database) -> None:
+    """Stamp calibrax's ``PRAGMA application_id`` in the file header, so that a store is told
+    from another program's database (one with a ``meta`` table, say) before any write."""
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
 def _add_annotations(db: Database) -> None:
     """Annotations of runs: a note, an exclusion (of a run, or of one benchmark's cases in it, or
     of one case) left out of histories, or an accepted shift that histories restart after; and an
@@ -251,8 +273,9 @@ def _add_annotations(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6,
-                                                 _add_annotations]
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _stamp_application_id, _add_annotations,
+]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -326,30 +349,36 @@ def _check_length(path: Path, header: bytes, size: int) -> None:
 
 
 def read_version(db: Database, path: Path) -> int:
-    """Return the schema version of an open store; 0 for an SQLite file with no tables.
+    """Return the schema version of an open store; 0 for an SQLite file with nothing in it.
 
-    Reads only; never writes to the file.
+    Reads only; never writes to the file. A file is a calibrax store when its header carries
+    :data:`APPLICATION_ID`, or, for stores written before the stamp, when it has no
+    ``user_version`` and exactly the tables of an older calibrax schema (no views, triggers or
+    tables of its own).
 
     Raises:
-        StoreError: the file holds tables but is not a calibrax store, or its schema is
-            newer than this version of calibrax knows.
+        StoreError: the file holds anything that is not calibrax's, or its schema is newer
+            than this version of calibrax knows.
 
     Example:
         >>> read_version(Database(memory=True), Path(":memory:"))
         0
     """
-    tables = set(db.table_names())
-    if not tables:
+    app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+    user_version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    entries = db.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchall()
+    tables = {str(name) for kind, name in entries if kind == "table"}
+    if app_id not in (0, APPLICATION_ID) or user_version != 0:
+        raise StoreError(_foreign_message(path, f"application_id {app_id} and user_version {user_version}"))
+    if not entries:
         return 0
-    if "meta" not in tables:
-        raise StoreError(_foreign_message(path, tables))
-    try:
-        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.OperationalError:  # a foreign table that happens to be called meta
-        row = None
-    if row is None or not str(row[0]).isdigit():
-        raise StoreError(_foreign_message(path, tables))
-    version = int(row[0])
+    others = sorted(f"{kind} {name}" for kind, name in entries if kind not in ("table", "index"))
+    if app_id == 0 and (others or not _V1_TABLES <= tables or not tables <= _legacy_tables()):
+        listed = ", ".join(others) if others else "tables " + ", ".join(sorted(tables))
+        raise StoreError(_foreign_message(path, f"{listed} and no calibrax application_id"))
+    version = _meta_version(db, path, tables)
+    if app_id == 0 and version >= _STAMPED_VERSION:
+        raise StoreError(_foreign_message(path, f"schema_version {version} but no calibrax application_id"))
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"The store {str(path)!r} has schema version {version}, newer than the version "
@@ -357,6 +386,85 @@ def read_version(db: Database, path: Path) -> int:
             "Upgrade calibrax (pip install -U calibrax) to read it."
         )
     return version
+
+
+def _meta_version(db: Database, path: Path, tables: set[str]) -> int:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:  # no meta table, or one of another shape
+        row = None
+    if row is None or not str(row[0]).isdigit():
+        raise StoreError(_foreign_message(path, f"tables {', '.join(sorted(tables))} and no calibrax schema_version"))
+    return int(row[0])
+
+
+_V1_TABLES = {"meta", "hardware", "runs", "cases", "measures", "samples", "baselines", "verdicts"}
+_STAMPED_VERSION = MIGRATIONS.index(_stamp_application_id) + 1
+
+
+@functools.cache
+def _legacy_tables() -> frozenset[str]:
+    """Every table a calibrax store had before the application_id stamp."""
+    db = Database(memory=True)
+    for step in MIGRATIONS[: _STAMPED_VERSION - 1]:
+        step(db)
+    return frozenset(db.table_names()) - {"sqlite_sequence"}
+
+
+def check_integrity(db: Database, path: Path) -> None:
+    """Run SQLite's ``PRAGMA quick_check``; reads only.
+
+    Raises:
+        StoreError: the file is damaged (the message quotes SQLite's first finding).
+
+    Example:
+        >>> check_integrity(Database(memory=True), Path(":memory:"))
+    """
+    rows = [str(r[0]) for r in db.execute("PRAGMA quick_check").fetchall()]
+    if rows != ["ok"]:
+        lines = [line for row in rows for line in row.splitlines() if line and not line.startswith("***")]
+        raise StoreError(
+            f"The store {str(path)!r} is damaged (SQLite's quick_check: {(lines or rows)[0]}); calibrax writes "
+            "nothing to it and measures nothing. Restore it from a backup (a <name>.v<N>.bak beside "
+            "it, if calibrax migrated it) or choose another store.path / --db."
+        )
+
+
+def backup_copy(path: Path, version: int) -> Path:
+    """Copy the store beside itself as ``<name>.v<version>.bak`` (the next free name), through
+    SQLite's backup API on a connection of its own, so the copy is one consistent snapshot even
+    while the caller holds the write lock of a WAL store.
+
+    Example:
+        backup_copy(Path("calibrax.db"), 5)  # Path('calibrax.db.v5.bak')
+    """
+    target = path.with_name(f"{path.name}.v{version}.bak")
+    n = 0
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.v{version}.{n}.bak")
+    source = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+    return target
+
+
+def migrated_copy(db: Database, path: Path) -> Database:
+    """An in-memory copy of an older store, migrated to :data:`SCHEMA_VERSION`, for reading it
+    without writing the file (a store is migrated in place only by a command that writes).
+
+    Example:
+        >>> migrated_copy(Database(memory=True), Path(":memory:")).table_names()[:2]
+        ['meta', 'hardware']
+    """
+    copy = Database(memory=True)
+    db.conn.backup(copy.conn)
+    migrate(copy, path)
+    return copy
 
 
 def migrate(db: Database, path: Path) -> int:
@@ -367,8 +475,8 @@ def migrate(db: Database, path: Path) -> int:
 
     Example:
         >>> db = Database(memory=True)
-        >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:")) == SCHEMA_VERSION
-        (0, True)
+        >>> migrate(db, Path(":memory:")) == 0, read_version(db, Path(":memory:")) == SCHEMA_VERSION
+        (True, True)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):
@@ -377,10 +485,8 @@ def migrate(db: Database, path: Path) -> int:
     return before
 
 
-def _foreign_message(path: Path, tables: set[str]) -> str:
-    listed = ", ".join(sorted(tables))
+def _foreign_message(path: Path, found: str) -> str:
     return (
-        f"The file {str(path)!r} is an SQLite database but not a calibrax store (it has tables "
-        f"{listed} and no calibrax schema_version); calibrax leaves it untouched. Choose another "
-        "store.path / --db."
+        f"The file {str(path)!r} is an SQLite database but not a calibrax store (it has {found}); "
+        "calibrax leaves it untouched. Choose another store.path / --db."
     )

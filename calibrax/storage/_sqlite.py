@@ -16,7 +16,15 @@ from sqlite_utils import Database
 
 from calibrax.core import StoreError
 
-__all__ = ["connect", "enable_wal", "insert", "process_alive", "sqlite_errors", "transaction"]
+__all__ = [
+    "connect",
+    "connect_read_only",
+    "enable_wal",
+    "insert",
+    "process_alive",
+    "sqlite_errors",
+    "transaction",
+]
 
 # psutil derives process start times from the boot time, which /proc gives to the second.
 _START_TIME_SLACK_S = 2.0
@@ -42,6 +50,34 @@ def connect(path: Path, busy_timeout: float) -> Database:
     # or the OS cannot corrupt the store or lose a committed case; only a power cut may lose
     # the last few commits. It makes one transaction per case cheap enough for big suites.
     conn.execute("PRAGMA synchronous = NORMAL")
+    return Database(conn, execute_plugins=False)
+
+
+def connect_read_only(path: Path, busy_timeout: float) -> Database:
+    """Open ``path`` for reading only: SQLite's ``mode=ro``, so nothing can write the file.
+
+    A WAL store needs its ``-shm`` file even to read; in a folder calibrax cannot write, a
+    store with no ``-wal`` log (every commit checkpointed into the file) is read as immutable
+    instead. A store whose log holds commits can only be read where its ``-shm`` can be made.
+    """
+    uri = f"{path.as_uri()}?mode=ro"
+    try:
+        return _open_uri(uri, busy_timeout)
+    except sqlite3.OperationalError:
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise
+    return _open_uri(f"{uri}&immutable=1", busy_timeout)
+
+
+def _open_uri(uri: str, busy_timeout: float) -> Database:
+    conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file and its WAL index
+    except BaseException:
+        conn.close()
+        raise
     return Database(conn, execute_plugins=False)
 
 

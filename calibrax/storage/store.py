@@ -96,24 +96,42 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
         'r1'
     """
 
-    def __init__(self, db: Database, path: Path) -> None:
+    def __init__(self, db: Database, path: Path, *, read_only: bool = False) -> None:
         """Wrap a database that :meth:`open` has validated and migrated."""
         self._db = db
         self._path = path
+        self._read_only = read_only
+        self._dead: frozenset[str] = frozenset()  # runs read as interrupted (read-only stores)
+
+    @property
+    def read_only(self) -> bool:
+        """True when the store was opened with ``read_only=True``: every write is refused."""
+        return self._read_only
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, busy_timeout: float = 30.0, create: bool = True
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 30.0,
+        create: bool = True,
+        read_only: bool = False,
     ) -> Store:
         """Open the store at ``path``, creating it when missing.
 
-        The file is validated before anything is written to it; an older schema is migrated;
-        runs left ``running`` by a dead process on this host are marked ``interrupted``.
+        The file is validated before anything is written to it: another program's SQLite
+        file is refused and left byte-identical. Opened for writing, the store must pass
+        SQLite's ``quick_check`` first; an older schema is then migrated after a backup copy
+        (``<name>.v<N>.bak``) is taken, and runs left ``running`` by a dead process on this
+        host are marked ``interrupted``. Opened ``read_only``, nothing is ever written (SQLite's
+        ``mode=ro``): an older schema is migrated in a copy in memory, and dead runs only read
+        as ``interrupted``; read-only files and folders can be read.
 
         Args:
             path: the SQLite file (``calibrax.db``).
             busy_timeout: seconds to wait for another process's write lock.
             create: create a missing or empty file; when false such a file is an error.
+            read_only: open for reading only (implies ``create=False``).
 
         Raises:
             StoreError: the file is missing (with ``create=False``), is not SQLite, is
@@ -125,21 +143,29 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
             []
         """
         p = Path(path).expanduser().absolute()
-        _schema.check_file(p, create=create)
+        _schema.check_file(p, create=create and not read_only)
         with _sqlite.sqlite_errors(p, "Opening"):
-            db = _sqlite.connect(p, busy_timeout)
-        store = cls(db, p)
+            db = _sqlite.connect_read_only(p, busy_timeout) if read_only else _sqlite.connect(p, busy_timeout)
+        store = cls(db, p, read_only=read_only)
         try:
             with _sqlite.sqlite_errors(p, "Opening"):
                 # Refuses foreign and newer files before anything is written.
                 version = _schema.read_version(db, p)
+                if read_only:
+                    if version < _schema.SCHEMA_VERSION:
+                        store._db = _schema.migrated_copy(db, p)
+                        db.close()
+                    store._dead = frozenset(store._dead_runs())
+                    return store
+                if version > 0:
+                    _schema.check_integrity(db, p)
                 _sqlite.enable_wal(db, busy_timeout)
                 if version < _schema.SCHEMA_VERSION:
                     with store._write():
-                        _schema.migrate(db, p)  # re-reads the version under the write lock
+                        store._migrate()
             store._mark_interrupted()
         except BaseException:
-            db.close()
+            store._db.close()
             raise
         return store
 
@@ -320,7 +346,7 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
         args.append(-1 if limit is None else limit)
         sql = f"SELECT * FROM runs {where} ORDER BY started_at DESC, rowid DESC LIMIT ?"
         with self._read() as db:
-            return [_rows.run_info(row) for row in db.query(sql, args)]
+            return [self._run_info(row) for row in db.query(sql, args)]
 
     def history(
         self, benchmark: str, measure: str = "time", params: Mapping[str, Any] | None = None, *,
@@ -463,6 +489,11 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
     @contextlib.contextmanager
     def _write(self) -> Iterator[Database]:
         """One write transaction; ``BEGIN IMMEDIATE`` takes the write lock up front."""
+        if self._read_only:
+            raise StoreError(
+                f"The store {str(self._path)!r} was opened read-only; a command that writes "
+                "(calibrax-run, baseline set, check, monitor) opens it for writing."
+            )
         with _sqlite.sqlite_errors(self._path, "Writing"), _sqlite.transaction(self._db, "IMMEDIATE") as db:
             yield db
 
@@ -472,14 +503,33 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
         with _sqlite.sqlite_errors(self._path, "Reading"), _sqlite.transaction(self._db, "DEFERRED") as db:
             yield db
 
-    def _mark_interrupted(self) -> None:
-        """Mark runs of this host whose recorded process has died as ``interrupted``."""
+    def _migrate(self) -> None:
+        """Under the write lock: back the file up, then migrate it (unless another process
+        did while this one waited for the lock)."""
+        version = _schema.read_version(self._db, self._path)
+        if 0 < version < _schema.SCHEMA_VERSION:
+            _schema.backup_copy(self._path, version)
+        _schema.migrate(self._db, self._path)
+
+    def _dead_runs(self) -> list[str]:
+        """Runs of this host left ``running`` by a process that has died."""
         with self._read() as db:
             rows = db.execute(
                 "SELECT id, pid, created_at FROM runs WHERE status = ? AND hostname = ?",
                 [RunStatus.RUNNING.value, socket.gethostname()],
             ).fetchall()
-        dead = [run_id for run_id, pid, created_at in rows if not _sqlite.process_alive(pid, created_at)]
+        return [run_id for run_id, pid, created_at in rows if not _sqlite.process_alive(pid, created_at)]
+
+    def _run_info(self, row: Mapping[str, Any]) -> RunInfo:
+        """A runs row as RunInfo; a dead run of a read-only store reads ``interrupted``."""
+        info = _rows.run_info(row)
+        if info.id in self._dead and info.status is RunStatus.RUNNING:
+            return replace(info, status=RunStatus.INTERRUPTED)
+        return info
+
+    def _mark_interrupted(self) -> None:
+        """Mark runs of this host whose recorded process has died as ``interrupted``."""
+        dead = self._dead_runs()
         if not dead:
             return
         ids = ", ".join("?" * len(dead))
@@ -517,7 +567,7 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
         )
 
     def _fetch_run(self, db: Database, run_id: str) -> RunInfo:
-        return _rows.run_info(next(db.query("SELECT * FROM runs WHERE id = ?", [run_id])))
+        return self._run_info(next(db.query("SELECT * FROM runs WHERE id = ?", [run_id])))
 
     def _require_run(self, db: Database, run_id: str) -> None:
         if db.execute("SELECT 1 FROM runs WHERE id = ?", [run_id]).fetchone() is None:
