@@ -44,7 +44,7 @@ def history(benchmark: str, params: Sequence[str], measure: str, method: str, al
 
 
 def _render(found: BenchmarkHistory) -> None:
-    from calibrax.exporters import format_seconds
+    from calibrax.core import format_seconds
 
     notes: dict[str, list[str]] = {}
     for a in found.annotations:

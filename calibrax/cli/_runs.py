@@ -73,7 +73,7 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool, measures: Sequence
 
 
 def _render_run(record: RunRecord) -> None:
-    from calibrax.exporters import format_seconds
+    from calibrax.core import format_seconds
 
     r = record.run
     click.echo(f"Run {r.id}  {r.status.value}  started {r.started_at[:19]}  commit {(r.git.commit or '-')[:10]}")
@@ -111,7 +111,7 @@ def _chosen_measures(record: RunRecord, names: Sequence[str], every: bool) -> li
 
 def _interval(s: Summary | None, unit: str) -> str:
     """A summary's CI, or '-' where one sample (or none) gives no interval to show."""
-    from calibrax.exporters import format_value
+    from calibrax.core import format_value
 
     if s is None or s.n < 2 or not (math.isfinite(s.ci_low) and math.isfinite(s.ci_high)):
         return "-"
@@ -120,7 +120,7 @@ def _interval(s: Summary | None, unit: str) -> str:
 
 def _render_measures(record: RunRecord, names: Sequence[str]) -> None:
     """One row per case and chosen measure: median (or the one value), CI, n, direction."""
-    from calibrax.exporters import format_value
+    from calibrax.core import format_value
 
     rows = []
     for c in record.cases:

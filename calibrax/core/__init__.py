@@ -24,6 +24,7 @@ from calibrax.core.errors import (
     StoreError,
 )
 from calibrax.core.exitcodes import ExitCode, combine_exit_codes
+from calibrax.core.formatting import MISSING, format_interval, format_ratio, format_seconds, format_value, time_unit
 from calibrax.core.models import (
     STANDARD_MEASURES,
     Basis,
@@ -57,6 +58,12 @@ from calibrax.core.result import (
 )
 
 __all__ = [
+    "MISSING",
+    "format_interval",
+    "format_ratio",
+    "format_seconds",
+    "format_value",
+    "time_unit",
     "Alert",
     "Basis",
     "Severity",

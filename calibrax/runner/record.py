@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from calibrax.analysis import complexity_fits
+from calibrax.core import format_seconds
 from calibrax.core.models import BenchmarkResult, CaseResult, CaseStatus
-from calibrax.exporters import format_seconds
 from calibrax.runner.cold import with_cold_compile
 from calibrax.runner.context import RunContext
 from calibrax.runner.execute import summarised
