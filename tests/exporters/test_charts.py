@@ -13,6 +13,7 @@ from report_records import (
     ESCAPED_SCRIPT,
     SCRIPT,
     SIZES,
+    chart_data,
     make_record,
     report_data,
     rich_case,
@@ -30,7 +31,8 @@ from calibrax.core import (
 )
 from calibrax.exporters import HtmlSettings, collect_report_data, get_exporter, render_sweep_html
 from calibrax.exporters._charts import pareto_data, roofline_data, scaling_series
-from calibrax.exporters._history import history_chart
+from calibrax.exporters._history import HistoryChart, history_chart
+from calibrax.exporters._page_charts import decode_positions
 from calibrax.storage import Store
 
 
@@ -48,8 +50,8 @@ def page() -> str:
 
 def test_page_is_well_formed_and_every_hostile_text_stays_text(page: str) -> None:
     parsed = _parse(page)
-    assert parsed.tags.count("script") == 1
-    assert SCRIPT not in page
+    assert len(parsed.scripts) == 1 and len(parsed.data_blocks) == 1
+    assert SCRIPT not in page and "</script><" not in parsed.data_blocks[0]
     for element_id in ("alerts", "validation", "roofline", "pareto"):
         assert element_id in parsed.ids
     assert ESCAPED_SCRIPT in _section(page, "alerts")
@@ -73,13 +75,19 @@ def test_history_chart_marks_the_changepoint_of_a_step() -> None:
 
 
 def test_history_in_the_report_has_one_chart_per_case_and_the_step_marked(page: str) -> None:
-    histories = re.findall(r'<svg class="plot history".*?</svg>', page, flags=re.S)
-    assert len(histories) == 8
-    assert histories[0].count('<line class="changepoint"') == 1 and "1 changepoint" in histories[0]
-    assert '<text class="changepoint"' in histories[0]
-    assert all('class="changepoint"' not in h for h in histories[1:])
-    assert all(h.count("<circle") == 16 for h in histories)
-    assert "Changepoint at run &lt;script&gt;alert(1)&lt;/script&gt;-8" in histories[0]
+    cases = chart_data(page)["cases"]
+    histories = [cases[key]["h"] for key in sorted(cases, key=lambda k: int(k.split("-")[1])) if "h" in cases[key]]
+    assert len(histories) == 8 and page.count('data-chart="h"') == 8
+    values, _, x_ticks, changepoints, current, description = histories[0]
+    assert len(changepoints) == 1 and "1 changepoint" in description
+    [(index, change, title)] = changepoints
+    assert index == 8 and re.fullmatch(r"\+(29|30|31)\.\d%", change)
+    assert title.startswith(f"Changepoint at run {SCRIPT}-8 (commit ")
+    assert all(h[3] == [] and "no changepoint" in h[5] for h in histories[1:])
+    assert all(len(decode_positions(h[0])) == 16 for h in histories)
+    # the step up shows: every run after the shift sits above every run before it
+    ys = decode_positions(values)
+    assert min(ys[8:]) > max(ys[:8]) and x_ticks[-1] == 15 and current.startswith(f"run {SCRIPT}-15")
 
 
 def test_screen_histories_flags_steps_and_skips_short_or_flat_ones() -> None:
