@@ -120,3 +120,14 @@ def test_a_traced_case_links_its_trace_and_lists_its_top_ops() -> None:
     assert page.count("66.7%") == 1 and "<code>dot.1</code>" in page
     untraced = get_exporter("html").render(record, {})
     assert "Trace of" not in untraced
+
+
+def test_control_characters_never_reach_the_page() -> None:
+    record = make_record()
+    error = "Traceback (most recent call last):\n\tValueError: \x1b[31mboom\x1b[0m\x00 at \x07 step\r"
+    failed = replace(record.cases[4], error=error)
+    page = get_exporter("html").render(replace(record, cases=(*record.cases[:4], failed, *record.cases[5:])), {})
+    _parse(page)
+    assert re.search("[\x00-\x08\x0b-\x1f]", page) is None
+    assert "ValueError: \ufffd[31mboom\ufffd[0m\ufffd at \ufffd step\ufffd" in page
+    assert "Traceback (most recent call last):\n\tValueError" in page  # tab and newline stay
