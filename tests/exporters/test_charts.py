@@ -3,6 +3,7 @@ validation sections, the sweep page, and the data the charts read from the store
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from report_records import (
     SIZES,
     chart_data,
     make_record,
+    measure_result,
     report_data,
     rich_case,
     rich_record,
@@ -32,7 +34,7 @@ from calibrax.core import (
 from calibrax.exporters import HtmlSettings, collect_report_data, get_exporter, render_sweep_html
 from calibrax.exporters._charts import pareto_data, roofline_data, scaling_series
 from calibrax.exporters._history import HistoryChart, history_chart
-from calibrax.exporters._page_charts import decode_positions
+from calibrax.exporters._page_charts import LEVELS, decode_positions, encode_positions, page_json, strip_data
 from calibrax.storage import Store
 
 
@@ -224,3 +226,35 @@ def test_large_hostile_settings_are_rejected_with_their_name() -> None:
     bad: dict[str, Any] = {"changepoint_alpha": 2}
     with pytest.raises(ExporterError, match="changepoint_alpha"):
         get_exporter("html").render(make_record(), bad)
+
+
+def test_history_chart_needs_two_runs() -> None:
+    with pytest.raises(ExporterError, match="A history chart needs two or more runs, got 1"):
+        HistoryChart(step_history(1e-3, n=1), (), "s")
+
+
+def test_positions_round_trip_within_a_level_and_clip_to_the_axis() -> None:
+    fractions = [i / 997 for i in range(998)]
+    decoded = decode_positions(encode_positions(fractions))
+    assert decoded == pytest.approx(fractions, abs=0.5 / (LEVELS - 1))
+    assert decode_positions(encode_positions([-0.2, 1.7, float("nan")])) == [0.0, 1.0, 0.0]
+
+
+def test_a_case_with_many_samples_draws_600_and_says_so() -> None:
+    samples = [1e-3 * (1 + (i % 101) / 1000) for i in range(5000)]
+    data = strip_data(samples)
+    assert data is not None and (data.shown, data.total) == (600, 5000)
+    assert len(decode_positions(data.dots)) == 600 and data.description.startswith("5000 samples; median ")
+    record = make_record()
+    case = record.cases[0]
+    time = measure_result("time", samples)
+    many = replace(case, measures={**case.measures, "time": time})
+    page = get_exporter("html").render(replace(record, cases=(many, *record.cases[1:])), {})
+    assert "Showing 600 of 5000 samples." in page
+    assert len(decode_positions(chart_data(page)["cases"]["case-0"]["s"][0])) == 600
+
+
+def test_page_json_cannot_end_its_script_block() -> None:
+    text = page_json({"case-0": {"s": ["AA", [0, 0, 0], [[0, "</script><b>x</b>&amp;"]], "<!--"]}}, "time")
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["cases"]["case-0"]["s"][2][0][1] == "</script><b>x</b>&amp;"
