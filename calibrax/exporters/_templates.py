@@ -35,7 +35,8 @@ def render_template(name: str, template_dir: str | Path | None = None, **context
     value written by ``{{ ... }}`` has its control characters (other than tab and newline)
     replaced by U+FFFD, as :func:`clean_controls` does. Templates
     get the filters ``seconds``, ``value(unit)``, ``ratio``, ``params``, ``md_code`` and
-    ``md_text`` (Markdown cell escaping), ``tex`` (LaTeX escaping) and ``csp_hash`` (the CSP source of an inline script).
+    ``md_text`` (Markdown cell escaping), ``tex`` (LaTeX escaping), ``sort_key`` (a number as a
+    table's sort key, 6 significant digits) and ``csp_hash`` (the CSP source of an inline script).
 
     Args:
         name: the template file name, e.g. ``"report.html.j2"``.
@@ -85,6 +86,7 @@ def _environment(template_dir: str | None) -> jinja2.Environment:
         params=_text.format_params,
         ratio=_numbers.format_ratio,
         seconds=_numbers.format_seconds,
+        sort_key=_sort_key,
         tex=_tex.tex_escape,
         value=_numbers.format_value,
     )
@@ -104,6 +106,14 @@ def clean_controls(value: Any) -> Any:
         return value
     cleaned = _CONTROLS.sub("\ufffd", value)
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
+
+
+def _sort_key(value: float | None) -> str:
+    """A number as a table's sort key: 6 significant digits (finer than any shown value), or
+    empty for a missing one."""
+    if value is None:
+        return ""
+    return f"{value:.6g}"
 
 
 def _file_uri(path: str) -> str:
