@@ -201,3 +201,30 @@ def test_script_draws_every_case_chart_from_the_page_data(browser: Any, charts_p
         assert watched.requests == [charts_page.as_uri()]
     finally:
         watched.context.close()
+
+
+def test_a_long_report_draws_the_first_cases_at_once_and_the_rest_when_scrolled_to(
+        browser: Any, tmp_path: Path) -> None:
+    from report_records import make_record, ok_case
+
+    from calibrax.core import RunRecord
+    from calibrax.exporters import get_exporter
+
+    record = make_record()
+    cases = tuple(ok_case(f"bench_{i}", {"n": i}, 1e-4 * (1 + i % 7), i) for i in range(120))
+    path = tmp_path / "long.html"
+    path.write_text(get_exporter("html").render(RunRecord(record.run, cases), {}), encoding="utf-8")
+    watched = _Watched(browser, path.as_uri())
+    try:
+        page = watched.page
+        assert page.locator("article.case svg.chart").count() == 60  # the first 60 cases
+        slot = page.locator('#case-110 [data-chart="s"]')
+        box = slot.bounding_box()
+        assert box is not None and box["height"] > 50  # an undrawn chart keeps its place
+        slot.scroll_into_view_if_needed()
+        page.locator("#case-110 svg.chart .dots circle").first.wait_for(timeout=10_000)
+        assert page.locator("#case-110 svg.chart .dots circle").count() == 40
+        assert watched.console_errors == [] and watched.page_errors == []
+        assert watched.requests == [path.as_uri()]
+    finally:
+        watched.context.close()
