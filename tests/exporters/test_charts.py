@@ -79,7 +79,7 @@ def test_history_chart_marks_the_changepoint_of_a_step() -> None:
 def test_history_in_the_report_has_one_chart_per_case_and_the_step_marked(page: str) -> None:
     cases = chart_data(page)["cases"]
     histories = [cases[key]["h"] for key in sorted(cases, key=lambda k: int(k.split("-")[1])) if "h" in cases[key]]
-    assert len(histories) == 8 and page.count('data-chart="h"') == 8
+    assert len(histories) == 8 and page.count('<div class="drawn" data-chart="h">') == 8
     values, _, x_ticks, changepoints, current, description = histories[0]
     assert len(changepoints) == 1 and "1 changepoint" in description
     [(index, change, title)] = changepoints

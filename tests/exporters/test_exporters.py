@@ -273,7 +273,7 @@ def test_html_is_well_formed_with_one_chart_perok_case(record: RunRecord) -> Non
     # the Pareto chart of time against compile_time is SVG (a mark per case); each ok case's
     # strip chart is a slot the script fills from the page's data, with a dot per sample
     assert parsed.tags.count("svg") == 1 and parsed.tags.count("circle") == len(ok_cases)
-    assert page.count('data-chart="s"') == len(ok_cases) == 4
+    assert page.count('<div class="drawn" data-chart="s">') == len(ok_cases) == 4
     strips = [entry["s"] for entry in chart_data(page)["cases"].values()]
     assert [len(decode_positions(s[0])) for s in strips] == [40] * len(ok_cases)
     assert len(parsed.scripts) == 1 and len(parsed.data_blocks) == 1
