@@ -3,6 +3,7 @@ chart's measures plus the stored context (history with a step, alerts, validatio
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
@@ -170,3 +171,11 @@ def report_data(record: RunRecord) -> ReportData:
                                   {"max_error": 0.25, "note": SCRIPT}),
                   ValidationEntry("convergence", "mlp/loss", True, "converged at step 120", {"step": 120}))
     return ReportData(history, 30, "time", alerts, validation, True)
+
+
+def chart_data(page: str) -> dict[str, Any]:
+    """The per-case charts' data in an HTML report: its one ``<script type="application/json">``."""
+    start = page.index('<script type="application/json" id="chart-data">')
+    block = page[page.index(">", start) + 1: page.index("</script>", start)]
+    data: dict[str, Any] = json.loads(block)
+    return data

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from calibrax.analysis import AnalysisError, Changepoint, HistoryPoint, detect_changepoints, screen_histories
-from calibrax.exporters import _svg
+from calibrax.core import ExporterError
+from calibrax.exporters import _page_charts, _svg
 from calibrax.exporters._report_input import ReportInput
 from calibrax.exporters._settings import HtmlSettings
 
@@ -21,11 +22,41 @@ _SCREEN_ALPHA, _SCREEN_PERMUTATIONS = 0.05, 49
 
 @dataclass(frozen=True)
 class HistoryChart:
-    """A case's history: the plot and the changepoints marked on it."""
+    """A case's history (two or more runs, oldest first) and the changepoints marked on it.
 
-    plot: _svg.Plot
+    The run report draws it in the page from :attr:`data`; :attr:`plot` is the same chart's
+    SVG geometry.
+    """
+
+    points: tuple[HistoryPoint, ...]
     changepoints: tuple[Changepoint, ...]
-    runs: int
+    unit: str
+    measure: str = "time"
+
+    def __post_init__(self) -> None:
+        if len(self.points) < 2:
+            raise ExporterError(f"A history chart needs two or more runs, got {len(self.points)}.")
+
+    @property
+    def runs(self) -> int:
+        """How many runs the history holds."""
+        return len(self.points)
+
+    @property
+    def plot(self) -> _svg.Plot:
+        """The chart as SVG geometry."""
+        plot = _svg.history_plot(self.points, self.changepoints, self.unit, self.measure)
+        if plot is None:  # a HistoryChart always holds two or more runs
+            raise ExporterError(f"A history chart needs two or more runs, got {self.runs}.")
+        return plot
+
+    @property
+    def data(self) -> _page_charts.HistoryData:
+        """The chart as the page's compact data."""
+        data = _page_charts.history_data(self.points, self.changepoints, self.unit, self.measure)
+        if data is None:
+            raise ExporterError(f"A history chart needs two or more runs, got {self.runs}.")
+        return data
 
 
 def history_chart(points: Sequence[HistoryPoint], unit: str, options: HtmlSettings, measure: str = "time",
@@ -60,8 +91,7 @@ def history_chart(points: Sequence[HistoryPoint], unit: str, options: HtmlSettin
                                         n_permutations=options.changepoint_permutations).changepoints
         except AnalysisError:
             found = ()
-    plot = _svg.history_plot(points, found, unit, measure)
-    return HistoryChart(plot, found, len(points)) if plot is not None else None
+    return HistoryChart(tuple(points), found, unit, measure)
 
 
 def history_charts(report: ReportInput, options: HtmlSettings) -> dict[str, HistoryChart]:

@@ -23,10 +23,16 @@ __all__ = [
     "Plot",
     "Segment",
     "Trace",
+    "change_text",
+    "changepoint_title",
     "compact_value",
+    "history_description",
+    "history_frame",
     "history_plot",
     "linear_ticks",
+    "padded_range",
     "pareto_plot",
+    "point_title",
     "roofline_plot",
     "scaling_plot",
 ]
@@ -239,6 +245,27 @@ def _padded(values: Sequence[float], log: bool, room: float = 0.06) -> tuple[flo
     return (0.0 if lo >= 0 > low else low), hi + pad
 
 
+def history_frame() -> dict[str, float]:
+    """The per-case history chart's viewBox and plot area, in SVG user units.
+
+    Example:
+        >>> history_frame()["bottom"]
+        112.0
+    """
+    return {"w": _WIDTH, "h": _SMALL_HEIGHT, "l": _LEFT, "r": _RIGHT, "top": _TOP, "bottom": _SMALL_BOTTOM}
+
+
+def padded_range(values: Sequence[float], room: float = 0.06) -> tuple[float, float]:
+    """The range of ``values`` on a linear axis with ``room`` (a share of the range) on each side;
+    never below zero when every value is positive.
+
+    Example:
+        >>> padded_range([1.0, 2.0], 0.1)
+        (0.9, 2.1)
+    """
+    return _padded(values, False, room)
+
+
 def _log_suits(values: Sequence[float]) -> bool:
     """A log axis suits positive values that span more than a factor of 50."""
     return min(values) > 0 and max(values) / min(values) > 50
@@ -272,34 +299,44 @@ def history_plot(points: Sequence[HistoryPoint], changepoints: Sequence[Changepo
     y = _Scale(*_padded(values, False, 0.1), _SMALL_BOTTOM, _TOP, log=False)
     coords = [(x(i), y(v)) for i, v in enumerate(values)]
     last = len(points) - 1
-    marks = [Mark(cx, cy, "mark current" if i == last else "mark", _point_title(points[i], unit, measure)
+    marks = [Mark(cx, cy, "mark current" if i == last else "mark", point_title(points[i], unit, measure)
                   if i == last else "", 3.0) for i, (cx, cy) in enumerate(coords)]
     rules, texts = [], []
     for cp in changepoints:
         at = x(cp.index - 0.5)
-        change = f"{cp.relative_change:+.1%}" if math.isfinite(cp.relative_change) else "new level"
-        title = (f"Changepoint at run {cp.run_id}" + (f" (commit {cp.commit[:12]})" if cp.commit else "")
-                 + f": {_numbers.format_value(cp.before, unit)} to {_numbers.format_value(cp.after, unit)} "
-                 f"({change}, p = {cp.p_value:.3g})")
-        rules.append(Segment(at, _TOP, at, _SMALL_BOTTOM, "changepoint", title))
-        texts.append(Label(round(at + 4, 1), _TOP + 10, change, "changepoint"))
+        rules.append(Segment(at, _TOP, at, _SMALL_BOTTOM, "changepoint", changepoint_title(cp, unit)))
+        texts.append(Label(round(at + 4, 1), _TOP + 10, change_text(cp), "changepoint"))
     step = max(1, math.ceil(len(points) / 8))
     ticks = [i for i in range(0, len(points), step)]
     if last not in ticks:
         ticks.append(last)
     plot = _plot(x, y, ("1", unit), ("runs, oldest to newest", measure), height=_SMALL_HEIGHT,
                  traces=[Trace(_polyline(coords), "line")], segments=rules, marks=marks, texts=texts,
-                 description=_history_description(points, changepoints, unit))
+                 description=history_description(points, changepoints, unit))
     x_ticks = tuple(AxisTick(x(i), "this run" if i == last else str(i - last)) for i in ticks)
     return replace(plot, x_ticks=x_ticks)
 
 
-def _point_title(point: HistoryPoint, unit: str, measure: str) -> str:
+def change_text(cp: Changepoint) -> str:
+    """A changepoint's relative change as shown beside its rule, e.g. ``+20.0%``."""
+    return f"{cp.relative_change:+.1%}" if math.isfinite(cp.relative_change) else "new level"
+
+
+def changepoint_title(cp: Changepoint, unit: str) -> str:
+    """A changepoint's tooltip: its run and commit, the levels before and after, its p-value."""
+    return (f"Changepoint at run {cp.run_id}" + (f" (commit {cp.commit[:12]})" if cp.commit else "")
+            + f": {_numbers.format_value(cp.before, unit)} to {_numbers.format_value(cp.after, unit)} "
+            f"({change_text(cp)}, p = {cp.p_value:.3g})")
+
+
+def point_title(point: HistoryPoint, unit: str, measure: str) -> str:
+    """A history point's tooltip: its run, commit and value."""
     commit = f" (commit {point.commit[:12]})" if point.commit else ""
     return f"run {point.run_id}{commit}: {measure} {_numbers.format_value(point.value, unit)}"
 
 
-def _history_description(points: Sequence[HistoryPoint], changepoints: Sequence[Changepoint], unit: str) -> str:
+def history_description(points: Sequence[HistoryPoint], changepoints: Sequence[Changepoint], unit: str) -> str:
+    """A history chart in words: how many runs, the first and last value, the changepoints."""
     found = len(changepoints)
     shifts = f"{found} changepoint{'s' if found != 1 else ''}" if found else "no changepoint"
     return (f"{len(points)} runs from {_numbers.format_value(points[0].value, unit)} to "

@@ -9,15 +9,21 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import re
 import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from calibrax.exporters import _numbers, _tex, _text
 
-__all__ = ["render_template"]
+__all__ = ["clean_controls", "render_template"]
+
+# Control characters other than tab and newline: a terminal escape or a NUL in an error message
+# must not reach a page (XML cannot hold them, and browsers show them as garbage).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f]")
 
 
 def render_template(name: str, template_dir: str | Path | None = None, **context: Any) -> str:
@@ -25,9 +31,12 @@ def render_template(name: str, template_dir: str | Path | None = None, **context
 
     Templates are looked up first in ``template_dir`` (when given), then among the templates
     shipped in ``calibrax/exporters/templates``. Autoescaping is on for ``.html.j2`` templates
-    and off for ``.md.j2``; an undefined variable is an error, never an empty string. Templates
+    and off for ``.md.j2``; an undefined variable is an error, never an empty string. Every
+    value written by ``{{ ... }}`` has its control characters (other than tab and newline)
+    replaced by U+FFFD, as :func:`clean_controls` does. Templates
     get the filters ``seconds``, ``value(unit)``, ``ratio``, ``params``, ``md_code`` and
-    ``md_text`` (Markdown cell escaping), ``tex`` (LaTeX escaping) and ``csp_hash`` (the CSP source of an inline script).
+    ``md_text`` (Markdown cell escaping), ``tex`` (LaTeX escaping), ``sort_key`` (a number as a
+    table's sort key, 6 significant digits) and ``csp_hash`` (the CSP source of an inline script).
 
     Args:
         name: the template file name, e.g. ``"report.html.j2"``.
@@ -67,6 +76,7 @@ def _environment(template_dir: str | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=clean_controls,
     )
     env.filters.update(
         csp_hash=_csp_hash,
@@ -76,10 +86,34 @@ def _environment(template_dir: str | None) -> jinja2.Environment:
         params=_text.format_params,
         ratio=_numbers.format_ratio,
         seconds=_numbers.format_seconds,
+        sort_key=_sort_key,
         tex=_tex.tex_escape,
         value=_numbers.format_value,
     )
     return env
+
+
+def clean_controls(value: Any) -> Any:
+    """``value`` with control characters other than tab and newline replaced by U+FFFD (as the
+    JUnit exporter does for XML); values that are not text, and text without them, unchanged.
+    Markup stays Markup.
+
+    Example:
+        >>> clean_controls("a" + chr(27) + "[31m") == "a" + chr(0xFFFD) + "[31m", clean_controls(3)
+        (True, 3)
+    """
+    if not isinstance(value, str) or value.isprintable() or not _CONTROLS.search(value):
+        return value
+    cleaned = _CONTROLS.sub("\ufffd", value)
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
+
+
+def _sort_key(value: float | None) -> str:
+    """A number as a table's sort key: 6 significant digits (finer than any shown value), or
+    empty for a missing one."""
+    if value is None:
+        return ""
+    return f"{value:.6g}"
 
 
 def _file_uri(path: str) -> str:

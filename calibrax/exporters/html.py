@@ -1,8 +1,11 @@
 """The ``html`` exporter: one self-contained ``index.html`` per run.
 
-The page needs no network: styles and the small sort/filter script are inline, charts are
-inline SVG whose geometry is computed here (:func:`strip_chart`), and a Content-Security-Policy
-forbids every fetch. Every value from the record goes through Jinja2's autoescape.
+The page needs no network: styles and the small script are inline, and a
+Content-Security-Policy forbids every fetch. The run-level charts (roofline, Pareto, scaling)
+are inline SVG; the per-case charts (samples, baseline samples, history) are compact data in one
+JSON block that the script draws as SVG when the page loads (see :mod:`._page_charts`), which
+keeps a run of thousands of cases a few megabytes. Every value from the record goes through
+Jinja2's autoescape, or JSON with ``<``, ``>`` and ``&`` escaped.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 from markupsafe import Markup
 
 from calibrax.core import CaseResult, RunRecord, run_info_to_dict
-from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _rows, _svg
+from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _page_charts, _rows, _svg
 from calibrax.exporters._protocol import BaseExporter, as_report_input
 from calibrax.exporters._registry import EXPORTERS
 from calibrax.exporters._report_input import HistoryQuery, ReportInput
@@ -39,13 +41,14 @@ __all__ = [
     "strip_chart",
 ]
 
-# Chart geometry in SVG user units; the SVG scales to the page width through its viewBox.
-_WIDTH, _HEIGHT = 640, 124
-_LEFT, _RIGHT = 24.0, 616.0
-_BAND_TOP, _BAND_BOTTOM = 8.0, 84.0
-_AXIS_Y, _LABEL_Y = 92.0, 110.0
-_BOX_INSET = 10.0  # the box is a little shorter than the band the dots are spread over
-_MAX_DOTS = 600  # more dots only blur the picture and bloat the file
+# Chart geometry in SVG user units (the page's script gets the same frame); the SVG scales to
+# the page width through its viewBox.
+_FRAME = _page_charts.STRIP_FRAME
+_WIDTH, _HEIGHT = int(_FRAME["w"]), int(_FRAME["h"])
+_LEFT, _RIGHT = _FRAME["l"], _FRAME["r"]
+_BAND_TOP, _BAND_BOTTOM = _FRAME["top"], _FRAME["bottom"]
+_AXIS_Y, _LABEL_Y = _FRAME["axis"], _FRAME["label"]
+_BOX_INSET = _FRAME["inset"]  # the box is a little shorter than the band the dots are spread over
 
 
 @dataclass(frozen=True)
@@ -154,12 +157,13 @@ def strip_chart(
     values = [float(v) for v in samples if math.isfinite(v)]
     if not values:
         return None
-    lo, hi = domain if domain is not None and domain[1] > domain[0] else _domain(values)
+    lo, hi = domain if domain is not None and domain[1] > domain[0] else _page_charts.sample_domain(values)
 
     def to_x(value: float) -> float:
         return round(_LEFT + (value - lo) / (hi - lo) * (_RIGHT - _LEFT), 1)
 
-    q1, median, q3 = _quartiles(values)
+    q1, median, q3 = _page_charts.quartiles(values)
+    dots = _dots(values, to_x)
     return StripChart(
         width=_WIDTH,
         height=_HEIGHT,
@@ -174,14 +178,11 @@ def strip_chart(
         box_top=_BAND_TOP + _BOX_INSET,
         box_bottom=_BAND_BOTTOM - _BOX_INSET,
         median_x=to_x(median),
-        dots=_dots(values, to_x),
         ticks=tuple(ChartTick(to_x(t), label) for t, label in _ticks(lo, hi, unit)),
-        shown=min(len(values), _MAX_DOTS),
+        dots=dots,
+        shown=len(dots),
         total=len(values),
-        description=(
-            f"{len(values)} samples; median {_numbers.format_value(median, unit)}, quartiles "
-            f"{_numbers.format_value(q1, unit)} to {_numbers.format_value(q3, unit)}"
-        ),
+        description=_page_charts.strip_description(values, unit),
     )
 
 
@@ -194,34 +195,14 @@ def shared_domain(*groups: Sequence[float]) -> tuple[float, float] | None:
         True
     """
     values = [float(v) for group in groups for v in group if math.isfinite(v)]
-    return _domain(values) if values else None
-
-
-def _domain(values: Sequence[float]) -> tuple[float, float]:
-    """The x range: the samples' range with 5% room on each side, never empty."""
-    lo, hi = min(values), max(values)
-    pad = (hi - lo) * 0.05 or abs(lo) * 0.05 or 1.0
-    low = lo - pad
-    if lo >= 0 > low:  # durations and sizes cannot be negative: do not show negative ticks
-        low = 0.0
-    return low, hi + pad
-
-
-def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
-    """First quartile, median and third quartile (inclusive method, as numpy's default)."""
-    if len(values) == 1:
-        return values[0], values[0], values[0]
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return q1, median, q3
+    return _page_charts.sample_domain(values) if values else None
 
 
 def _dots(values: Sequence[float], to_x: Callable[[float], float]) -> tuple[ChartDot, ...]:
     """One dot per sample (evenly thinned to at most 600), jittered with a fixed seed."""
-    if len(values) > _MAX_DOTS:
-        values = [values[i * len(values) // _MAX_DOTS] for i in range(_MAX_DOTS)]
     rng = random.Random(0)
     top, span = _BAND_TOP + 4, _BAND_BOTTOM - _BAND_TOP - 8
-    return tuple(ChartDot(to_x(v), round(top + rng.random() * span, 1)) for v in values)
+    return tuple(ChartDot(to_x(v), round(top + rng.random() * span, 1)) for v in _page_charts.thinned(values))
 
 
 def _ticks(lo: float, hi: float, unit: str, target: int = 5) -> list[tuple[float, str]]:
@@ -242,7 +223,10 @@ class MeasureLine:
 
 @dataclass(frozen=True)
 class CaseSection:
-    """A case in the HTML report: its table row, its chart and its measures.
+    """A case in the HTML report: its table row, its charts' data and its measures.
+
+    The page's script draws the charts from :meth:`chart_json` (one entry per case in the
+    page's JSON block, keyed by ``anchor``).
 
     Attributes:
         row: the formatted row shared with the Markdown report.
@@ -257,10 +241,23 @@ class CaseSection:
 
     row: _rows.CaseView
     anchor: str
-    chart: StripChart | None
+    chart: _page_charts.StripData | None
     measures: tuple[MeasureLine, ...]
-    baseline_chart: StripChart | None = None
+    baseline_chart: _page_charts.StripData | None = None
     history: _history.HistoryChart | None = None
+
+    def chart_json(self) -> dict[str, Any]:
+        """The charts' compact data: ``s`` this run's samples, ``b`` the baseline's (its ticks
+        left out when the axis is shared), ``h`` the history; each only when drawn."""
+        out: dict[str, Any] = {}
+        if self.chart is not None:
+            out["s"] = self.chart.to_json()
+        if self.baseline_chart is not None:
+            shared = self.chart is not None and self.chart.ticks == self.baseline_chart.ticks
+            out["b"] = self.baseline_chart.to_json(shared_ticks=shared)
+        if self.history is not None:
+            out["h"] = self.history.data.to_json()
+        return out
 
 
 class HtmlExporter(BaseExporter[HtmlSettings]):
@@ -308,7 +305,8 @@ def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSett
     git state, hardware, library versions and overrides; ``config_json`` the resolved config;
     ``charts`` the roofline, Pareto and scaling charts; ``report_data`` the stored context
     (None when the report input holds none), shown as ``alerts`` and ``validation`` rows and
-    each case's ``history``.
+    each case's ``history``; ``chart_json`` the per-case charts' data for the page's script
+    (JSON safe to put in a ``<script type="application/json">`` as it is).
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
@@ -338,6 +336,9 @@ def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSett
         "charts": _chart_sections.chart_sections([record], options),
         "report_data": report.stored_context(),
         "history_count": len(histories),
+        "chart_json": Markup(_page_charts.page_json(
+            {section.anchor: data for section in sections if (data := section.chart_json())},
+            report.history_measure)),
         "alerts": _checks.alert_views(report.alerts, record.run.id) if report.alerts else [],
         "validation": _checks.validation_views(report.validation) if report.validation else [],
     }
@@ -361,9 +362,9 @@ def _section(row: _rows.CaseView, baseline: CaseResult | None,
     return CaseSection(
         row=row,
         anchor=f"case-{row.index}",
-        chart=strip_chart(samples, unit, domain) if samples else None,
+        chart=_page_charts.strip_data(samples, unit, domain) if samples else None,
         measures=_measure_lines(row.case),
-        baseline_chart=strip_chart(base_samples, unit, domain) if base_samples else None,
+        baseline_chart=_page_charts.strip_data(base_samples, unit, domain) if base_samples else None,
         history=history,
     )
 

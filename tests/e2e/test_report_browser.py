@@ -131,7 +131,9 @@ def test_hostile_names_stay_text(watched: _Watched) -> None:
     assert HOSTILE_NAME in _column(page, 1)
     assert any(HOSTILE_PARAM in params for params in _column(page, 2))
     assert page.locator("img").count() == 0
-    assert page.locator("script").count() == 1  # the report's own script, nothing injected
+    # the report's own script and its chart data, nothing injected
+    assert page.locator("script:not([type])").count() == 1
+    assert page.locator('script[type="application/json"]').count() == 1
     assert page.locator("b", has_text="not bold").count() == 0
     assert watched.dialogs == []
 
@@ -163,8 +165,66 @@ def test_report_with_history_and_charts_opens_without_errors(browser: Any, which
             assert page.locator("#pareto circle.front").count() >= 1
             assert page.locator("figure.scaling polyline.fit").count() == 2
             assert page.locator("#alerts td", has_text=HOSTILE_PARAM).count() >= 1
-        assert page.locator("script").count() == 1 and page.locator("img").count() == 0
+        assert page.locator("script").count() == 2 and page.locator("img").count() == 0
         assert watched.console_errors == [] and watched.page_errors == [] and watched.dialogs == []
+        assert watched.requests == [path.as_uri()]
+    finally:
+        watched.context.close()
+
+
+def test_script_draws_every_case_chart_from_the_page_data(browser: Any, charts_page: Path) -> None:
+    from report_records import chart_data
+
+    cases = chart_data(charts_page.read_text(encoding="utf-8"))["cases"]
+    watched = _Watched(browser, charts_page.as_uri())
+    try:
+        page = watched.page
+        assert page.locator("[data-chart]").count() == 0  # every slot was replaced by its chart
+        strips = page.locator("article.case svg.chart")
+        assert strips.count() == sum("s" in entry for entry in cases.values()) >= 4
+        first = page.locator("#case-0")
+        assert first.locator("svg.chart .dots circle").count() == len(cases["case-0"]["s"][0]) // 2
+        assert first.locator("svg.chart text").all_text_contents() == [t[1] for t in cases["case-0"]["s"][2]]
+        assert first.locator("svg.chart rect.box").count() == 1 and first.locator("svg.chart line.median").count() == 1
+        histories = page.locator("article.case svg.plot.history")
+        assert histories.count() == sum("h" in entry for entry in cases.values()) == 8
+        assert first.locator("svg.plot.history .marks circle").count() == 16
+        rule = first.locator("svg.plot.history line.changepoint")
+        assert rule.count() == 1 and rule.locator("title").text_content() == cases["case-0"]["h"][3][0][2]
+        assert HOSTILE_PARAM in str(rule.locator("title").text_content())  # shown as text, never run
+        label = str(first.locator("svg.plot.history").get_attribute("aria-label"))
+        assert label.endswith("history: " + cases["case-0"]["h"][5])
+        assert page.locator("svg.plot.history line.changepoint").count() == 1
+        box = first.locator("svg.plot.history").bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 50  # drawn, not an empty box
+        assert watched.console_errors == [] and watched.page_errors == [] and watched.dialogs == []
+        assert watched.requests == [charts_page.as_uri()]
+    finally:
+        watched.context.close()
+
+
+def test_a_long_report_draws_the_first_cases_at_once_and_the_rest_when_scrolled_to(
+        browser: Any, tmp_path: Path) -> None:
+    from report_records import make_record, ok_case
+
+    from calibrax.core import RunRecord
+    from calibrax.exporters import get_exporter
+
+    record = make_record()
+    cases = tuple(ok_case(f"bench_{i}", {"n": i}, 1e-4 * (1 + i % 7), i) for i in range(120))
+    path = tmp_path / "long.html"
+    path.write_text(get_exporter("html").render(RunRecord(record.run, cases), {}), encoding="utf-8")
+    watched = _Watched(browser, path.as_uri())
+    try:
+        page = watched.page
+        assert page.locator("article.case svg.chart").count() == 60  # the first 60 cases
+        slot = page.locator('#case-110 [data-chart="s"]')
+        box = slot.bounding_box()
+        assert box is not None and box["height"] > 50  # an undrawn chart keeps its place
+        slot.scroll_into_view_if_needed()
+        page.locator("#case-110 svg.chart .dots circle").first.wait_for(timeout=10_000)
+        assert page.locator("#case-110 svg.chart .dots circle").count() == 40
+        assert watched.console_errors == [] and watched.page_errors == []
         assert watched.requests == [path.as_uri()]
     finally:
         watched.context.close()

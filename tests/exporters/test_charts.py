@@ -3,6 +3,7 @@ validation sections, the sweep page, and the data the charts read from the store
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +14,9 @@ from report_records import (
     ESCAPED_SCRIPT,
     SCRIPT,
     SIZES,
+    chart_data,
     make_record,
+    measure_result,
     report_data,
     rich_case,
     rich_record,
@@ -30,7 +33,8 @@ from calibrax.core import (
 )
 from calibrax.exporters import HtmlSettings, collect_report_data, get_exporter, render_sweep_html
 from calibrax.exporters._charts import pareto_data, roofline_data, scaling_series
-from calibrax.exporters._history import history_chart
+from calibrax.exporters._history import HistoryChart, history_chart
+from calibrax.exporters._page_charts import LEVELS, decode_positions, encode_positions, page_json, strip_data
 from calibrax.storage import Store
 
 
@@ -48,8 +52,8 @@ def page() -> str:
 
 def test_page_is_well_formed_and_every_hostile_text_stays_text(page: str) -> None:
     parsed = _parse(page)
-    assert parsed.tags.count("script") == 1
-    assert SCRIPT not in page
+    assert len(parsed.scripts) == 1 and len(parsed.data_blocks) == 1
+    assert SCRIPT not in page and "</script><" not in parsed.data_blocks[0]
     for element_id in ("alerts", "validation", "roofline", "pareto"):
         assert element_id in parsed.ids
     assert ESCAPED_SCRIPT in _section(page, "alerts")
@@ -73,13 +77,19 @@ def test_history_chart_marks_the_changepoint_of_a_step() -> None:
 
 
 def test_history_in_the_report_has_one_chart_per_case_and_the_step_marked(page: str) -> None:
-    histories = re.findall(r'<svg class="plot history".*?</svg>', page, flags=re.S)
-    assert len(histories) == 8
-    assert histories[0].count('<line class="changepoint"') == 1 and "1 changepoint" in histories[0]
-    assert '<text class="changepoint"' in histories[0]
-    assert all('class="changepoint"' not in h for h in histories[1:])
-    assert all(h.count("<circle") == 16 for h in histories)
-    assert "Changepoint at run &lt;script&gt;alert(1)&lt;/script&gt;-8" in histories[0]
+    cases = chart_data(page)["cases"]
+    histories = [cases[key]["h"] for key in sorted(cases, key=lambda k: int(k.split("-")[1])) if "h" in cases[key]]
+    assert len(histories) == 8 and page.count('<div class="drawn" data-chart="h">') == 8
+    values, _, x_ticks, changepoints, current, description = histories[0]
+    assert len(changepoints) == 1 and "1 changepoint" in description
+    [(index, change, title)] = changepoints
+    assert index == 8 and re.fullmatch(r"\+(29|30|31)\.\d%", change)
+    assert title.startswith(f"Changepoint at run {SCRIPT}-8 (commit ")
+    assert all(h[3] == [] and "no changepoint" in h[5] for h in histories[1:])
+    assert all(len(decode_positions(h[0])) == 16 for h in histories)
+    # the step up shows: every run after the shift sits above every run before it
+    ys = decode_positions(values)
+    assert min(ys[8:]) > max(ys[:8]) and x_ticks[-1] == 15 and current.startswith(f"run {SCRIPT}-15")
 
 
 def test_screen_histories_flags_steps_and_skips_short_or_flat_ones() -> None:
@@ -216,3 +226,35 @@ def test_large_hostile_settings_are_rejected_with_their_name() -> None:
     bad: dict[str, Any] = {"changepoint_alpha": 2}
     with pytest.raises(ExporterError, match="changepoint_alpha"):
         get_exporter("html").render(make_record(), bad)
+
+
+def test_history_chart_needs_two_runs() -> None:
+    with pytest.raises(ExporterError, match="A history chart needs two or more runs, got 1"):
+        HistoryChart(step_history(1e-3, n=1), (), "s")
+
+
+def test_positions_round_trip_within_a_level_and_clip_to_the_axis() -> None:
+    fractions = [i / 997 for i in range(998)]
+    decoded = decode_positions(encode_positions(fractions))
+    assert decoded == pytest.approx(fractions, abs=0.5 / (LEVELS - 1))
+    assert decode_positions(encode_positions([-0.2, 1.7, float("nan")])) == [0.0, 1.0, 0.0]
+
+
+def test_a_case_with_many_samples_draws_600_and_says_so() -> None:
+    samples = [1e-3 * (1 + (i % 101) / 1000) for i in range(5000)]
+    data = strip_data(samples)
+    assert data is not None and (data.shown, data.total) == (600, 5000)
+    assert len(decode_positions(data.dots)) == 600 and data.description.startswith("5000 samples; median ")
+    record = make_record()
+    case = record.cases[0]
+    time = measure_result("time", samples)
+    many = replace(case, measures={**case.measures, "time": time})
+    page = get_exporter("html").render(replace(record, cases=(many, *record.cases[1:])), {})
+    assert "Showing 600 of 5000 samples." in page
+    assert len(decode_positions(chart_data(page)["cases"]["case-0"]["s"][0])) == 600
+
+
+def test_page_json_cannot_end_its_script_block() -> None:
+    text = page_json({"case-0": {"s": ["AA", [0, 0, 0], [[0, "</script><b>x</b>&amp;"]], "<!--"]}}, "time")
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text)["cases"]["case-0"]["s"][2][0][1] == "</script><b>x</b>&amp;"

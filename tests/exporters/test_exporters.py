@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_records import ESCAPED_SCRIPT, SCRIPT, TRACEBACK, make_record
+from report_records import ESCAPED_SCRIPT, SCRIPT, TRACEBACK, chart_data, make_record
 
 from calibrax.core import (
     CaseResult,
@@ -38,6 +38,7 @@ from calibrax.exporters import (
     render_template,
     strip_chart,
 )
+from calibrax.exporters._page_charts import decode_positions
 
 # Every shipped exporter: (name, filename). Adding an exporter means adding a row.
 SHIPPED = [
@@ -71,11 +72,13 @@ class _StrictHTML(HTMLParser):
         self.stack: list[str] = []
         self.errors: list[str] = []
         self.tags: list[str] = []
-        self.scripts: list[str] = []
+        self.scripts: list[str] = []  # the executable scripts
+        self.data_blocks: list[str] = []  # <script type="application/json"> blocks
         self.meta: list[dict[str, str | None]] = []
         self.ids: list[str] = []
         self.hrefs: list[str] = []
         self._in_script = False
+        self._in_data = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
@@ -86,7 +89,10 @@ class _StrictHTML(HTMLParser):
             self.hrefs.append(str(found["href"]))
         if tag == "meta":
             self.meta.append(found)
-        if tag == "script":
+        if tag == "script" and found.get("type") == "application/json":
+            self._in_data = True
+            self.data_blocks.append("")
+        elif tag == "script":
             self._in_script = True
             self.scripts.append("")
         if tag not in self.VOID:
@@ -97,7 +103,7 @@ class _StrictHTML(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
-            self._in_script = False
+            self._in_script = self._in_data = False
         if tag in self.VOID - {"meta", "input", "br", "hr", "img", "link"}:
             return  # an SVG shape may hold a <title> and then be closed explicitly
         if not self.stack or self.stack[-1] != tag:
@@ -108,6 +114,8 @@ class _StrictHTML(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._in_script:
             self.scripts[-1] += data
+        elif self._in_data:
+            self.data_blocks[-1] += data
 
 
 def _parse(text: str) -> _StrictHTML:
@@ -263,16 +271,22 @@ def test_html_is_well_formed_with_one_chart_perok_case(record: RunRecord) -> Non
     page = get_exporter("html").render(record, {})
     parsed = _parse(page)
     ok_cases = [c for c in record.cases if c.status is CaseStatus.OK]
-    # one strip chart per ok case, plus the Pareto chart of time against compile_time (a mark per case)
-    assert parsed.tags.count("svg") == len(ok_cases) + 1 == 5
-    assert parsed.tags.count("circle") == 40 * len(ok_cases) + len(ok_cases)
-    assert parsed.tags.count("script") == 1
+    # the Pareto chart of time against compile_time is SVG (a mark per case); each ok case's
+    # strip chart is a slot the script fills from the page's data, with a dot per sample
+    assert parsed.tags.count("svg") == 1 and parsed.tags.count("circle") == len(ok_cases)
+    assert page.count('<div class="drawn" data-chart="s">') == len(ok_cases) == 4
+    strips = [entry["s"] for entry in chart_data(page)["cases"].values()]
+    assert [len(decode_positions(s[0])) for s in strips] == [40] * len(ok_cases)
+    assert len(parsed.scripts) == 1 and len(parsed.data_blocks) == 1
     assert [h for h in parsed.hrefs if not h.startswith("#")] == []
     assert {h[1:] for h in parsed.hrefs} <= set(parsed.ids)
 
 
 def test_html_needs_no_network(record: RunRecord) -> None:
     page = get_exporter("html").render(record, {}).lower()
+    # the script names the SVG namespace to create chart elements: a name, never fetched
+    assert page.count('"http://www.w3.org/2000/svg"') == 1
+    page = page.replace('"http://www.w3.org/2000/svg"', "")
     for needle in ('src="http', "href=\"http", "@import", "url(", "http://", "https://", "<link"):
         assert needle not in page
     policy = next(m for m in _parse(page).meta if m.get("http-equiv") == "content-security-policy")
@@ -322,7 +336,7 @@ def test_html_table_row_shows_time_statistics(record: RunRecord) -> None:
     assert summary is not None
     row = page[page.index('<a href="#case-0">') : page.index("</tr>", page.index('<a href="#case-0">'))]
     assert f">{format_seconds(summary.median)}<" in row
-    assert f'data-sort="{summary.median}"' in row
+    assert f'data-sort="{summary.median:.6g}"' in row  # 6 significant digits sort as the shown value
     assert ">40<" in row and ">64<" in row
     assert f">{format_seconds(case.measures['compile_time'].samples[0])}<" in row
     assert "verdict-pass" in row

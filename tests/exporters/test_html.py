@@ -10,11 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from report_records import ESCAPED_SCRIPT, SCRIPT, make_record, ok_case
+from report_records import ESCAPED_SCRIPT, SCRIPT, chart_data, make_record, ok_case
 from test_exporters import _parse
 
 from calibrax.core import ExporterError, RunRecord
 from calibrax.exporters import get_exporter, html_context, shared_domain, strip_chart
+from calibrax.exporters._page_charts import decode_positions
 
 
 def _baseline(record: RunRecord) -> RunRecord:
@@ -32,25 +33,33 @@ def _articles(text: str) -> list[str]:
 
 def test_baseline_samples_are_drawn_beside_the_candidates_on_one_axis() -> None:
     record = make_record()
-    text = get_exporter("html").render(record, {"baseline": _baseline(record)})
+    baseline = _baseline(record)
+    text = get_exporter("html").render(record, {"baseline": baseline})
     _parse(text)
     articles = _articles(text)
-    for article in articles[:3]:
-        charts = re.findall(r"<svg.*?</svg>", article, flags=re.S)
-        assert len(charts) == 2
-        assert 'class="chart baseline"' in charts[1]
-        ticks = [re.findall(r"<text [^>]*>([^<]*)</text>", chart) for chart in charts]
-        assert ticks[0] == ticks[1]  # one shared axis
+    cases = chart_data(text)["cases"]
+    for i, article in enumerate(articles[:3]):
+        assert re.findall(r'data-chart="(\w)"', article) == ["s", "b"]
+        this, base = cases[f"case-{i}"]["s"], cases[f"case-{i}"]["b"]
+        assert this[2] and base[2] == 0  # one shared axis: the baseline reuses this run's ticks
+        # both are placed on the axis that holds both runs' samples
+        ours, theirs = record.cases[i].measures["time"].samples, baseline.cases[i].measures["time"].samples
+        domain = shared_domain(ours, theirs)
+        assert domain is not None
+        for drawn, samples in ((this, ours), (base, theirs)):
+            expected = [(v - domain[0]) / (domain[1] - domain[0]) for v in samples]
+            assert decode_positions(drawn[0]) == pytest.approx(expected, abs=1 / 4095)
         assert f"Baseline run <code>base-{ESCAPED_SCRIPT}</code>, same axis" in article
     # The hostile case has no baseline case: its chart stands alone.
-    assert articles[3].count("<svg") == 1 and "Baseline run" not in articles[3]
+    assert re.findall(r'data-chart="(\w)"', articles[3]) == ["s"] and "Baseline run" not in articles[3]
+    assert set(cases["case-3"]) == {"s"}
     assert SCRIPT not in text
 
 
 def test_without_a_baseline_each_case_has_one_chart() -> None:
     text = get_exporter("html").render(make_record(), {})
-    assert [a.count("<svg") for a in _articles(text)] == [1, 1, 1, 1, 0, 0]
-    assert "chart baseline" not in text
+    assert [a.count("data-chart=") for a in _articles(text)] == [1, 1, 1, 1, 0, 0]
+    assert all(set(entry) == {"s"} for entry in chart_data(text)["cases"].values())
 
 
 def test_baseline_setting_must_be_a_record() -> None:
@@ -111,3 +120,14 @@ def test_a_traced_case_links_its_trace_and_lists_its_top_ops() -> None:
     assert page.count("66.7%") == 1 and "<code>dot.1</code>" in page
     untraced = get_exporter("html").render(record, {})
     assert "Trace of" not in untraced
+
+
+def test_control_characters_never_reach_the_page() -> None:
+    record = make_record()
+    error = "Traceback (most recent call last):\n\tValueError: \x1b[31mboom\x1b[0m\x00 at \x07 step\r"
+    failed = replace(record.cases[4], error=error)
+    page = get_exporter("html").render(replace(record, cases=(*record.cases[:4], failed, *record.cases[5:])), {})
+    _parse(page)
+    assert re.search("[\x00-\x08\x0b-\x1f]", page) is None
+    assert "ValueError: \ufffd[31mboom\ufffd[0m\ufffd at \ufffd step\ufffd" in page
+    assert "Traceback (most recent call last):\n\tValueError" in page  # tab and newline stay

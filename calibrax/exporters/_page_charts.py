@@ -1,0 +1,236 @@
+"""The per-case charts of the run report as compact data that the page's script draws.
+
+A large run has thousands of per-case charts (each case's samples, its baseline's samples and
+its history); written out as SVG they made most of the page's bytes and of the time to render
+it. Instead the page carries one JSON block (:func:`page_json`) and a small inline script draws
+each chart as SVG when the page loads. Positions are fractions of the plot area quantized to
+4,096 levels (finer than a pixel of the drawn chart) and written as two characters each; texts
+(tick labels, descriptions, tooltips) are formatted here, so the page shows the same words as
+the other reports. At most 600 samples of a case are drawn (evenly thinned); the store keeps
+them all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from calibrax.analysis import Changepoint, HistoryPoint
+from calibrax.exporters import _numbers, _svg
+
+__all__ = [
+    "LEVELS",
+    "STRIP_FRAME",
+    "HistoryData",
+    "StripData",
+    "decode_positions",
+    "encode_positions",
+    "history_data",
+    "page_json",
+    "strip_data",
+]
+
+LEVELS = 4096  # positions per axis; two characters of a 64-letter alphabet each
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_CODES = tuple(a + b for a in _ALPHABET for b in _ALPHABET)
+_MAX_DOTS = 600  # more dots only blur the picture and bloat the file
+
+# Chart geometry in SVG user units, sent to the page once (the script has no numbers of its own).
+STRIP_FRAME: dict[str, float] = {"w": 640, "h": 124, "l": 24.0, "r": 616.0, "top": 8.0, "bottom": 84.0,
+                                  "axis": 92.0, "label": 110.0, "inset": 10.0}
+
+
+def encode_positions(fractions: Sequence[float]) -> str:
+    """Fractions of an axis (0 to 1, clipped) as two characters each, 4,096 levels.
+
+    Example:
+        >>> encode_positions([0.0, 0.5, 1.0])
+        'AAgA__'
+        >>> [round(f, 3) for f in decode_positions('AAgA__')]
+        [0.0, 0.5, 1.0]
+    """
+    top = LEVELS - 1
+    codes = _CODES
+    return "".join([codes[_level(f)] if 0.0 < f < 1.0 else codes[top if f >= 1.0 else 0] for f in fractions])
+
+
+def decode_positions(text: str) -> list[float]:
+    """The fractions :func:`encode_positions` wrote (as the page's script reads them).
+
+    Example:
+        >>> decode_positions('__')
+        [1.0]
+    """
+    index = {c: i for i, c in enumerate(_ALPHABET)}
+    return [(index[text[i]] * 64 + index[text[i + 1]]) / (LEVELS - 1) for i in range(0, len(text), 2)]
+
+
+def _level(fraction: float) -> int:
+    """A fraction of an axis as a level from 0 to 4,095 (clipped; NaN is 0)."""
+    if not fraction > 0.0:
+        return 0
+    return min(LEVELS - 1, int(fraction * (LEVELS - 1) + 0.5))
+
+
+@dataclass(frozen=True)
+class StripData:
+    """A strip plot of one case's samples: dots, quartile box, median and axis.
+
+    Attributes:
+        dots: each drawn sample's x position (:func:`encode_positions`); at most 600, evenly thinned.
+        quartiles: the first quartile, median and third quartile as x levels (0 to 4,095).
+        ticks: the axis ticks as (x level, label).
+        shown, total: how many samples are drawn, of how many.
+        description: the chart in words (its accessible name and tooltip).
+    """
+
+    dots: str
+    quartiles: tuple[int, int, int]
+    ticks: tuple[tuple[int, str], ...]
+    shown: int
+    total: int
+    description: str
+
+    def to_json(self, shared_ticks: bool = False) -> list[Any]:
+        """The page's compact form; ``shared_ticks`` leaves out ticks the chart above has."""
+        return [self.dots, list(self.quartiles), 0 if shared_ticks else [list(t) for t in self.ticks],
+                self.description]
+
+
+def sample_domain(values: Sequence[float]) -> tuple[float, float]:
+    """The x range of a strip plot: the values' range with 5% room on each side, never empty."""
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.05 or abs(lo) * 0.05 or 1.0
+    low = lo - pad
+    if lo >= 0 > low:  # durations and sizes cannot be negative: do not show negative ticks
+        low = 0.0
+    return low, hi + pad
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """First quartile, median and third quartile (inclusive method, as numpy's default)."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, median, q3
+
+
+def thinned(values: Sequence[float]) -> list[float]:
+    """At most 600 of ``values``, evenly spaced in their order."""
+    if len(values) <= _MAX_DOTS:
+        return list(values)
+    return [values[i * len(values) // _MAX_DOTS] for i in range(_MAX_DOTS)]
+
+
+def strip_description(values: Sequence[float], unit: str) -> str:
+    """The strip plot in words: how many samples, the median and the quartiles."""
+    q1, median, q3 = quartiles(values)
+    return (f"{len(values)} samples; median {_numbers.format_value(median, unit)}, quartiles "
+            f"{_numbers.format_value(q1, unit)} to {_numbers.format_value(q3, unit)}")
+
+
+def strip_data(samples: Sequence[float], unit: str = "s", domain: tuple[float, float] | None = None) -> StripData | None:
+    """The strip plot of ``samples`` for the page; None when no sample is finite.
+
+    Args:
+        samples: the values; NaN and infinite values are left out.
+        unit: their unit (seconds get SI tick labels).
+        domain: the x range (low, high) shared with another chart; default: the samples' own.
+
+    Example:
+        >>> data = strip_data([0.0010, 0.0011, 0.0012, 0.0015])
+        >>> len(data.dots), data.ticks[0][1], data.total
+        (8, '1.0 ms', 4)
+        >>> data.quartiles[0] <= data.quartiles[1] <= data.quartiles[2]
+        True
+    """
+    values = [float(v) for v in samples if math.isfinite(v)]
+    if not values:
+        return None
+    lo, hi = domain if domain is not None and domain[1] > domain[0] else sample_domain(values)
+    span = hi - lo
+    drawn = thinned(values)
+    q1, median, q3 = quartiles(values)
+    return StripData(
+        dots=encode_positions([(v - lo) / span for v in drawn]),
+        quartiles=(_level((q1 - lo) / span), _level((median - lo) / span), _level((q3 - lo) / span)),
+        ticks=tuple((_level((t - lo) / span), label) for t, label in _svg.linear_ticks(lo, hi, unit)),
+        shown=len(drawn),
+        total=len(values),
+        description=strip_description(values, unit),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryData:
+    """A case's history chart for the page: one median per run, oldest first.
+
+    Attributes:
+        values: each run's y position (:func:`encode_positions`, 0 is the bottom of the plot).
+        y_ticks: (y level, label) of the value axis.
+        x_ticks: the run positions that get a label (the script labels them -k and "this run").
+        changepoints: (position of the first run after the shift, the change in words, tooltip).
+        current: the tooltip of the run reported on (the last point).
+        description: the chart in words.
+    """
+
+    values: str
+    y_ticks: tuple[tuple[int, str], ...]
+    x_ticks: tuple[int, ...]
+    changepoints: tuple[tuple[int, str, str], ...]
+    current: str
+    description: str
+
+    def to_json(self) -> list[Any]:
+        """The page's compact form."""
+        return [self.values, [list(t) for t in self.y_ticks], list(self.x_ticks),
+                [list(c) for c in self.changepoints], self.current, self.description]
+
+
+def history_data(points: Sequence[HistoryPoint], changepoints: Sequence[Changepoint], unit: str,
+                 measure: str = "time") -> HistoryData | None:
+    """The history chart of one case for the page (the geometry of :func:`_svg.history_plot`);
+    None for fewer than two runs.
+
+    Example:
+        >>> data = history_data([HistoryPoint(f"r{i}", 1e-3 * (1 + i % 2)) for i in range(4)], [], "s")
+        >>> len(data.values) // 2, data.x_ticks, data.current
+        (4, (0, 1, 2, 3), 'run r3: time 2 ms')
+    """
+    if len(points) < 2:
+        return None
+    values = [p.value for p in points]
+    lo, hi = _svg.padded_range(values, 0.1)
+    span = hi - lo
+    last = len(points) - 1
+    step = max(1, math.ceil(len(points) / 8))
+    x_ticks = list(range(0, len(points), step))
+    if last not in x_ticks:
+        x_ticks.append(last)
+    return HistoryData(
+        values=encode_positions([(v - lo) / span for v in values]),
+        y_ticks=tuple((_level((t - lo) / span), label) for t, label in _svg.linear_ticks(lo, hi, unit)),
+        x_ticks=tuple(x_ticks),
+        changepoints=tuple((cp.index, _svg.change_text(cp), _svg.changepoint_title(cp, unit)) for cp in changepoints),
+        current=_svg.point_title(points[-1], unit, measure),
+        description=_svg.history_description(points, changepoints, unit),
+    )
+
+
+def page_json(cases: Mapping[str, Mapping[str, Any]], measure: str) -> str:
+    """The page's chart data as JSON that is safe inside a ``<script type="application/json">``:
+    ``<``, ``>`` and ``&`` are written as ``\\u`` escapes, so no record text can end the block.
+
+    Example:
+        >>> text = page_json({"case-0": {"s": ["AA", [0, 0, 0], [], "</script>"]}}, "time")
+        >>> "</script>" in text, json.loads(text)["cases"]["case-0"]["s"][3]
+        (False, '</script>')
+    """
+    history = {**_svg.history_frame(), "x_label": "runs, oldest to newest", "y_label": measure}
+    data = {"strip": STRIP_FRAME, "history": history, "cases": cases}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
