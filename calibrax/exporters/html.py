@@ -20,7 +20,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from calibrax.core import CaseResult, RunRecord, run_info_to_dict
+from calibrax.core import MISSING, CaseResult, RunRecord, format_value, run_info_to_dict
 from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _page_charts, _rows, _svg
 from calibrax.exporters._protocol import BaseExporter, as_report_input
 from calibrax.exporters._registry import EXPORTERS
@@ -36,9 +36,11 @@ __all__ = [
     "HtmlExporter",
     "MeasureLine",
     "StripChart",
+    "SummaryColumn",
     "html_context",
     "shared_domain",
     "strip_chart",
+    "summary_columns",
 ]
 
 # Chart geometry in SVG user units (the page's script gets the same frame); the SVG scales to
@@ -321,10 +323,14 @@ def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSett
     histories = _history.history_charts(report, options)
     sections = [_section(row, baseline_cases.get(row.case.key), histories.get(row.case.key))
                 for row in _rows.case_views(record)]
+    columns = summary_columns(record)
     return {
         "title": title,
         "record": record,
         "run": record.run,
+        "outcome": _rows.run_outcome(record, report.validation, report.validation_gate),
+        "summary_columns": columns,
+        "summary_cells": {section.anchor: _summary_cells(section.row.case, columns) for section in sections},
         "hardware": record.run.hardware,
         "counts": [(status, n) for status, n in record.counts.items() if n],
         "verdict_counts": _rows.verdict_counts(record),
@@ -342,6 +348,50 @@ def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSett
         "alerts": _checks.alert_views(report.alerts, record.run.id) if report.alerts else [],
         "validation": _checks.validation_views(report.validation) if report.validation else [],
     }
+
+
+@dataclass(frozen=True)
+class SummaryColumn:
+    """A measure shown as a column of the cases table: a declared quality metric, or
+    ``throughput`` in the unit its benchmark declares (``tokens/s``)."""
+
+    measure: str
+    header: str
+
+
+def summary_columns(record: RunRecord) -> list[SummaryColumn]:
+    """The cases table's extra columns: every quality metric the run's benchmarks declare (as
+    the stored config lists them), then throughput when a case has it.
+
+    Example:
+        >>> from calibrax.core import RunInfo, RunStatus
+        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK, config={"quality_metrics": {"b": ["accuracy"]}})
+        >>> [c.header for c in summary_columns(RunRecord(run, ()))]
+        ['accuracy']
+    """
+    declared = record.run.config.get("quality_metrics") or {}
+    names = list(dict.fromkeys(name for names in declared.values() for name in names))
+    columns = [SummaryColumn(name, name) for name in names]
+    units = list(dict.fromkeys(c.measures["throughput"].measure.unit for c in record.cases if "throughput" in c.measures))
+    if units:
+        columns.append(SummaryColumn("throughput", f"Throughput ({units[0]})" if len(units) == 1 else "Throughput"))
+    return columns
+
+
+def _summary_cells(case: CaseResult, columns: Sequence[SummaryColumn]) -> list[tuple[str, str]]:
+    """(sort key, text) per summary column: the median, with its unit where the header has none."""
+    cells = []
+    for column in columns:
+        result = case.measures.get(column.measure)
+        summary = result.summary if result else None
+        value = summary.median if summary else (result.samples[0] if result and result.samples else None)
+        if value is None:
+            cells.append(("", MISSING))
+            continue
+        unit = result.measure.unit if result else "1"
+        text = format_value(value, "1" if column.header.endswith(f"({unit})") else unit)
+        cells.append((f"{value:.6g}", text))
+    return cells
 
 
 def _environment(record: RunRecord) -> dict[str, Any]:

@@ -154,6 +154,7 @@ def run_benchmarks(
     stored_config = config_to_dict(typed)
     stored_config["params"] = {**stored_config.get("params", {}), **{b.name: dict(b.grid) for b in planned}}
     stored_config["grid_source"] = {b.name: b.grid_source for b in planned}
+    stored_config["quality_metrics"] = {b.name: [m.name for m in b.metrics] for b in planned if b.metrics}
     if assigned:
         stored_config["sweep"]["assigned"] = dict(assigned)
     policy = policy_from_config(stored_config)

@@ -131,3 +131,36 @@ def test_control_characters_never_reach_the_page() -> None:
     assert re.search("[\x00-\x08\x0b-\x1f]", page) is None
     assert "ValueError: \ufffd[31mboom\ufffd[0m\ufffd at \ufffd step\ufffd" in page
     assert "Traceback (most recent call last):\n\tValueError" in page  # tab and newline stay
+
+
+def test_cases_table_has_a_column_per_quality_metric_and_throughput_in_its_unit() -> None:
+    from calibrax.core import STANDARD_MEASURES, Direction, Measure, MeasureResult
+
+    record = make_record()
+    run = replace(record.run, config={**record.run.config, "quality_metrics": {"matmul": ["accuracy"]}})
+    tokens = replace(STANDARD_MEASURES["throughput"], unit="tokens/s")
+    first = record.cases[0]
+    first = replace(first, measures={**first.measures,
+                                     "accuracy": MeasureResult(Measure("accuracy", "1", Direction.HIGHER), (0.9375,)),
+                                     "throughput": MeasureResult(tokens, (4.0e5, 4.2e5, 4.1e5))})
+    text = get_exporter("html").render(replace(record, run=run, cases=(first, *record.cases[1:])), {})
+    _parse(text)
+    start = text.index('<table id="cases" class="run-cases">')
+    table = text[start:text.index("</table>", start)]
+    assert ">accuracy</button></th>" in table and ">Throughput (tokens/s)</button></th>" in table
+    first_row = re.findall(r"<tr>.*?</tr>", table[table.index("<tbody>"):], flags=re.S)[0]
+    assert '<td class="num" data-sort="0.9375">0.9375</td>' in first_row
+    assert '<td class="num" data-sort="400000">400000</td>' in first_row  # unit in the header, not the cell
+
+
+def test_the_run_badge_follows_the_exit_code() -> None:
+    from calibrax.core import CaseStatus, RunStatus
+
+    record = make_record()
+    ran = tuple(c for c in record.cases if c.status is CaseStatus.OK)
+    regressed = replace(record, run=replace(record.run, status=RunStatus.OK), cases=ran)
+    lead = re.search(r'<p class="lead">(.*?)</p>', get_exporter("html").render(regressed, {}), flags=re.S)
+    assert lead and 'class="badge run-failed"' in lead.group(1) and "1 regressed" in lead.group(1)
+    passing = replace(regressed, verdicts=tuple(v for v in record.verdicts if v.kind.value != "regressed"))
+    lead = re.search(r'<p class="lead">(.*?)</p>', get_exporter("html").render(passing, {}), flags=re.S)
+    assert lead and 'class="badge run-ok"' in lead.group(1)
