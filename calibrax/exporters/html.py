@@ -334,6 +334,7 @@ def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSett
         "hardware": record.run.hardware,
         "counts": [(status, n) for status, n in record.counts.items() if n],
         "verdict_counts": _rows.verdict_counts(record),
+        "verdicts_per_measure": _rows.verdict_counts_by_measure(record),
         "baseline": dict(record.baseline),
         "cases": sections,
         "baseline_run": baseline.run if baseline else None,

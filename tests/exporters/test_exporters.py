@@ -321,6 +321,7 @@ def test_html_shows_run_facts_counts_and_verdicts(record: RunRecord) -> None:
         '<span class="badge status-error">1 error</span>',
         '<span class="badge status-crashed">1 crashed</span>',
         '<span class="badge verdict-regressed">1 regressed</span>',
+        '<code>compile_time</code> <span class="badge verdict-inconclusive">1 inconclusive</span>',  # per measure
         "20250228-090000-cd34",
         "1.31×",
         "ZeroDivisionError: division by zero",
