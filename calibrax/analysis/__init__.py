@@ -33,7 +33,7 @@ from calibrax.analysis.ranking import (
     rank_samples,
     rank_summaries,
 )
-from calibrax.analysis.regression import GatePolicy, MeasureRule, Pair, compare_records, decide, judge
+from calibrax.analysis.regression import GatePolicy, MeasureRule, Pair, comparable_hardware, compare_records, decide, judge
 from calibrax.analysis.scaling import (
     ComplexityCandidate,
     ComplexityFit,
@@ -89,6 +89,7 @@ __all__: list[str] = [
     "GatePolicy",
     "MeasureRule",
     "Pair",
+    "comparable_hardware",
     "compare_records",
     "decide",
     "judge",

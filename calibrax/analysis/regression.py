@@ -30,7 +30,7 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from calibrax.core.errors import ConfigError
-from calibrax.core.models import CaseResult, CaseStatus, Direction, Measure, Verdict, VerdictKind
+from calibrax.core.models import CaseResult, CaseStatus, Direction, HardwareInfo, Measure, Verdict, VerdictKind
 from calibrax.core.result import RunRecord
 from calibrax.statistics.significance import (
     benjamini_hochberg,
@@ -40,7 +40,7 @@ from calibrax.statistics.significance import (
     ratio_of_medians,
 )
 
-__all__ = ["GatePolicy", "MeasureRule", "Pair", "compare_records", "decide", "judge"]
+__all__ = ["GatePolicy", "MeasureRule", "Pair", "comparable_hardware", "compare_records", "decide", "judge"]
 
 Rule = Literal["statistical", "exact", "relative", "absolute"]
 _MIN_SAMPLES = 5
@@ -309,10 +309,30 @@ def _samples(case: CaseResult | None, measure: str) -> tuple[float, ...] | None:
     return tuple(case.measures[measure].samples) or None
 
 
+def comparable_hardware(a: HardwareInfo | None, b: HardwareInfo | None) -> bool:
+    """Whether runs on ``a`` and ``b`` may be compared: the same hardware fingerprint, or, when
+    one side was imported from another tool's file (it records no library versions, so its
+    fingerprint cannot match), the same machine: backend, device kind and count, CPU model
+    and core count.
+
+    Example:
+        >>> from calibrax.core import HardwareInfo
+        >>> ours = HardwareInfo("cpu", "cpu", 1, "AMD EPYC", 2, 0, "Linux", "3.11", versions={"jax": "0.10.2"})
+        >>> imported = HardwareInfo("cpu", "cpu", 1, "AMD EPYC", 2, 0, "Linux-6", "3.11")
+        >>> comparable_hardware(ours, imported), comparable_hardware(ours, HardwareInfo("cpu", "cpu", 1, "Xeon", 2, 0, "", ""))
+        (True, False)
+    """
+    if a is None or b is None or a.fingerprint == b.fingerprint:
+        return True
+    if a.versions and b.versions:
+        return False
+    return (a.backend, a.device_kind, a.device_count, a.cpu_model, a.cpu_count) == (
+        b.backend, b.device_kind, b.device_count, b.cpu_model, b.cpu_count)
+
+
 def compare_records(candidate: RunRecord, baseline: RunRecord, policy: GatePolicy) -> list[Verdict]:
     """Verdicts of a stored candidate run against a stored baseline run (the ``stored`` mode)."""
-    a, b = candidate.run.hardware, baseline.run.hardware
-    comparable = a is None or b is None or a.fingerprint == b.fingerprint
+    comparable = comparable_hardware(candidate.run.hardware, baseline.run.hardware)
     base_cases = {c.key: c for c in baseline.cases}
     cand_cases = {c.key: c for c in candidate.cases}
     pairs, summary_only = [], []

@@ -192,3 +192,32 @@ def test_exports_that_cannot_be_written_say_why(store: Store, tmp_path: Path) ->
         export_run(store, "no-commit", "csv", tmp_path / "x.csv")
     with pytest.raises(NotFoundError):
         export_run(store, "nothing-like-it", "asv", tmp_path / "r")
+
+
+def test_a_calibrax_run_on_the_same_machine_gates_against_an_imported_baseline(store: Store) -> None:
+    from dataclasses import replace
+
+    from calibrax.analysis import comparable_hardware
+    from calibrax.core import CaseResult, MeasureResult, measure_for
+
+    import_path(store, FIXTURES / "pytest_benchmark.json", baseline="main")
+    imported = store.load_run(store.get_baseline("main").run_id)
+    hw = imported.run.hardware
+    assert hw is not None and not hw.versions
+    ours = replace(hw, platform="Linux-6.18-x86_64-with-glibc2.36", memory_bytes=24 * 2**30,
+                   versions={"jax": "0.10.2", "jaxlib": "0.10.2"})
+    assert ours.fingerprint != hw.fingerprint and comparable_hardware(ours, hw)
+    assert not comparable_hardware(ours, replace(hw, cpu_model="Intel Xeon"))
+    assert not comparable_hardware(ours, replace(hw, versions={"jax": "0.9.0"}))  # both measured: fingerprints rule
+    run = RunInfo("calibrax-run-1", "2030-01-01T00:00:00+00:00", RunStatus.RUNNING, hardware=ours)
+    store.begin_run(run)
+    for case in imported.cases:
+        samples = case.measures["time"].samples
+        slow = case.params == {"n": 1000}
+        times = tuple(2 * s for s in samples) if slow else tuple(samples)
+        store.add_case(run.id, CaseResult(case.benchmark, dict(case.params), CaseStatus.OK,
+                                          {"time": MeasureResult(measure_for("time"), times)}))
+    store.finish_run(run.id, RunStatus.OK, "2030-01-01T00:01:00+00:00")
+    kinds = {json.dumps(dict(v.params)): v.kind for v in check_run(store, run.id, "main").verdicts}
+    assert kinds['{"n": 1000}'] is VerdictKind.REGRESSED
+    assert VerdictKind.INCOMPARABLE not in kinds.values()
