@@ -33,7 +33,15 @@ from calibrax.analysis.ranking import (
     rank_samples,
     rank_summaries,
 )
-from calibrax.analysis.regression import GatePolicy, MeasureRule, Pair, comparable_hardware, compare_records, decide, judge
+from calibrax.analysis.regression import (
+    GatePolicy,
+    MeasureRule,
+    Pair,
+    comparable_hardware,
+    compare_records,
+    decide,
+    judge,
+)
 from calibrax.analysis.scaling import (
     ComplexityCandidate,
     ComplexityFit,
