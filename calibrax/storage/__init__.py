@@ -9,7 +9,8 @@ Example:
 """
 
 from calibrax.storage._extras import Artifact
+from calibrax.storage._outbox import Delivery, DeliveryState
 from calibrax.storage._schema import SCHEMA_VERSION
 from calibrax.storage.store import Baseline, Store
 
-__all__ = ["SCHEMA_VERSION", "Artifact", "Baseline", "Store"]
+__all__ = ["SCHEMA_VERSION", "Artifact", "Baseline", "Delivery", "DeliveryState", "Store"]

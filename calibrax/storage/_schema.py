@@ -230,7 +230,31 @@ def _v5_to_v6(db: Database) -> None:
         db.execute("UPDATE cases SET meta = ? WHERE id = ?", [json.dumps(meta), case_id])
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6]
+def _alert_deliveries(db: Database) -> None:
+    """Alert delivery outbox: one row per alert and sink with its delivery state (``pending``,
+    ``sending`` under a claim until ``lease_until``, or ``delivered``), attempts, when the next
+    attempt is due and the last error. Alerts stored before it count as delivered."""
+    db.executescript(
+        """
+        CREATE TABLE alert_deliveries (
+            alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            sink TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at REAL NOT NULL DEFAULT 0,
+            claim TEXT,
+            lease_until REAL,
+            last_error TEXT,
+            delivered_at TEXT,
+            PRIMARY KEY (alert_id, sink)
+        );
+        CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_at);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6,
+                                                _alert_deliveries]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -345,8 +369,8 @@ def migrate(db: Database, path: Path) -> int:
 
     Example:
         >>> db = Database(memory=True)
-        >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:"))
-        (0, 6)
+        >>> migrate(db, Path(":memory:")), read_version(db, Path(":memory:")) == SCHEMA_VERSION
+        (0, True)
     """
     before = read_version(db, path)
     for version, step in enumerate(MIGRATIONS[before:], start=before + 1):

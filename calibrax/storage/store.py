@@ -37,6 +37,7 @@ from calibrax.core import (
 )
 from calibrax.storage import _rows, _schema, _sqlite
 from calibrax.storage._extras import ChecksMixin, case_artifacts, insert_artifact
+from calibrax.storage._outbox import OutboxMixin
 
 __all__ = ["Baseline", "Store"]
 
@@ -80,7 +81,7 @@ class Baseline:
     created_at: str
 
 
-class Store(ChecksMixin):
+class Store(ChecksMixin, OutboxMixin):
     """A calibrax store: one SQLite file holding runs, their cases, verdicts, alerts and validations.
 
     Open it with :meth:`Store.open`; use it as a context manager to close it.
