@@ -55,7 +55,7 @@ def _project(folder: Path) -> Path:
     (folder / "conf" / "benchmark").mkdir(parents=True)
     (folder / "orphanbench.py").write_text(MODULE)
     for name in ("spawns", "holds_gil", "spawns_quick"):
-        (folder / "conf" / "benchmark" / f"{name}.yaml").write_text(f"source: orphanbench\nparams: {{}}\n")
+        (folder / "conf" / "benchmark" / f"{name}.yaml").write_text("source: orphanbench\nparams: {}\n")
     return folder
 
 
