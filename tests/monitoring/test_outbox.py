@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -21,7 +22,8 @@ from test_monitor_cli import RULES, build
 from calibrax.cli import cli
 from calibrax.core import Alert, Severity
 from calibrax.monitoring import DeliveryError, WebhookSink, deliver_pending, load_monitor_config, monitor_store
-from calibrax.storage import Store
+from calibrax.storage import SCHEMA_VERSION, Store
+from calibrax.storage._schema import MIGRATIONS, _alert_deliveries
 
 ALERT = Alert("a1", "slow", Severity.CRITICAL, "matmul: time 2 above 1.", "2026-01-01T00:00:00+00:00",
               {"benchmark": "matmul"}, 2.0, 1.0, "run-1", {})
@@ -254,3 +256,23 @@ def test_bad_sink_settings_exit_2_when_the_rules_load(tmp_path: Path, sink: str,
 def test_retry_and_dry_run_together_exit_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["monitor", "--retry", "--dry-run", "--db", str(tmp_path / "calibrax.db")])
     assert res.exit_code == 2 and "give one of them" in res.output
+
+
+def test_a_store_from_before_the_outbox_migrates_and_keeps_its_alerts(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with Store.open(path) as store:
+        store.add_alerts([ALERT])
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE alert_deliveries")
+    before = MIGRATIONS.index(_alert_deliveries)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(before)])
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        assert store.load_alerts() == [ALERT] and store.delivery_states() == []  # sent before: nothing to resend
+        later = Alert("a2", "slow", Severity.INFO, "m", "2026-01-02T00:00:00+00:00")
+        assert store.add_alerts([ALERT, later], sinks=["log"]) == [later]
+        assert [(s.alert_id, s.state) for s in store.delivery_states()] == [("a2", "pending")]
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+    conn.close()
