@@ -14,6 +14,7 @@ import pytest
 from conftest import BIN, QUICK, run_cli
 
 from calibrax.runner._reaper import Guard, die_with_parent
+from calibrax.runner.cold import cold_compile
 
 MODULE = '''
 import os, re, subprocess, time
@@ -141,3 +142,12 @@ def test_die_with_parent_and_a_guard_in_process() -> None:
     guard.close()
     assert child.wait(timeout=10) == -signal.SIGKILL
     guard.close()  # a second close does nothing
+
+
+@pytest.mark.slow
+def test_the_cold_compile_process_leaves_no_process_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path / "project")
+    monkeypatch.chdir(project)  # the module writes its pid file in the working folder
+    found = cold_compile("spawns_quick", "orphanbench", {}, platform="cpu", sys_path=[str(project)], timeout=240)
+    worker, child = [int(p) for p in (project / "spawns_quick.pids").read_text().split()]
+    assert _dead(worker) and _dead(child), found
