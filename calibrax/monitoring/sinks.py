@@ -1,7 +1,8 @@
 """Where alerts go: the log, a JSONL file, a webhook (an HTTP POST of the alert as JSON).
 
 A sink is anything with a ``name`` and a ``send(alert)`` method; ``send`` raises when delivery
-fails, and the alert manager records the failure and goes on with the other sinks.
+fails, and the caller records the failure and goes on with the other sinks. A sink may give
+``deadline``, the seconds one ``send`` can take (the outbox leases its claims by it).
 """
 
 from __future__ import annotations
