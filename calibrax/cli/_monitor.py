@@ -54,32 +54,41 @@ def rules_file(ref: str, cwd: Path | None = None) -> Path:
 @click.option("--jsonl", "jsonl", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also append new alerts to this JSONL file.")
 @click.option("--dry-run", is_flag=True, help="Report the alerts without storing or sending them.")
+@click.option("--retry", is_flag=True,
+              help="Only send the alerts whose delivery failed before, now (no backoff wait, no rule evaluation).")
 @click.option("--all", "show_all", is_flag=True, help="List every alert over the history, not only the new ones.")
 @db_option
 @json_option
-def monitor(rules_ref: str, webhooks: Sequence[str], jsonl: Path | None, dry_run: bool, show_all: bool, db: Path,
-            as_json: bool) -> None:
+def monitor(rules_ref: str, webhooks: Sequence[str], jsonl: Path | None, dry_run: bool, retry: bool, show_all: bool,
+            db: Path, as_json: bool) -> None:
     """Evaluate monitoring rules and pipeline health over the stored history.
 
-    New alerts are stored (each is raised once) and sent to the rules file's sinks and to
-    --webhook / --jsonl. Exits 1 when a new alert is critical.
+    New alerts are stored (each is raised once) with a pending delivery to each of the rules
+    file's sinks and --webhook / --jsonl, then sent; a failed delivery is retried with backoff
+    on later runs (or at once with --retry). Exits 1 when a new alert is critical.
 
     Example: calibrax monitor --rules conf/monitor/default.yaml --webhook https://hooks.example.org/x
     """
     from calibrax.core.checks import alert_to_dict
-    from calibrax.monitoring import JsonlSink, WebhookSink, load_monitor_config, monitor_store
+    from calibrax.monitoring import JsonlSink, WebhookSink, load_monitor_config, monitor_store, retry_deliveries
 
     config = load_monitor_config(rules_file(rules_ref))
     sinks: list[Any] = [WebhookSink(url) for url in webhooks]
     if jsonl is not None:
         sinks.append(JsonlSink(jsonl))
+    if retry and dry_run:
+        raise ConfigError("--retry sends pending alerts and --dry-run sends nothing; give one of them.")
     with open_store(db) as store:
-        report = monitor_store(store, config, sinks=sinks, record=not dry_run)
+        if retry:
+            report = retry_deliveries(store, config, sinks=sinks)
+        else:
+            report = monitor_store(store, config, sinks=sinks, record=not dry_run)
     shown = report.alerts if show_all else report.new
     if as_json:
         echo_json({"alerts": [alert_to_dict(a) for a in shown], "new": [a.id for a in report.new],
                    "health": [_health_dict(h) for h in report.health],
-                   "failures": [vars(f) for f in report.failures], "critical": len(report.critical)})
+                   "failures": [vars(f) for f in report.failures], "critical": len(report.critical),
+                   "delivered": report.delivered, "pending": report.pending})
     else:
         _render(report, shown)
     exit_with(ExitCode.REGRESSION if report.critical else ExitCode.OK)
@@ -102,3 +111,6 @@ def _render(report: MonitorReport, shown: Sequence[Alert]) -> None:
         click.echo(f"Sink {f.sink} failed: {f.error}", err=True)
     old = len(report.alerts) - len(report.new)
     click.echo(f"{len(report.new)} new alert(s), {len(report.critical)} critical; {old} raised before.")
+    if report.pending:
+        click.echo(f"{report.pending} alert delivery(ies) pending; later runs retry them "
+                   "(calibrax monitor --retry sends them now).", err=True)

@@ -14,6 +14,7 @@ from calibrax.monitoring.monitor import (
     init,
     update,
 )
+from calibrax.monitoring.outbox import DeliveryReport, backoff, deliver_pending
 from calibrax.monitoring.production import (
     Execution,
     HealthPolicy,
@@ -30,6 +31,7 @@ from calibrax.monitoring.service import (
     load_monitor_config,
     monitor_config,
     monitor_store,
+    retry_deliveries,
 )
 from calibrax.monitoring.sinks import (
     AlertSink,
@@ -44,6 +46,7 @@ __all__ = [
     "AlertManager",
     "AlertSink",
     "DeliveryError",
+    "DeliveryReport",
     "Execution",
     "HealthPolicy",
     "HealthState",
@@ -58,7 +61,9 @@ __all__ = [
     "RuleState",
     "SinkFailure",
     "WebhookSink",
+    "backoff",
     "compute",
+    "deliver_pending",
     "evaluate_rule",
     "executions_from_runs",
     "health_alerts",
@@ -67,6 +72,7 @@ __all__ = [
     "monitor_config",
     "monitor_store",
     "pipeline_health",
+    "retry_deliveries",
     "sink_from_config",
     "update",
 ]

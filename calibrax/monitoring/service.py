@@ -2,7 +2,7 @@
 
 ``monitor_store`` replays every rule over every matching case's history and the health of each
 pipeline over its runs, keeps the alerts in the store (one per id, so each is raised once)
-and sends the new ones to the sinks.
+with a pending delivery per sink, and delivers them (``calibrax.monitoring.outbox``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from calibrax.core.checks import Alert, Severity
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import canonical_params
 from calibrax.core.registry import unknown_name_message
-from calibrax.monitoring.monitor import AlertManager, Point, Rule, SinkFailure, evaluate_rule
+from calibrax.monitoring.monitor import Point, Rule, SinkFailure, evaluate_rule
+from calibrax.monitoring.outbox import deliver_pending
 from calibrax.monitoring.production import (
     HealthPolicy,
     PipelineHealth,
@@ -29,7 +30,7 @@ from calibrax.monitoring.production import (
 from calibrax.monitoring.sinks import AlertSink, sink_from_config
 from calibrax.storage import Store
 
-__all__ = ["MonitorConfig", "MonitorReport", "load_monitor_config", "monitor_config", "monitor_store"]
+__all__ = ["MonitorConfig", "MonitorReport", "load_monitor_config", "monitor_config", "monitor_store", "retry_deliveries"]
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,17 @@ class MonitorReport:
         alerts: every alert the rules and health raise over the stored history, oldest first.
         new: those not raised before (now stored and sent).
         health: the health of each pipeline checked.
-        failures: sinks that failed to deliver.
+        failures: deliveries that failed in this pass (each stays pending and is retried).
+        delivered: deliveries made in this pass (new alerts and earlier failures).
+        pending: deliveries still pending after this pass, in the whole store.
     """
 
     alerts: tuple[Alert, ...]
     new: tuple[Alert, ...]
     health: tuple[PipelineHealth, ...]
     failures: tuple[SinkFailure, ...]
+    delivered: int = 0
+    pending: int = 0
 
     @property
     def critical(self) -> tuple[Alert, ...]:
@@ -168,6 +173,10 @@ def monitor_store(store: Store, config: MonitorConfig, *, sinks: Sequence[AlertS
                   record: bool = True) -> MonitorReport:
     """Evaluate the rules and pipeline health over a store's history.
 
+    New alerts are stored with a pending delivery to every sink (the outbox) before anything
+    is sent; then every due delivery to these sinks, new or left over by an earlier failure,
+    is claimed and sent (see ``deliver_pending``).
+
     Args:
         store: an open store.
         config: rules, health policy and sinks.
@@ -187,12 +196,31 @@ def monitor_store(store: Store, config: MonitorConfig, *, sinks: Sequence[AlertS
             healths.append(health)
             alerts += health_alerts(health)
     alerts.sort(key=lambda a: (a.at, a.rule))
+    all_sinks = _unique([*config.sinks, *sinks])
+    if not record:
+        known = store.alert_ids()
+        return MonitorReport(tuple(alerts), tuple(a for a in alerts if a.id not in known), tuple(healths), ())
     known = store.alert_ids()
-    new = [a for a in alerts if a.id not in known]
-    failures: list[SinkFailure] = []
-    if record:
-        store.add_alerts(new)
-        manager = AlertManager([*config.sinks, *sinks], max_history=max(1, len(new)))
-        for alert in new:
-            failures += manager.emit(alert)
-    return MonitorReport(tuple(alerts), tuple(new), tuple(healths), tuple(failures))
+    new = store.add_alerts([a for a in alerts if a.id not in known], sinks=[s.name for s in all_sinks])
+    sent = deliver_pending(store, all_sinks)
+    return MonitorReport(tuple(alerts), tuple(new), tuple(healths), sent.failures, sent.delivered,
+                         len(store.delivery_states(state="pending")))
+
+
+def retry_deliveries(store: Store, config: MonitorConfig, *, sinks: Sequence[AlertSink] = ()) -> MonitorReport:
+    """Send every pending delivery to the config's sinks and ``sinks`` now, without waiting for
+    the backoff and without evaluating the rules (``calibrax monitor --retry``).
+
+    Example:
+        report = retry_deliveries(store, load_monitor_config("conf/monitor/default.yaml"))
+    """
+    sent = deliver_pending(store, _unique([*config.sinks, *sinks]), due_only=False)
+    return MonitorReport((), (), (), sent.failures, sent.delivered, len(store.delivery_states(state="pending")))
+
+
+def _unique(sinks: Sequence[AlertSink]) -> list[AlertSink]:
+    """The sinks, the first of each name (a URL given twice is one sink)."""
+    seen: dict[str, AlertSink] = {}
+    for sink in sinks:
+        seen.setdefault(sink.name, sink)
+    return list(seen.values())

@@ -75,8 +75,9 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
 def _exit_with_parent(interval: float = 0.5) -> None:
     """End this worker (and its process group) once the process that started it is gone.
 
-    Workers run in their own session so a timeout can kill their whole group; this keeps a
-    worker from outliving a ``calibrax-run`` that was killed.
+    Workers run in their own process group so a timeout can kill it whole. The kernel's death
+    signal and the group's guard (``calibrax.runner._reaper``) end a worker whose parent died
+    even while it holds the GIL; this thread is the fallback where ``prctl`` is missing.
     """
     parent = os.getppid()
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from calibrax.core.models import CaseResult, CaseStatus, Direction, MeasureResult, measure_for
+from calibrax.runner._reaper import Guard, die_with_parent
 
 __all__ = ["COLD_COMPILE", "cold_compile", "with_cold_compile"]
 
@@ -46,13 +47,22 @@ def cold_compile(benchmark: str, source: str | None, params: Mapping[str, Any], 
            "sys_path": list(sys_path)}
     with tempfile.TemporaryDirectory(prefix="calibrax-cold-") as tmp:
         out = Path(tmp) / "result.json"
+        guard = Guard()  # the fresh process and what it starts die with calibrax-run, or here
         try:
-            proc = subprocess.run([sys.executable, "-m", "calibrax.runner.cold", str(out)], input=json.dumps(job),
-                                  capture_output=True, text=True, timeout=timeout, env=env)
-        except subprocess.TimeoutExpired:
-            return {"error": f"the fresh process did not finish within profile.case_timeout={timeout} s"}
+            proc = subprocess.Popen([sys.executable, "-m", "calibrax.runner.cold", str(out)], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                    process_group=guard.pgid, preexec_fn=die_with_parent())
+            try:
+                stdout, stderr = proc.communicate(json.dumps(job), timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return {"error": f"the fresh process did not finish within profile.case_timeout={timeout} s"}
+            finally:
+                guard.kill_group()
+                proc.wait()
+        finally:
+            guard.close()
         if not out.exists():
-            tail = (proc.stderr or proc.stdout).strip()[-2000:]
+            tail = (stderr or stdout).strip()[-2000:]
             return {"error": f"the fresh process exited with code {proc.returncode}: {tail}"}
         return dict(json.loads(out.read_text(encoding="utf-8")))
 

@@ -1,6 +1,7 @@
 """Run a benchmark's cases in a worker process, surviving crashes and timeouts.
 
-The parent starts ``python -m calibrax.runner._worker`` in its own session, sends the job
+The parent starts ``python -m calibrax.runner._worker`` in a process group of its own, beside
+a guard process that kills the group when the parent goes (even by SIGKILL), sends the job
 and reads events from a private pipe. A case that outlives ``case_timeout`` has the worker's
 whole process group killed and is recorded as ``timeout``; a worker that dies mid-case
 (segfault, out-of-memory kill, ``os._exit``) gives a ``crashed`` case. Either way a fresh
@@ -24,6 +25,7 @@ from typing import IO, Any
 from calibrax.core.errors import HardwareUnavailableError
 from calibrax.core.models import CaseResult, CaseStatus
 from calibrax.core.result import case_from_dict
+from calibrax.runner._reaper import Guard, die_with_parent
 from calibrax.runner.execute import utc_now
 
 __all__ = ["WorkerJob", "run_isolated"]
@@ -56,19 +58,26 @@ class _WorkerGone(Exception):
 
 
 class _Worker:
-    """One worker process with a line-oriented event channel."""
+    """One worker process with a line-oriented event channel, in a process group of its own
+    with a guard (see :mod:`calibrax.runner._reaper`)."""
 
     def __init__(self, payload: dict[str, Any]) -> None:
+        self._guard = Guard()
         read_fd, write_fd = os.pipe()
         self.log: IO[bytes] = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "calibrax.runner._worker", str(write_fd)],
-            stdin=subprocess.PIPE,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,),
-            start_new_session=True,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "calibrax.runner._worker", str(write_fd)],
+                stdin=subprocess.PIPE,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,),
+                process_group=self._guard.pgid,
+                preexec_fn=die_with_parent(),  # only a prctl call, safe in a threaded parent
+            )
+        except BaseException:
+            self._guard.close()
+            raise
         os.close(write_fd)
         self._fd = read_fd
         self._buffer = b""
@@ -94,10 +103,8 @@ class _Worker:
         return event
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """Kill the worker's whole process group: the worker, what it started and the guard."""
+        self._guard.kill_group()
 
     def exit_reason(self) -> str:
         code = self.proc.wait()
@@ -114,6 +121,7 @@ class _Worker:
     def close(self) -> None:
         self.kill()
         self.proc.wait()
+        self._guard.close()
         self._selector.close()
         os.close(self._fd)
         self.log.close()

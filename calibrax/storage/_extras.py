@@ -87,11 +87,14 @@ class ChecksMixin:
 
     # Alerts
 
-    def add_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
+    def add_alerts(self, alerts: Sequence[Alert], *, sinks: Sequence[str] = ()) -> list[Alert]:
         """Store alerts whose id is not stored yet, in one transaction; return those added.
 
+        Each added alert gets a pending delivery to every sink named in ``sinks`` (the outbox,
+        see ``claim_deliveries``), in the same transaction.
+
         Example:
-            store.add_alerts([alert])  # [alert] the first time, [] after
+            store.add_alerts([alert], sinks=["log"])  # [alert] the first time, [] after
         """
         created_at = datetime.now(UTC).isoformat(timespec="seconds")
         added = []
@@ -103,6 +106,8 @@ class ChecksMixin:
                 cursor = db.execute(f"INSERT OR IGNORE INTO alerts ({columns}) VALUES ({marks})", list(row.values()))
                 if cursor.rowcount:
                     added.append(a)
+                    for sink in sinks:
+                        db.execute("INSERT OR IGNORE INTO alert_deliveries (alert_id, sink) VALUES (?, ?)", [a.id, sink])
         return added
 
     def load_alerts(self, *, limit: int | None = None, min_severity: Severity | str = Severity.INFO,

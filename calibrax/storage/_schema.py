@@ -273,8 +273,32 @@ def _add_annotations(db: Database) -> None:
     )
 
 
+def _alert_deliveries(db: Database) -> None:
+    """Alert delivery outbox: one row per alert and sink with its delivery state (``pending``,
+    ``sending`` under a claim until ``lease_until``, or ``delivered``), attempts, when the next
+    attempt is due and the last error. Alerts stored before it count as delivered."""
+    db.executescript(
+        """
+        CREATE TABLE alert_deliveries (
+            alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+            sink TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at REAL NOT NULL DEFAULT 0,
+            claim TEXT,
+            lease_until REAL,
+            last_error TEXT,
+            delivered_at TEXT,
+            PRIMARY KEY (alert_id, sink)
+        );
+        CREATE INDEX alert_deliveries_due ON alert_deliveries(state, next_at);
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _stamp_application_id, _add_annotations,
+    _alert_deliveries,
 ]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 

@@ -38,6 +38,7 @@ from calibrax.core import (
 from calibrax.storage import _rows, _schema, _sqlite
 from calibrax.storage._annotations import ACCEPTED_SINCE_SQL, EXCLUDED_SQL, AnnotationsMixin
 from calibrax.storage._extras import ChecksMixin, case_artifacts, insert_artifact
+from calibrax.storage._outbox import OutboxMixin
 from calibrax.storage._series import SeriesMixin
 
 __all__ = ["Baseline", "Store"]
@@ -82,7 +83,7 @@ class Baseline:
     created_at: str
 
 
-class Store(ChecksMixin, AnnotationsMixin, SeriesMixin):
+class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin):
     """A calibrax store: one SQLite file holding runs, their cases, verdicts, alerts and validations.
 
     Open it with :meth:`Store.open`; use it as a context manager to close it.

@@ -74,7 +74,7 @@ def test_an_unreachable_webhook_raises(server: tuple[str, type[_Hook]]) -> None:
 
 
 def test_a_webhook_needs_an_http_url() -> None:
-    with pytest.raises(ConfigError, match="must start with http:// or https://, got 'ftp://x'"):
+    with pytest.raises(ConfigError, match="must start with http:// or https:// and name a host .*, got 'ftp://x'"):
         WebhookSink("ftp://x")
 
 

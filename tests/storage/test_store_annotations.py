@@ -73,9 +73,10 @@ def test_a_store_from_before_annotations_migrates_and_keeps_its_runs(tmp_path: P
     path = tmp_path / "old.db"
     with Store.open(path) as store:
         add_run(store, "old", 1e-3, "01")
-    conn = sqlite3.connect(path)  # the schema one migration before annotations
+    conn = sqlite3.connect(path)  # the schema one migration before annotations (and what came after)
     conn.execute("DROP TABLE annotations")
     conn.execute("DROP INDEX cases_publish")
+    conn.execute("DROP TABLE IF EXISTS alert_deliveries")
     before = MIGRATIONS.index(_add_annotations)
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(before)])
     conn.commit()

@@ -59,6 +59,7 @@ def _write_v4_store(path: Path) -> None:
     with Store.open(path) as store:
         add_run(store, "old", 1e-3, "02")
     conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE alert_deliveries")  # added by a later migration
     conn.execute("DROP TABLE artifacts")
     conn.execute("DROP TABLE benchmark_results")
     conn.execute("DROP TABLE annotations")

@@ -37,6 +37,7 @@ def test_a_version_5_store_moves_fits_from_case_meta_into_their_table(tmp_path: 
     with Store.open(path) as store:
         add_run(store, "old", 1e-3, "02")
     conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE alert_deliveries")  # added by a later migration
     conn.execute("DROP TABLE benchmark_results")  # what the version 5 -> 6 migration adds
     conn.execute("ALTER TABLE measures DROP COLUMN basis")
     conn.execute("ALTER TABLE measures DROP COLUMN provenance")
