@@ -11,6 +11,9 @@ Scenarios, each printing figures against their goals:
   after at least one case was logged (the others hit start-up).
 - 16 processes each writing 50 cases (``Store.add_case``) into one store at once: lost rows
   and lock errors. Goals: 0, 0.
+- SIGKILL N spooled SLURM sweep jobs on their node (benchmarks/meta/_slurm_kill.py), when a
+  cluster answers ``sinfo``: integrity failures, lost finished cases, orphan processes. Goals:
+  0, 0, 0. Adds about 7 minutes on 2 cores.
 
 Run: ``.venv/bin/python benchmarks/meta/crash_safety.py [--kills 30] [--seed 0]`` (about 10
 minutes on 2 cores: each calibrax-run starts JAX).
@@ -23,6 +26,7 @@ import multiprocessing
 import os
 import random
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -217,10 +221,27 @@ def concurrent_writers(opts: Options) -> list[Row]:
             Row(name, "lock errors", sum(errors for _, errors in results))]
 
 
+def sigkill_slurm_jobs(opts: Options) -> list[Row]:
+    """``opts.kills`` spooled SLURM sweep jobs, each SIGKILLed on its node at a random point
+    (benchmarks/meta/_slurm_kill.py); skipped, and said so, where ``sinfo`` answers for no cluster."""
+    if shutil.which("sinfo") is None or subprocess.run(["sinfo", "-h"], capture_output=True).returncode != 0:
+        print("SLURM scenario skipped: no cluster answers (scripts/slurm-local.sh starts a one-node one).")
+        return []
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _slurm_kill import run as slurm_kill
+
+    counts = slurm_kill(opts.kills, seed=opts.seed)
+    name = f"SLURM job SIGKILL x{counts['kills_sent']} ({counts['seconds']:.0f} s)"
+    return [Row(name, "integrity failures", counts["integrity_failures"]),
+            Row(name, "lost finished cases", counts["lost_finished_cases"]),
+            Row(name, "orphan processes", counts["orphan_processes"]),
+            Row(name, "jobs killed mid-run", counts["killed"], None)]
+
+
 SCENARIOS: list[Callable[[Options], list[Row]]] = [
     sigkill_local_run,
     concurrent_writers,
-    # The SIGKILL of a spooled SLURM sweep job is appended here as its own scenario.
+    sigkill_slurm_jobs,
 ]
 """Every scenario, in the order printed; each returns its rows."""
 
