@@ -362,15 +362,16 @@ class SummaryColumn:
 
 def summary_columns(record: RunRecord) -> list[SummaryColumn]:
     """The cases table's extra columns: every quality metric the run's benchmarks declare (as
-    the stored config lists them), then throughput when a case has it.
+    the stored config's ``plan`` lists them), then throughput when a case has it.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
-        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK, config={"quality_metrics": {"b": ["accuracy"]}})
+        >>> run = RunInfo(id="r1", started_at="", status=RunStatus.OK, config={"plan": {"quality_metrics": {"b": ["accuracy"]}}})
         >>> [c.header for c in summary_columns(RunRecord(run, ()))]
         ['accuracy']
     """
-    declared = record.run.config.get("quality_metrics") or {}
+    plan = record.run.config.get("plan") or {}
+    declared = plan.get("quality_metrics") or {} if isinstance(plan, dict) else {}
     names = list(dict.fromkeys(name for names in declared.values() for name in names))
     columns = [SummaryColumn(name, name) for name in names]
     units = list(dict.fromkeys(c.measures["throughput"].measure.unit for c in record.cases if "throughput" in c.measures))

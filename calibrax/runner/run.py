@@ -46,6 +46,10 @@ from calibrax.runner.worktree import resolve_commit
 from calibrax.storage import Store
 from calibrax.validation import ValidationReport
 
+PLAN_KEY = "plan"
+"""The key of a stored run config that holds what the plan resolved (each benchmark's
+``grid_source`` and declared ``quality_metrics``); the rest loads back into the typed config."""
+
 __all__ = ["PlannedBenchmark", "RunOutcome", "exit_code_for", "git_info", "new_run_id", "plan_run",
            "protocol_settings", "run_benchmarks", "trace_root"]
 
@@ -153,8 +157,10 @@ def run_benchmarks(
     typed = with_benchmark_thresholds(typed, catalog, planned)
     stored_config = config_to_dict(typed)
     stored_config["params"] = {**stored_config.get("params", {}), **{b.name: dict(b.grid) for b in planned}}
-    stored_config["grid_source"] = {b.name: b.grid_source for b in planned}
-    stored_config["quality_metrics"] = {b.name: [m.name for m in b.metrics] for b in planned if b.metrics}
+    stored_config[PLAN_KEY] = {  # what the plan resolved, beside the typed config it came from
+        "grid_source": {b.name: b.grid_source for b in planned},
+        "quality_metrics": {b.name: [m.name for m in b.metrics] for b in planned if b.metrics},
+    }
     if assigned:
         stored_config["sweep"]["assigned"] = dict(assigned)
     policy = policy_from_config(stored_config)

@@ -98,4 +98,4 @@ def test_a_decorator_only_grid_runs_and_the_stored_config_says_where_it_came_fro
     assert [c.params for c in record.cases] == [{"n": 256}, {"n": 1024}]
     assert all(c.status is CaseStatus.OK for c in record.cases)
     assert record.run.config["params"]["my_gelu"] == {"n": [256, 1024]}
-    assert record.run.config["grid_source"]["my_gelu"] == "decorator"
+    assert record.run.config["plan"]["grid_source"]["my_gelu"] == "decorator"

@@ -137,7 +137,7 @@ def test_cases_table_has_a_column_per_quality_metric_and_throughput_in_its_unit(
     from calibrax.core import STANDARD_MEASURES, Direction, Measure, MeasureResult
 
     record = make_record()
-    run = replace(record.run, config={**record.run.config, "quality_metrics": {"matmul": ["accuracy"]}})
+    run = replace(record.run, config={**record.run.config, "plan": {"quality_metrics": {"matmul": ["accuracy"]}}})
     tokens = replace(STANDARD_MEASURES["throughput"], unit="tokens/s")
     first = record.cases[0]
     first = replace(first, measures={**first.measures,

@@ -115,7 +115,8 @@ class TimeSkipped:
 def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 120,
         check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a command, raising with its output when ``check`` and it fails."""
-    full = {**os.environ, **(env or {})}
+    full = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}  # a child pytest is not an
+    full.update(env or {})  # xdist worker of ours (pytest-benchmark saves nothing in a worker)
     full.pop("CALIBRAX_DB", None)
     done = subprocess.run(cmd, cwd=cwd, env=full, capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:

@@ -85,8 +85,10 @@ def test_a_run_stores_its_typed_config_as_plain_values(tmp_path: Path, counted: 
     assert config["profile"]["isolation"] == "none" and config["profile"]["min_rounds"] == 2
     assert config["sweep"]["assigned"] == {"cores": [0]}
     assert config["thresholds"]["benchmarks"][counted]["time"]["margin"] == 0.5
-    assert config == {**config_to_dict(load_config({k: v for k, v in config.items() if k != "sweep"})),
-                      "sweep": config["sweep"]}  # loads back into the same typed config
+    assert config["plan"]["grid_source"] == {counted: "decorator"}  # what the plan resolved, stored beside it
+    typed = {k: v for k, v in config.items() if k not in ("sweep", "plan")}
+    assert config == {**config_to_dict(load_config(typed)), "sweep": config["sweep"],
+                      "plan": config["plan"]}  # loads back into the same typed config
 
 
 def test_a_bad_config_stops_before_anything_is_stored(tmp_path: Path, counted: str) -> None:
