@@ -64,6 +64,10 @@ def test_baseline_then_check_passes_on_same_code_and_fails_when_twice_as_slow(us
 
     _set_work(userproj, 2)
     gated = run_cli("calibrax-run", *args, "ci=stored", "ci.baseline=main", cwd=userproj)
+    if gated.returncode == 0 and "1 unstable" in gated.stdout:
+        # A burst of load on this shared machine made one side noisy: the gate rightly said
+        # unstable rather than pass or fail. Measure the candidate once more, as a CI rerun would.
+        gated = run_cli("calibrax-run", *args, "ci=stored", "ci.baseline=main", cwd=userproj)
     assert gated.returncode == 1, gated.stdout + gated.stderr
     assert "REGRESSED steady" in gated.stdout
     slow = run_cli("calibrax", "check", "--baseline", "main", cwd=userproj)
