@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Callable, Iterator
-from importlib import metadata
 from types import ModuleType
 from typing import Generic, TypeVar, overload
 
@@ -133,6 +132,8 @@ class Registry(Generic[T]):
         if self._entry_points_loaded:
             return
         self._entry_points_loaded = True
+        from importlib import metadata  # here, not at import: it costs the CLI's start-up 0.1 s
+
         for ep in metadata.entry_points(group=self.group):
             if ep.name in self._members:
                 continue

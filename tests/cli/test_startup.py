@@ -1,4 +1,4 @@
-"""The store commands start without the heavy libraries: scipy, JAX and matplotlib load only
+"""The store commands start without the heavy libraries: scipy, JAX, matplotlib and pandas load only
 where a command uses them (their start-up time is measured by benchmarks/meta/cli_startup.py)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from factories import add_run
 
 from calibrax.storage import Store
 
-HEAVY = ("scipy", "jax", "matplotlib")
+HEAVY = ("scipy", "jax", "matplotlib", "pandas")
 
 _PROBE = """
 import atexit, json, sys
