@@ -4,8 +4,9 @@ submitit asks ``sacct`` for the state of its jobs. On a cluster without accounti
 cluster, the one-node cluster of ``scripts/slurm-local.sh``) every call fails: submitit logs a
 ``Bypassing sacct error`` warning on every poll, and a job that ends without writing its result
 (cancelled with ``scancel``, killed at its time limit, its node lost) is never seen to end, so
-the sweep waits forever. :func:`follow_slurm_jobs` installs a job watcher that asks ``sacct``
-while it answers and falls back to ``scontrol show job`` (which knows every job for SLURM's
+the sweep waits forever. :func:`follow_slurm_jobs` installs a job watcher of calibrax's own
+(:class:`SlurmJobWatcher`: the calls submitit's jobs make on a watcher, none of submitit's
+internals) that asks ``sacct`` while it answers and falls back to ``scontrol show job`` (which knows every job for SLURM's
 ``MinJobAge``), says once that it does, and polls every few seconds instead of every ten
 minutes; and a logging filter that lets submitit's sacct warning through once.
 
@@ -15,14 +16,12 @@ waits for the others, so the sweep's results are loaded only when every job has 
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import subprocess
 import time
-from typing import Any
 
-__all__ = ["POLL_S", "SacctWarningOnce", "follow_slurm_jobs", "job_states", "wait_for_jobs"]
+__all__ = ["POLL_S", "SacctWarningOnce", "SlurmJobWatcher", "follow_slurm_jobs", "job_states", "wait_for_jobs"]
 
 log = logging.getLogger("calibrax")
 
@@ -51,14 +50,52 @@ class SacctWarningOnce(logging.Filter):
         return self.seen == 1
 
 
-def _scontrol_states(array_ids: set[str]) -> dict[str, dict[str, str]]:
-    """``{"ARRAYID_TASK" or "JOBID": {"JobID", "State"}}`` for the given job (or array) ids."""
+_ACTIVE = frozenset({"READY", "PENDING", "RUNNING", "UNKNOWN", "REQUEUED", "COMPLETING", "PREEMPTED", "CONFIGURING",
+                     "RESIZING", "SUSPENDED", "STAGE_OUT", "SIGNALING"})
+
+
+def _sacct_states(job_ids: set[str]) -> dict[str, dict[str, str]] | None:
+    """``{"12_0": {"JobID", "State"}}`` from ``sacct``, or None when sacct cannot answer here."""
+    command = ["sacct", "-o", "JobID,State", "--parsable2", "--noheader", "-j", ",".join(sorted(job_ids))]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
     states: dict[str, dict[str, str]] = {}
-    for job_id in sorted(array_ids):
+    for line in done.stdout.splitlines():
+        job, _, state = line.partition("|")
+        if not job or "." in job:  # a job step (12.batch), not a job
+            continue
+        word = state.split(" ")[0] or "UNKNOWN"  # "CANCELLED by 0"
+        for key in _expand(job):
+            states[key] = {"JobID": key, "State": word}
+    return states
+
+
+def _expand(job: str) -> list[str]:
+    """``12_[0-2,5]`` -> ``12_0 12_1 12_2 12_5`` (pending array tasks); other ids as they are."""
+    found = re.fullmatch(r"(\d+)_\[([\d,\-]+)(?:%\d+)?\]", job)
+    if found is None:
+        return [job]
+    out = []
+    for part in found.group(2).split(","):
+        low, _, high = part.partition("-")
+        out += [f"{found.group(1)}_{i}" for i in range(int(low), int(high or low) + 1)]
+    return out
+
+
+def _scontrol_states(jobs: set[str]) -> dict[str, dict[str, str]]:
+    """``{"ARRAYID_TASK" or "JOBID": {"JobID", "State"}}`` for the given jobs (and their arrays)."""
+    states: dict[str, dict[str, str]] = {}
+    for job_id in sorted({job.split("_")[0] for job in jobs}):
         out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True, text=True, timeout=30)
         if out.returncode != 0:
             if "Invalid job id" in out.stderr:  # purged after MinJobAge: long over
-                states[job_id] = {"JobID": job_id, "State": _ENDED}
+                for job in jobs:
+                    if job.split("_")[0] == job_id:
+                        states[job] = {"JobID": job, "State": _ENDED}
             continue
         for line in out.stdout.splitlines():
             fields = dict(re.findall(r"(\w+)=(\S*)", line))
@@ -69,40 +106,76 @@ def _scontrol_states(array_ids: set[str]) -> dict[str, dict[str, str]]:
     return states
 
 
-@functools.cache
-def _watcher_class() -> type[Any]:
-    from submitit.slurm.slurm import SlurmInfoWatcher
+class SlurmJobWatcher:
+    """Follows the SLURM jobs of this process for submitit, asking ``sacct`` while it answers and
+    ``scontrol show job`` when it cannot, at most every ``delay_s`` seconds.
 
-    class ScontrolFallbackWatcher(SlurmInfoWatcher):
-        """submitit's SLURM watcher, with ``scontrol`` when ``sacct`` cannot answer."""
+    It implements the watcher protocol that submitit's jobs call (``register_job``, ``get_info``,
+    ``get_state``, ``is_done``, ``update``, ``clear``, ``num_calls``) with state of its own, so it
+    does not depend on submitit's watcher internals.
 
-        sacct_works: bool | None = None
+    Example:
+        >>> watcher = SlurmJobWatcher(delay_s=2)
+        >>> watcher.register_job("12_0")
+        >>> watcher.get_state("12_0", mode="cache")
+        'UNKNOWN'
+    """
 
-        def update(self) -> None:
-            command = self._make_command()
-            if command is None:
-                return
-            self._num_calls += 1
-            self._info_dict.update(self._states(command))
-            self._last_status_check = time.time()
-            for job_id in self._registered - self._finished:
-                if self.is_done(job_id, mode="cache"):
-                    self._finished.add(job_id)
+    def __init__(self, delay_s: float = POLL_S) -> None:
+        self.delay_s = delay_s
+        self.registered: set[str] = set()
+        self.finished: set[str] = set()
+        self.info: dict[str, dict[str, str]] = {}
+        self.sacct_works: bool | None = None
+        self._calls = 0
+        self._last = 0.0
 
-        def _states(self, command: list[str]) -> dict[str, dict[str, str]]:
-            if self.sacct_works is not False:
-                done = subprocess.run(command, capture_output=True, timeout=60)
-                if done.returncode == 0:
-                    self.sacct_works = True
-                    return dict(self.read_info(done.stdout))
-                if self.sacct_works is None:
-                    reason = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
-                    log.warning("sacct cannot report job states here (%s); following the jobs with scontrol.",
-                                reason)
-                self.sacct_works = False
-            return _scontrol_states({x.split("_")[0] for x in self._registered - self._finished})
+    @property
+    def num_calls(self) -> int:
+        """How many times the cluster was asked."""
+        return self._calls
 
-    return ScontrolFallbackWatcher
+    def register_job(self, job_id: str) -> None:
+        self.registered.add(str(job_id))
+        self._last = 0.0  # ask soon after a submission
+
+    def clear(self) -> None:
+        self.registered.clear()
+        self.finished.clear()
+        self.info.clear()
+
+    def get_info(self, job_id: str, mode: str = "standard") -> dict[str, str]:
+        if job_id not in self.finished and (mode == "force" or (
+                mode == "standard" and time.monotonic() - self._last >= self.delay_s)):
+            self.update()
+        return self.info.get(job_id, {})
+
+    def get_state(self, job_id: str, mode: str = "standard") -> str:
+        return self.get_info(job_id, mode=mode).get("State") or "UNKNOWN"
+
+    def is_done(self, job_id: str, mode: str = "standard") -> bool:
+        return self.get_state(job_id, mode=mode).upper() not in _ACTIVE
+
+    def update(self) -> None:
+        """Ask the cluster for the state of every registered job that has not ended."""
+        todo = self.registered - self.finished
+        if not todo:
+            return
+        self._calls += 1
+        self.info.update(self._states(todo))
+        self._last = time.monotonic()
+        self.finished |= {job for job in todo if self.is_done(job, mode="cache")}
+
+    def _states(self, todo: set[str]) -> dict[str, dict[str, str]]:
+        if self.sacct_works is not False:
+            states = _sacct_states(todo)
+            if states is not None:
+                self.sacct_works = True
+                return states
+            if self.sacct_works is None:
+                log.warning("sacct cannot report job states here; following the jobs with scontrol.")
+            self.sacct_works = False
+        return _scontrol_states(todo)
 
 
 _FILTER = SacctWarningOnce()
@@ -122,10 +195,9 @@ def follow_slurm_jobs(poll_s: float = POLL_S) -> None:
     submitit_log = logging.getLogger("submitit")
     if _FILTER not in submitit_log.filters:
         submitit_log.addFilter(_FILTER)
-    watcher_class = _watcher_class()
-    if not isinstance(SlurmJob.watcher, watcher_class):
-        SlurmJob.watcher = watcher_class(delay_s=int(max(poll_s, 1)))
-    SlurmJob.watcher._delay_s = int(max(poll_s, 1))
+    watcher = SlurmJob.watcher if isinstance(SlurmJob.watcher, SlurmJobWatcher) else SlurmJobWatcher()
+    watcher.delay_s = max(poll_s, 1.0)
+    SlurmJob.watcher = watcher  # type: ignore[assignment]  # submitit makes only the watcher protocol's calls
 
 
 def _jobs(registered: set[str]) -> list[str]:
@@ -139,7 +211,9 @@ def job_states() -> dict[str, str]:
     from submitit.slurm.slurm import SlurmJob
 
     watcher = SlurmJob.watcher
-    return {job: str(watcher._info_dict.get(job, {}).get("State", "UNKNOWN")) for job in _jobs(watcher._registered)}
+    if not isinstance(watcher, SlurmJobWatcher):
+        return {}
+    return {job: watcher.get_state(job, mode="cache") for job in _jobs(watcher.registered)}
 
 
 def wait_for_jobs(poll_s: float = POLL_S) -> dict[str, str]:
@@ -154,8 +228,10 @@ def wait_for_jobs(poll_s: float = POLL_S) -> dict[str, str]:
     from submitit.slurm.slurm import SlurmJob
 
     watcher = SlurmJob.watcher
+    if not isinstance(watcher, SlurmJobWatcher):
+        return {}
     while True:
         watcher.update()
-        if all(watcher.is_done(job, mode="cache") for job in _jobs(watcher._registered)):
+        if all(watcher.is_done(job, mode="cache") for job in _jobs(watcher.registered)):
             return job_states()
         time.sleep(poll_s)

@@ -4,6 +4,8 @@ are no job, and cases bounded by the job's time limit (the cluster itself: tests
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from submitit.slurm.slurm import SlurmInfoWatcher, SlurmJob
 
 from calibrax.runner import app, load_config
 from calibrax.runner.job import TIME_LIMIT_MARGIN_S, _within_time_limit
-from calibrax.runner.slurm import _FILTER, _jobs, follow_slurm_jobs
+from calibrax.runner.slurm import _FILTER, SlurmJobWatcher, _expand, _jobs, follow_slurm_jobs
 from calibrax.runner.sweep import write_marker
 
 
@@ -38,8 +40,40 @@ def test_submitits_sacct_warning_is_said_once(followed: None, monkeypatch: pytes
 
 
 def test_the_followed_jobs_poll_every_few_seconds(followed: None) -> None:
-    assert type(SlurmJob.watcher).__name__ == "ScontrolFallbackWatcher"
-    assert SlurmJob.watcher._delay_s == 2
+    assert isinstance(SlurmJob.watcher, SlurmJobWatcher)
+    assert SlurmJob.watcher.delay_s == 2
+    follow_slurm_jobs(poll_s=0.2)  # again: the same watcher, at least a second apart
+    assert SlurmJob.watcher.delay_s == 1.0
+
+
+def test_pending_array_tasks_are_expanded() -> None:
+    assert _expand("12_[0-2,5]") == ["12_0", "12_1", "12_2", "12_5"]
+    assert _expand("12_[3%2]") == ["12_3"]
+    assert _expand("12_4") == ["12_4"]
+    assert _expand("13") == ["13"]
+
+
+def test_a_watcher_with_nothing_registered_asks_nobody() -> None:
+    watcher = SlurmJobWatcher(delay_s=1)
+    watcher.update()
+    assert watcher.num_calls == 0
+
+
+_CLUSTER = shutil.which("scontrol") is not None and subprocess.run(
+    ["scontrol", "ping"], capture_output=True, text=True).returncode == 0
+
+
+@pytest.mark.skipif(not _CLUSTER, reason="no SLURM controller answers here (make test starts one)")
+def test_a_job_the_cluster_does_not_know_has_ended_and_is_asked_about_once_per_delay() -> None:
+    watcher = SlurmJobWatcher(delay_s=60)
+    watcher.register_job("999999_0")  # never submitted: scontrol says "Invalid job id"
+    assert watcher.get_state("999999_0", mode="cache") == "UNKNOWN"
+    assert watcher.is_done("999999_0")  # "standard": asks once
+    assert watcher.num_calls == 1
+    assert watcher.get_state("999999_0") in ("ENDED", "COMPLETED", "CANCELLED", "FAILED")
+    assert watcher.num_calls == 1  # ended jobs are not asked about again
+    watcher.clear()
+    assert watcher.get_info("999999_0", mode="cache") == {}
 
 
 def test_an_arrays_own_id_is_no_job() -> None:
