@@ -414,11 +414,11 @@ def _environment(record: RunRecord) -> dict[str, Any]:
 
 def _trial_names(baseline: RunRecord | None) -> dict[str, str]:
     """The trial chart's legend: the baseline commit's ref and sha, and this run."""
-    if baseline is None or not baseline.run.git.commit:
+    commit = baseline.run.git.commit if baseline is not None else None
+    if baseline is None or not commit:
         return {"candidate": "candidate (this run)"}
-    git = baseline.run.git
-    ref = f"{git.branch} " if git.branch else ""
-    return {"baseline": f"baseline {ref}({git.commit[:10]})", "candidate": "candidate (this run)"}
+    ref = f"{baseline.run.git.branch} " if baseline.run.git.branch else ""
+    return {"baseline": f"baseline {ref}({commit[:10]})", "candidate": "candidate (this run)"}
 
 
 def _section(row: _rows.CaseView, baseline: CaseResult | None,
