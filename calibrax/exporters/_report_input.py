@@ -33,8 +33,8 @@ __all__ = [
 
 _log = logging.getLogger("calibrax")
 
-Need = Literal["baseline", "history", "alerts", "validation"]
-NEEDS: frozenset[str] = frozenset({"baseline", "history", "alerts", "validation"})
+Need = Literal["baseline", "history", "alerts", "validation", "trials"]
+NEEDS: frozenset[str] = frozenset({"baseline", "history", "alerts", "validation", "trials"})
 """What an exporter may declare in ``needs``: the stored parts of :class:`ReportInput`."""
 
 DEFAULT_HISTORY_RUNS = 30
@@ -65,8 +65,8 @@ class ReportInput:
             not read.
         validation: the run's validation checks in stored order; None when not read.
         validation_gate: whether a failed check fails the run.
-        trials: the trial medians of both sides of the run's interleaved gate, read with the
-            baseline (empty: not read, or the run was not checked by an interleaved gate).
+        trials: the trial medians of both sides of the run's interleaved gate (empty: not
+            needed, or the run was not checked by an interleaved gate).
         trial_runs: the runs of ``history`` whose medians are an interleaved gate's trial
             medians (the linked baseline runs), which the history chart marks apart.
 
@@ -148,7 +148,7 @@ def read_report_input(store: Any, record: RunRecord, needs: Iterable[str] = (), 
     points = _history(store, record, query) if "history" in wanted else None
     alerts = _alerts(store, record, recent_alerts) if "alerts" in wanted else None
     entries, gate = store.load_validation(record.run.id) if "validation" in wanted else (None, False)
-    trials = tuple(store.load_trials(record.run.id)) if "baseline" in wanted else ()
+    trials = tuple(store.load_trials(record.run.id)) if "trials" in wanted else ()
     return ReportInput(record, _baseline(store, record) if "baseline" in wanted else None, points,
                        query.runs, query.measure, alerts, tuple(entries) if entries is not None else None, bool(gate),
                        trials, _trial_runs(store, points) if points else frozenset())

@@ -286,7 +286,7 @@ class HtmlExporter(BaseExporter[HtmlSettings]):
 
     name = "html"
     filename = "index.html"
-    needs = frozenset({"baseline", "history", "alerts", "validation"})
+    needs = frozenset({"baseline", "history", "alerts", "validation", "trials"})
     entry = True
     renders_sweeps = True
     settings_type = HtmlSettings
