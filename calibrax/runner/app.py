@@ -34,8 +34,8 @@ from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_
 from calibrax.runner.config import CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
 from calibrax.runner.plan import plan_run
-from calibrax.runner.slurm import follow_slurm_jobs, wait_for_jobs
 from calibrax.runner.progress import SweepProgress
+from calibrax.runner.slurm import follow_slurm_jobs, wait_for_jobs
 from calibrax.runner.sweep import finalize_sweep, job_exit_code, read_markers, sweep_size
 from calibrax.runner.sweep_report import write_sweep_page
 from calibrax.storage import Store
