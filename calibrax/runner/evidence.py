@@ -88,8 +88,9 @@ def record_interleaved(store: Store, candidate: str, ref: str, sha: str, refs: S
     config = {**dict(run.config), INTERLEAVED_KEY: {
         "role": "baseline", "candidate": candidate, "ref": ref, "commit": sha,
         "order": "".join(result.order), **dict(settings or {})}}
+    # no sweep id: the linked run is not a job of the candidate's sweep (nor what resuming it finds)
     store.begin_run(RunInfo(run_id, started_at, RunStatus.RUNNING, GitInfo(sha, ref, False), run.hardware, config,
-                            run.overrides, run.sweep_id), interleaved_of=candidate)
+                            run.overrides), interleaved_of=candidate)
     cases = _baseline_cases(refs, result, started_at)
     for case in cases:
         store.add_case(run_id, case)
