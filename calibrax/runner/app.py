@@ -100,7 +100,8 @@ class SweepCallback(Callback):
             _STATE.slurm = True
             follow_slurm_jobs()
         params = OmegaConf.select(config, "hydra.sweeper.params")
-        size = sweep_size([str(o) for o in config.hydra.overrides.task], OmegaConf.to_container(params) if params else None)
+        swept = {str(k): v for k, v in params.items()} if params else None
+        size = sweep_size([str(o) for o in config.hydra.overrides.task], swept)
         _STATE.progress = None if _STATE.slurm else SweepProgress(size)  # SLURM jobs are followed by slurm.py
         page_by = sweep_exporter([str(n) for n in OmegaConf.select(config, "exporters") or []])
         if page_by is not None:
@@ -118,9 +119,10 @@ class SweepCallback(Callback):
     def on_job_end(self, config: DictConfig, job_return: Any = None, **kwargs: Any) -> None:
         if _STATE.progress is None:
             return
-        hydra = OmegaConf.select(getattr(job_return, "hydra_cfg", None) or config, "hydra") or HydraConfig.get()
+        done = getattr(job_return, "hydra_cfg", None)  # the job's hydra node, as it ran
+        hydra: Any = done.hydra if done is not None else HydraConfig.get()
         overrides = [str(o) for o in (getattr(job_return, "overrides", None) or hydra.overrides.task)]
-        num = int(OmegaConf.select(hydra, "job.num") or 0)
+        num = int(hydra.job.num or 0)
         _STATE.progress.job_ended(num, overrides, job_exit_code(Path(str(hydra.runtime.output_dir))))
 
 

@@ -15,5 +15,5 @@ from calibrax.storage._outbox import Delivery, DeliveryState
 from calibrax.storage._schema import SCHEMA_VERSION
 from calibrax.storage.store import Baseline, Store
 
-__all__ = ["SCHEMA_VERSION", "Annotation", "Artifact", "Baseline", "Delivery", "DeliveryState", "InterleavedLink", "Store",
-           "TrialMedian"]
+__all__ = ["SCHEMA_VERSION", "Annotation", "Artifact", "Baseline", "Delivery", "DeliveryState", "InterleavedLink",
+           "Store", "TrialMedian"]

@@ -71,15 +71,18 @@ def test_runs_and_show_make_the_link_visible_and_baseline_set_refuses_the_linked
     lines = {line.split()[0]: line for line in listed.output.splitlines()[1:]}
     assert lines["cand"].endswith(f"gated against {linked}") and lines[linked].endswith("baseline trials of cand")
     assert lines["r0"].endswith("-")
-    as_json = {r["id"]: r.get("interleaved") for r in json.loads(runner.invoke(cli, ["runs", "--db", db, "--json"]).output)}
+    listed_json = json.loads(runner.invoke(cli, ["runs", "--db", db, "--json"]).output)
+    as_json = {r["id"]: r.get("interleaved") for r in listed_json}
     assert as_json == {"r0": None, "cand": {"role": "candidate", "run_id": linked},
                        linked: {"role": "baseline", "run_id": "cand"}}
     shown = runner.invoke(cli, ["show", linked, "--db", db])
-    assert shown.exit_code == 0 and shown.output.startswith("Interleaved baseline of run cand: each sample is one trial")
+    assert shown.exit_code == 0
+    assert shown.output.startswith("Interleaved baseline of run cand: each sample is one trial")
     assert f"the baseline commit's trial medians are run {linked}" in runner.invoke(cli, ["show", "--db", db]).output
     assert json.loads(runner.invoke(cli, ["show", "cand", "--db", db, "--json"]).output)["interleaved"] == {
         "role": "candidate", "run_id": linked}
     refused = runner.invoke(cli, ["baseline", "set", "main", linked, "--db", db])
-    assert refused.exit_code == 2 and "Error: Run" in refused.output and "holds the baseline side's trial medians" in refused.output
+    assert refused.exit_code == 2 and "Error: Run" in refused.output
+    assert "holds the baseline side's trial medians" in refused.output
     assert runner.invoke(cli, ["baseline", "set", "main", "--db", db]).exit_code == 0
     assert store.get_baseline("main").run_id == "cand"
