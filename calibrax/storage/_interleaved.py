@@ -160,20 +160,11 @@ class InterleavedMixin:
                              [run_id]).fetchone()
         return None if row is None else str(row[0])
 
-    def require_plain_run(self, run_id: str, use: str) -> None:
-        """Refuse a linked interleaved baseline run where a run measured the usual way is needed.
-
-        Raises:
-            NotFoundError: no run has this id.
-            StoreError: the run holds an interleaved gate's baseline trial medians.
-
-        Example:
-            store.require_plain_run("r2", "a baseline")
-        """
-        with self._read() as db:
-            self._require_run(db, run_id)
-            row = db.execute("SELECT interleaved_of FROM runs WHERE id = ?", [run_id]).fetchone()
-        if row[0] is not None:
+    def _refuse_linked(self, db: Database, run_id: str, use: str) -> None:
+        """Inside a transaction: refuse a linked interleaved baseline run as ``use`` (a named
+        baseline), which needs a run measured the usual way."""
+        row = db.execute("SELECT interleaved_of FROM runs WHERE id = ?", [run_id]).fetchone()
+        if row is not None and row[0] is not None:
             raise StoreError(
                 f"Run {run_id!r} holds the baseline side's trial medians of the interleaved gate of run "
                 f"{row[0]!r}, one sample per trial rather than a run's samples, so it cannot be {use}; "

@@ -425,12 +425,7 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin, Interleaved
         with self._write() as db:
             created_at = datetime.now(UTC).isoformat(timespec="seconds")
             baseline = Baseline(name, self._resolve(db, run_ref), created_at)
-            linked = db.execute("SELECT interleaved_of FROM runs WHERE id = ?", [baseline.run_id]).fetchone()[0]
-            if linked is not None:
-                raise StoreError(
-                    f"Run {baseline.run_id!r} holds the baseline side's trial medians of the interleaved gate of "
-                    f"run {linked!r}, not a run's samples; set the baseline {name!r} to {linked!r} or another run."
-                )
+            self._refuse_linked(db, baseline.run_id, f"the baseline {name!r}")
             db.table("baselines").upsert(asdict(baseline), pk="name")
         return baseline
 
