@@ -11,7 +11,7 @@ from factories import add_run
 
 from calibrax.ci import CaseRef, InterleavedResult
 from calibrax.cli.main import cli
-from calibrax.core import STANDARD_MEASURES, CaseStatus, RunStatus
+from calibrax.core import STANDARD_MEASURES, CaseStatus, RunStatus, Verdict, VerdictKind
 from calibrax.runner.evidence import INTERLEAVED_KEY, record_interleaved, trial_medians
 from calibrax.storage import Store
 
@@ -86,3 +86,21 @@ def test_runs_and_show_make_the_link_visible_and_baseline_set_refuses_the_linked
     assert "holds the baseline side's trial medians" in refused.output
     assert runner.invoke(cli, ["baseline", "set", "main", "--db", db]).exit_code == 0
     assert store.get_baseline("main").run_id == "cand"
+
+
+def test_calibrax_report_of_a_gated_run_names_the_linked_run_and_draws_the_trials(tmp_path: Path) -> None:
+    config = {"ci": {"mode": "interleaved", "ref": "main"},
+              "thresholds": {"gate": ["time"], "measures": {"time": {"margin": 0.05, "alpha": 0.01}}}}
+    with Store.open(tmp_path / "calibrax.db") as store:
+        add_run(store, "gated", 2e-3, "03", config=config)
+        linked = record_interleaved(store, "gated", "main", SHA, REFS, _result(), "2026-11-26T00:00:30+00:00")
+        store.add_verdicts("gated", linked, [Verdict("matmul", {"n": 128}, "time", VerdictKind.REGRESSED, 1.9, 1.15,
+                                                     2.15, 0.05, "worse beyond the 5% margin")])
+    out = tmp_path / "report.html"
+    res = CliRunner().invoke(cli, ["report", "gated", "--db", str(tmp_path / "calibrax.db"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert f"<dt>Baseline run_id</dt><dd><code>{linked}</code>" in page
+    assert f"Interleaved gate against <code>main</code> (baseline trials: run <code>{linked}</code>)" in page
+    assert "8 trials in the order measured" in page and "verdict regressed" in page
+    assert '"t":[' in page and "baseline main (abababab" in page
