@@ -83,7 +83,7 @@ def _report_inputs(store: Store, run: str, fmt: str, baseline_name: str | None) 
 
     record = store.load_run(run)
     verdicts = store.load_verdicts(record.run.id)
-    baseline = _checked_baseline(store, baseline_name, record.run.config) if verdicts else None
+    baseline = _checked_baseline(store, baseline_name, record.run.config, record.run.id) if verdicts else None
     if verdicts:
         names = {"name": baseline[0], "run_id": baseline[1].run.id} if baseline else {}
         record = replace(record, verdicts=tuple(verdicts), baseline=names)
@@ -115,8 +115,10 @@ def _say_skipped(skipped: Mapping[str, str]) -> None:
         click.echo(f"Not drawn: the {kind} figure, because {why}.", err=True)
 
 
-def _checked_baseline(store: Store, name: str | None, config: Mapping[str, Any]) -> tuple[str, RunRecord] | None:
-    """The named baseline (``name``, else the run config's ``ci.baseline``) as a record.
+def _checked_baseline(store: Store, name: str | None, config: Mapping[str, Any],
+                      run_id: str = "") -> tuple[str, RunRecord] | None:
+    """The named baseline (``name``, else the run config's ``ci.baseline``, else the linked run of
+    the interleaved gate that checked ``run_id``, named by its git ref) as a record.
 
     A name given on the command line must exist; the config's may have been removed since.
     """
@@ -124,9 +126,11 @@ def _checked_baseline(store: Store, name: str | None, config: Mapping[str, Any])
 
     if name:
         return name, store.load_run(store.get_baseline(name).run_id)
-    name = (config.get("ci") or {}).get("baseline")
+    ci = config.get("ci") or {}
+    name = ci.get("baseline")
     if not name:
-        return None
+        linked = store.interleaved_baseline_of(run_id) if run_id and ci.get("mode") == "interleaved" else None
+        return (str(ci.get("ref") or "interleaved"), store.load_run(linked)) if linked else None
     try:
         return name, store.load_run(store.get_baseline(name).run_id)
     except NotFoundError:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from calibrax.core.checks import ValidationEntry
     from calibrax.core.models import RunInfo, Summary
     from calibrax.core.result import RunRecord
-    from calibrax.storage import Artifact
+    from calibrax.storage import Artifact, InterleavedLink
 
 __all__ = ["runs", "show"]
 
@@ -34,11 +34,31 @@ def runs(db: Path, as_json: bool, limit: int | None) -> None:
 
     with open_store(db, read_only=True) as store:
         found: list[RunInfo] = store.list_runs(limit=limit)
+        links = store.interleaved_links([r.id for r in found])
     if as_json:
-        echo_json([{k: v for k, v in run_info_to_dict(r).items() if k != "config"} for r in found])
+        echo_json([{**{k: v for k, v in run_info_to_dict(r).items() if k != "config"},
+                    **({"interleaved": _link(r.id, links[r.id])} if r.id in links else {})} for r in found])
         return
     rows = [[r.id, r.status.value, r.started_at[:19], (r.git.commit or "-")[:10], r.sweep_id or "-"] for r in found]
-    echo_table(rows, ["id", "status", "started (UTC)", "commit", "sweep"])
+    header = ["id", "status", "started (UTC)", "commit", "sweep"]
+    if links:
+        for row, r in zip(rows, found, strict=True):
+            row.append(_link_text(r.id, links[r.id]) if r.id in links else "-")
+        header.append("interleaved gate")
+    echo_table(rows, header)
+
+
+def _link(run_id: str, link: InterleavedLink) -> dict[str, str]:
+    """A run's side of an interleaved gate, and the run on the other side."""
+    role = "candidate" if run_id == link.candidate_run_id else "baseline"
+    return {"role": role, "run_id": link.other(run_id)}
+
+
+def _link_text(run_id: str, link: InterleavedLink) -> str:
+    """``baseline trials of RUN`` on the linked baseline run, ``gated against RUN`` on the candidate."""
+    if run_id == link.candidate_run_id:
+        return f"gated against {link.baseline_run_id}"
+    return f"baseline trials of {link.candidate_run_id}"
 
 
 @click.command()
@@ -61,15 +81,28 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool, measures: Sequence
         record: RunRecord = store.load_run(run)
         checks, gate = store.load_validation(record.run.id)
         artifacts = store.load_artifacts(record.run.id)
+        links = store.interleaved_links([record.run.id])
     if as_json:
-        echo_json(record.to_dict(samples=not no_samples))
+        link = {"interleaved": _link(record.run.id, links[record.run.id])} if links else {}
+        echo_json({**record.to_dict(samples=not no_samples), **link})
         return
+    if links:
+        click.echo(_link_line(record.run.id, links[record.run.id]))
     if measures or all_measures:
         _render_measures(record, _chosen_measures(record, measures, all_measures))
     else:
         _render_run(record)
     _render_validation(checks, gate)
     _render_artifacts(record, artifacts)
+
+
+def _link_line(run_id: str, link: InterleavedLink) -> str:
+    """What ``show`` says first about a run on either side of an interleaved gate."""
+    if run_id == link.candidate_run_id:
+        return (f"Interleaved gate: the baseline commit's trial medians are run {link.baseline_run_id} "
+                f"(calibrax show {link.baseline_run_id}).")
+    return (f"Interleaved baseline of run {link.candidate_run_id}: each sample is one trial's median of the "
+            "baseline commit, not a sample of a plain run.")
 
 
 def _render_run(record: RunRecord) -> None:

@@ -7,7 +7,7 @@ the html exporter's settings.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from calibrax.analysis import AnalysisError, Changepoint, HistoryPoint, detect_changepoints, screen_histories
 from calibrax.core import ExporterError
@@ -32,6 +32,8 @@ class HistoryChart:
     changepoints: tuple[Changepoint, ...]
     unit: str
     measure: str = "time"
+    other_method: frozenset[str] = frozenset()
+    """Runs whose medians are an interleaved gate's trial medians, marked apart."""
 
     def __post_init__(self) -> None:
         if len(self.points) < 2:
@@ -53,7 +55,7 @@ class HistoryChart:
     @property
     def data(self) -> _page_charts.HistoryData:
         """The chart as the page's compact data."""
-        data = _page_charts.history_data(self.points, self.changepoints, self.unit, self.measure)
+        data = _page_charts.history_data(self.points, self.changepoints, self.unit, self.measure, self.other_method)
         if data is None:
             raise ExporterError(f"A history chart needs two or more runs, got {self.runs}.")
         return data
@@ -107,5 +109,5 @@ def history_charts(report: ReportInput, options: HtmlSettings) -> dict[str, Hist
         result = case.measures.get(measure)
         chart = history_chart(points, result.measure.unit if result else "s", options, measure, maybe)
         if chart is not None:
-            out[case.key] = chart
+            out[case.key] = replace(chart, other_method=report.trial_runs) if report.trial_runs else chart
     return out

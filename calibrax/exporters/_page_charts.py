@@ -176,6 +176,8 @@ class HistoryData:
         changepoints: (position of the first run after the shift, the change in words, tooltip).
         current: the tooltip of the run reported on (the last point).
         description: the chart in words.
+        other_method: the positions of runs measured another way (an interleaved gate's trial
+            medians, not a run's samples), drawn with their own marker and legend entry.
     """
 
     values: str
@@ -184,17 +186,28 @@ class HistoryData:
     changepoints: tuple[tuple[int, str, str], ...]
     current: str
     description: str
+    other_method: tuple[int, ...] = ()
 
     def to_json(self) -> list[Any]:
-        """The page's compact form."""
-        return [self.values, [list(t) for t in self.y_ticks], list(self.x_ticks),
-                [list(c) for c in self.changepoints], self.current, self.description]
+        """The page's compact form (the legend of ``other_method`` only when a run has it)."""
+        out = [self.values, [list(t) for t in self.y_ticks], list(self.x_ticks),
+               [list(c) for c in self.changepoints], self.current, self.description]
+        if self.other_method:
+            out += [list(self.other_method), [OTHER_METHOD_LEGEND, PLAIN_LEGEND]]
+        return out
+
+
+OTHER_METHOD_LEGEND = "interleaved gate: baseline trial medians"
+"""The history legend of a run measured as an interleaved gate's trial medians."""
+PLAIN_LEGEND = "run samples (calibrax-run)"
+"""The history legend of a run measured the usual way."""
 
 
 def history_data(points: Sequence[HistoryPoint], changepoints: Sequence[Changepoint], unit: str,
-                 measure: str = "time") -> HistoryData | None:
+                 measure: str = "time", other_method: frozenset[str] = frozenset()) -> HistoryData | None:
     """The history chart of one case for the page (the geometry of :func:`_svg.history_plot`);
-    None for fewer than two runs.
+    None for fewer than two runs. The runs in ``other_method`` (ids of runs whose medians are
+    an interleaved gate's trial medians) are marked apart.
 
     Example:
         >>> data = history_data([HistoryPoint(f"r{i}", 1e-3 * (1 + i % 2)) for i in range(4)], [], "s")
@@ -218,6 +231,7 @@ def history_data(points: Sequence[HistoryPoint], changepoints: Sequence[Changepo
         changepoints=tuple((cp.index, _svg.change_text(cp), _svg.changepoint_title(cp, unit)) for cp in changepoints),
         current=_svg.point_title(points[-1], unit, measure),
         description=_svg.history_description(points, changepoints, unit),
+        other_method=tuple(i for i, p in enumerate(points) if p.run_id in other_method),
     )
 
 

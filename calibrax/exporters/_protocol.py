@@ -8,7 +8,8 @@ code special-cases an exporter by name:
   writes a folder of files and returns the text of ``filename``, its receipt);
 - ``filename``: the file written into the report folder;
 - ``needs``: the stored parts of :class:`~calibrax.exporters.ReportInput` it shows
-  (``baseline``, ``history``, ``alerts``, ``validation``), read only when some exporter needs them;
+  (``baseline``, ``history``, ``alerts``, ``validation``, ``trials``: an interleaved gate's trial
+  medians), read only when some exporter needs them;
 - ``entry``: True when its file is the page a person opens first (printed as ``Report: ...``);
 - ``renders_sweeps``: True when it also renders a whole sweep as one page (``render_sweep``);
   the end of a ``-m`` sweep and ``calibrax report --sweep`` use the first selected one;

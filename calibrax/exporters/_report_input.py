@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from calibrax.analysis import HistoryPoint
 from calibrax.core import Alert, ExporterError, NotFoundError, RunRecord, ValidationEntry
+from calibrax.storage import TrialMedian
 
 __all__ = [
     "DEFAULT_HISTORY_RUNS",
@@ -32,8 +33,8 @@ __all__ = [
 
 _log = logging.getLogger("calibrax")
 
-Need = Literal["baseline", "history", "alerts", "validation"]
-NEEDS: frozenset[str] = frozenset({"baseline", "history", "alerts", "validation"})
+Need = Literal["baseline", "history", "alerts", "validation", "trials"]
+NEEDS: frozenset[str] = frozenset({"baseline", "history", "alerts", "validation", "trials"})
 """What an exporter may declare in ``needs``: the stored parts of :class:`ReportInput`."""
 
 DEFAULT_HISTORY_RUNS = 30
@@ -64,6 +65,10 @@ class ReportInput:
             not read.
         validation: the run's validation checks in stored order; None when not read.
         validation_gate: whether a failed check fails the run.
+        trials: the trial medians of both sides of the run's interleaved gate (empty: not
+            needed, or the run was not checked by an interleaved gate).
+        trial_runs: the runs of ``history`` whose medians are an interleaved gate's trial
+            medians (the linked baseline runs), which the history chart marks apart.
 
     Example:
         >>> from calibrax.core import RunInfo, RunStatus
@@ -80,6 +85,8 @@ class ReportInput:
     alerts: tuple[Alert, ...] | None = None
     validation: tuple[ValidationEntry, ...] | None = None
     validation_gate: bool = False
+    trials: tuple[TrialMedian, ...] = ()
+    trial_runs: frozenset[str] = frozenset()
 
     @property
     def run_id(self) -> str:
@@ -141,12 +148,21 @@ def read_report_input(store: Any, record: RunRecord, needs: Iterable[str] = (), 
     points = _history(store, record, query) if "history" in wanted else None
     alerts = _alerts(store, record, recent_alerts) if "alerts" in wanted else None
     entries, gate = store.load_validation(record.run.id) if "validation" in wanted else (None, False)
+    trials = tuple(store.load_trials(record.run.id)) if "trials" in wanted else ()
     return ReportInput(record, _baseline(store, record) if "baseline" in wanted else None, points,
-                       query.runs, query.measure, alerts, tuple(entries) if entries is not None else None, bool(gate))
+                       query.runs, query.measure, alerts, tuple(entries) if entries is not None else None, bool(gate),
+                       trials, _trial_runs(store, points) if points else frozenset())
+
+
+def _trial_runs(store: Any, points: Mapping[str, tuple[HistoryPoint, ...]]) -> frozenset[str]:
+    """The runs of the history that hold an interleaved gate's baseline trial medians."""
+    ids = {p.run_id for found in points.values() for p in found}
+    return frozenset(run_id for run_id, link in store.interleaved_links(sorted(ids)).items()
+                     if run_id == link.baseline_run_id)
 
 
 def _baseline(store: Any, record: RunRecord) -> RunRecord | None:
-    run_id = record.baseline.get("run_id")
+    run_id = record.baseline.get("run_id") or store.interleaved_baseline_of(record.run.id)
     if not run_id:
         return None
     try:

@@ -21,7 +21,7 @@ from typing import Any
 from markupsafe import Markup
 
 from calibrax.core import MISSING, CaseResult, RunRecord, format_value, run_info_to_dict
-from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _page_charts, _rows, _svg
+from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _page_charts, _rows, _svg, _trials
 from calibrax.exporters._protocol import BaseExporter, as_report_input
 from calibrax.exporters._registry import EXPORTERS
 from calibrax.exporters._report_input import HistoryQuery, ReportInput
@@ -239,6 +239,9 @@ class CaseSection:
             axis as ``chart``; None without a baseline record or without samples there.
         history: the case's median over past runs on the same hardware, with changepoints;
             None without ``report_data`` or with fewer than two runs of history.
+        trial_chart: both sides' trial medians of an interleaved gate on one axis, in trial
+            order (then no ``baseline_chart``: the baseline's samples are trial medians, not
+            samples comparable with this run's).
     """
 
     row: _rows.CaseView
@@ -247,11 +250,15 @@ class CaseSection:
     measures: tuple[MeasureLine, ...]
     baseline_chart: _page_charts.StripData | None = None
     history: _history.HistoryChart | None = None
+    trial_chart: _trials.TrialData | None = None
 
     def chart_json(self) -> dict[str, Any]:
         """The charts' compact data: ``s`` this run's samples, ``b`` the baseline's (its ticks
-        left out when the axis is shared), ``h`` the history; each only when drawn."""
+        left out when the axis is shared), ``t`` the interleaved gate's trials, ``h`` the
+        history; each only when drawn."""
         out: dict[str, Any] = {}
+        if self.trial_chart is not None:
+            out["t"] = self.trial_chart.to_json()
         if self.chart is not None:
             out["s"] = self.chart.to_json()
         if self.baseline_chart is not None:
@@ -279,7 +286,7 @@ class HtmlExporter(BaseExporter[HtmlSettings]):
 
     name = "html"
     filename = "index.html"
-    needs = frozenset({"baseline", "history", "alerts", "validation"})
+    needs = frozenset({"baseline", "history", "alerts", "validation", "trials"})
     entry = True
     renders_sweeps = True
     settings_type = HtmlSettings
@@ -321,7 +328,9 @@ def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSett
     record, baseline = report.record, report.baseline
     baseline_cases = {case.key: case for case in baseline.cases} if baseline else {}
     histories = _history.history_charts(report, options)
-    sections = [_section(row, baseline_cases.get(row.case.key), histories.get(row.case.key))
+    trials, names = _trials.trials_by_case(report.trials), _trial_names(baseline)
+    sections = [_section(row, None if row.case.key in trials else baseline_cases.get(row.case.key),
+                         histories.get(row.case.key), trials.get(row.case.key, ()), names)
                 for row in _rows.case_views(record)]
     columns = summary_columns(record)
     return {
@@ -403,8 +412,18 @@ def _environment(record: RunRecord) -> dict[str, Any]:
     return {key: info[key] for key in ("git", "hardware", "overrides", "sweep_id")}
 
 
+def _trial_names(baseline: RunRecord | None) -> dict[str, str]:
+    """The trial chart's legend: the baseline commit's ref and sha, and this run."""
+    commit = baseline.run.git.commit if baseline is not None else None
+    if baseline is None or not commit:
+        return {"candidate": "candidate (this run)"}
+    ref = f"{baseline.run.git.branch} " if baseline.run.git.branch else ""
+    return {"baseline": f"baseline {ref}({commit[:10]})", "candidate": "candidate (this run)"}
+
+
 def _section(row: _rows.CaseView, baseline: CaseResult | None,
-             history: _history.HistoryChart | None = None) -> CaseSection:
+             history: _history.HistoryChart | None = None, trials: Sequence[_trials.TrialMedian] = (),
+             names: dict[str, str] | None = None) -> CaseSection:
     time = row.case.measures.get("time")
     samples = time.samples if time else ()
     base_time = baseline.measures.get("time") if baseline else None
@@ -418,6 +437,7 @@ def _section(row: _rows.CaseView, baseline: CaseResult | None,
         measures=_measure_lines(row.case),
         baseline_chart=_page_charts.strip_data(base_samples, unit, domain) if base_samples else None,
         history=history,
+        trial_chart=_trials.trial_data(trials, unit, names) if trials else None,
     )
 
 

@@ -34,8 +34,9 @@ from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_
 from calibrax.runner.config import CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
 from calibrax.runner.plan import plan_run
+from calibrax.runner.progress import SweepProgress
 from calibrax.runner.slurm import follow_slurm_jobs, wait_for_jobs
-from calibrax.runner.sweep import finalize_sweep, read_markers
+from calibrax.runner.sweep import finalize_sweep, job_exit_code, read_markers, sweep_size
 from calibrax.runner.sweep_report import write_sweep_page
 from calibrax.storage import Store
 
@@ -56,6 +57,7 @@ class _State:
     report_root: Path | None = None  # set when one of the sweep's exporters renders sweeps
     sweep_page_by: str | None = None  # that exporter's name (None: the first registered one that renders sweeps)
     slurm: bool = False  # the sweep's jobs were submitted to SLURM (Hydra's submitit launcher)
+    progress: SweepProgress | None = None  # the sweep's per-job progress lines (local launchers)
 
 
 _STATE = _State()
@@ -97,13 +99,31 @@ class SweepCallback(Callback):
         if str(OmegaConf.select(config, "hydra.launcher._target_") or "").endswith("submitit_launcher.SlurmLauncher"):
             _STATE.slurm = True
             follow_slurm_jobs()
+        params = OmegaConf.select(config, "hydra.sweeper.params")
+        swept = {str(k): v for k, v in params.items()} if params else None
+        size = sweep_size([str(o) for o in config.hydra.overrides.task], swept)
+        _STATE.progress = None if _STATE.slurm else SweepProgress(size)  # SLURM jobs are followed by slurm.py
         page_by = sweep_exporter([str(n) for n in OmegaConf.select(config, "exporters") or []])
         if page_by is not None:
             _STATE.report_root = Path.cwd() / str(OmegaConf.select(config, "report.dir") or "reports")
             _STATE.sweep_page_by = page_by.name
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        _STATE.progress = None
         _finish_sweep()
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if _STATE.progress is not None:  # a job run by the submitting process (a local launcher)
+            _STATE.progress.job_started()
+
+    def on_job_end(self, config: DictConfig, job_return: Any = None, **kwargs: Any) -> None:
+        if _STATE.progress is None:
+            return
+        done = getattr(job_return, "hydra_cfg", None)  # the job's hydra node, as it ran
+        hydra: Any = done.hydra if done is not None else HydraConfig.get()
+        overrides = [str(o) for o in (getattr(job_return, "overrides", None) or hydra.overrides.task)]
+        num = int(hydra.job.num or 0)
+        _STATE.progress.job_ended(num, overrides, job_exit_code(Path(str(hydra.runtime.output_dir))))
 
 
 def _finish_sweep() -> int:

@@ -17,7 +17,9 @@ from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseResult, CaseStatus
 from calibrax.runner.config import CIMode
 from calibrax.runner.context import RunContext
-from calibrax.runner.interleaved import TrialSettings, interleaved_gate
+from calibrax.runner.evidence import record_interleaved
+from calibrax.runner.execute import utc_now
+from calibrax.runner.interleaved import TrialSettings, case_refs, interleaved_gate
 from calibrax.runner.plan import protocol_settings
 from calibrax.runner.quality import threshold_verdicts
 from calibrax.runner.validation import gating_violations, validation_entries
@@ -45,7 +47,11 @@ def validate(ctx: RunContext, cases: Sequence[CaseResult],
 
 def gate(ctx: RunContext, cases: Sequence[CaseResult]) -> CheckResult | None:
     """The run's verdicts: against the baseline of ``ci.mode``, and absolute bounds (quality
-    thresholds such as ``accuracy: {min: 0.9}``), which gate even without a baseline."""
+    thresholds such as ``accuracy: {min: 0.9}``), which gate even without a baseline.
+
+    With ``ci=interleaved`` the trials' evidence is stored too (the baseline side as a run linked
+    to this one, see :func:`~calibrax.runner.evidence.record_interleaved`; the verdicts name that
+    run), and the run's finish time moves to the end of the trials."""
     ci = ctx.cfg.ci
     bounds = threshold_verdicts(cases, ctx.policy)
     if ci.mode is CIMode.stored:
@@ -60,10 +66,18 @@ def gate(ctx: RunContext, cases: Sequence[CaseResult]) -> CheckResult | None:
     settings = TrialSettings(protocol_settings(profile), ctx.cfg.hardware.platform, profile.case_timeout,
                              profile.worker_start_timeout)
     assert ci.ref is not None  # checked before anything ran
-    check, _ = interleaved_gate(ci.ref, ci.trials, ci.max_trials, ctx.cwd, ctx.run_id,
-                                [(b.name, b.cases) for b in ctx.planned], ctx.policy, settings)
+    planned = [(b.name, b.cases) for b in ctx.planned]
+    started = utc_now()
+    check, result = interleaved_gate(ci.ref, ci.trials, ci.max_trials, ctx.cwd, ctx.run_id,
+                                     planned, ctx.policy, settings)
+    if result.order:  # the trials' evidence: the baseline side as a linked run, both sides' medians
+        sha = check.baseline_run_id.removeprefix("git:")
+        linked = record_interleaved(ctx.store, ctx.run_id, ci.ref, sha, case_refs(planned, ctx.policy), result,
+                                    started, {"trials": ci.trials, "max_trials": ci.max_trials})
+        check = replace(check, baseline_run_id=linked)
     check = replace(check, verdicts=(*check.verdicts, *bounds))
     ctx.store.add_verdicts(ctx.run_id, check.baseline_run_id, check.verdicts)
+    ctx.store.finish_run(ctx.run_id, ctx.store.get_run(ctx.run_id).status, utc_now())  # the trials took part
     return check
 
 

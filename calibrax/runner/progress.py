@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-__all__ = ["Counter", "format_duration", "live_bar"]
+__all__ = ["Counter", "SweepProgress", "format_duration", "live_bar"]
 
 log = logging.getLogger("calibrax")
 
@@ -62,6 +62,58 @@ class Counter:
         if left > 0 and self.done:
             text += f", about {format_duration(elapsed / self.done * left)} left"
         return text
+
+
+def _job_seconds(seconds: float) -> str:
+    """A job's duration: tenths of a second under a minute (``4.2 s``), else :func:`format_duration`."""
+    return f"{seconds:.1f} s" if seconds < 60 else format_duration(seconds)
+
+
+class SweepProgress:
+    """The progress lines of a ``-m`` sweep: one per finished job, counted against the sweep's
+    size when it is known (``[3/12] job 2 (params.n=256) done in 4.2 s, about 38 s left``).
+
+    Example:
+        >>> p = SweepProgress(4, clock=iter([0.0, 0.0, 4.2]).__next__)
+        >>> p.job_started()
+        >>> p.job_ended(0, ["params.n=64", "sweep.resume=true"], 0)
+        '[1/4] job 0 (params.n=64) done in 4.2 s, exit 0; 4.2 s elapsed, about 13 s left'
+    """
+
+    def __init__(self, total: int | None, *, clock: Any = time.monotonic) -> None:
+        self.total = total
+        self.done = 0
+        self._clock = clock
+        self._start = clock()
+        self._job_start: float | None = None
+
+    def job_started(self) -> None:
+        """Note the start of the next job."""
+        self._job_start = self._clock()
+
+    def job_ended(self, num: int, overrides: Sequence[str], exit_code: int | None) -> str:
+        """Count a finished job and return its line (logged to ``calibrax`` too).
+
+        Args:
+            num: the job's number in the sweep (Hydra's ``job.num``).
+            overrides: the job's overrides; ``sweep.*`` keys are left out of the line.
+            exit_code: what the job's marker says it ended with (None: it did not finish).
+        """
+        now = self._clock()
+        self.done += 1
+        took = now - (self._job_start if self._job_start is not None else self._start)
+        self._job_start = None
+        what = " ".join(o for o in overrides if not o.lstrip("+~").startswith("sweep.")) or "no overrides"
+        ended = (f"did not finish ({_job_seconds(took)})" if exit_code is None
+                 else f"done in {_job_seconds(took)}, exit {exit_code}")
+        count = f"[{self.done}/{self.total}]" if self.total else f"[{self.done}]"
+        elapsed = now - self._start
+        times = f"{_job_seconds(elapsed)} elapsed"
+        if self.total and self.total > self.done:
+            times += f", about {format_duration(elapsed / self.done * (self.total - self.done))} left"
+        line = f"{count} job {num} ({what}) {ended}; {times}"
+        log.info("%s", line)
+        return line
 
 
 def _terminal_handlers(stream: TextIO) -> list[logging.StreamHandler[Any]]:

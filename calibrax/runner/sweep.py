@@ -79,6 +79,48 @@ def job_overrides(overrides: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(o for o in overrides if not o.lstrip("+~").startswith("sweep.")))
 
 
+def sweep_size(overrides: Sequence[str], params: Mapping[str, Any] | None = None) -> int | None:
+    """How many jobs Hydra's basic sweeper makes of a ``-m`` command line: the product of the
+    number of values of each sweep (``a=1,2,3``, ``range(0,4)``, ``choice(...)``), the command
+    line's sweeps replacing those of ``hydra.sweeper.params``. None when a sweep has no fixed
+    count (an ``interval``, for an optimizing sweeper) or Hydra cannot parse the overrides.
+
+    Example:
+        >>> sweep_size(["params.mm.n=64,128,256", "profile=quick", "seed=range(0,2)"])
+        6
+        >>> sweep_size(["lr=interval(0,1)"]) is None
+        True
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    texts = {str(k): f"{k}={v}" for k, v in (params or {}).items()}
+    parser = OverridesParser.create()
+    try:
+        for override in parser.parse_overrides(list(overrides)):
+            texts[override.key_or_group] = override.input_line or ""
+        parsed = parser.parse_overrides([t for t in texts.values() if t])
+    except HydraException:
+        return None
+    total = 1
+    for override in parsed:
+        if override.is_sweep_override():
+            if not override.is_discrete_sweep():
+                return None
+            total *= len(list(override.sweep_string_iterator()))
+    return total
+
+
+def job_exit_code(job_dir: Path) -> int | None:
+    """The exit code a finished job wrote into its marker (None: no marker, or not finished)."""
+    try:
+        marker = json.loads((job_dir / JOB_MARKER).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    code = marker.get("exit_code") if marker.get("state") == "done" else None
+    return int(code) if isinstance(code, int) else None
+
+
 def resumable_run(store: Store, sweep_id: str | None, overrides: Sequence[str]) -> tuple[str, RunInfo | None]:
     """The sweep to resume and this job's ok run in it, if it has one.
 
@@ -203,4 +245,4 @@ def skipped_cases(planned: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], re
     return [CaseResult(name, dict(p), CaseStatus.SKIPPED, error=reason) for name, points in planned for p in points]
 
 
-__all__ += ["JOB_STORE", "ingest_path", "result_files", "skipped_cases"]
+__all__ += ["JOB_STORE", "ingest_path", "job_exit_code", "result_files", "skipped_cases", "sweep_size"]

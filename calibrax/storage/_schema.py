@@ -296,9 +296,33 @@ def _alert_deliveries(db: Database) -> None:
     )
 
 
+def _interleaved_links(db: Database) -> None:
+    """The evidence of an interleaved gate: ``runs.interleaved_of`` names, on the run that holds
+    the baseline side's trial medians, the candidate run it was measured beside; and
+    ``interleaved_trials`` keeps every trial median of both sides (``arm`` A baseline, B
+    candidate) at its ``position`` in the gate's trial order, keyed by the candidate run."""
+    columns = {str(row[1]) for row in db.execute("PRAGMA table_info(runs)").fetchall()}
+    if "interleaved_of" not in columns:
+        db.execute("ALTER TABLE runs ADD COLUMN interleaved_of TEXT")
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS runs_interleaved_of ON runs(interleaved_of) WHERE interleaved_of IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS interleaved_trials (
+            run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            case_key TEXT NOT NULL,
+            measure TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            arm TEXT NOT NULL CHECK (arm IN ('A', 'B')),
+            value REAL NOT NULL,
+            PRIMARY KEY (run_id, case_key, measure, position)
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _stamp_application_id, _add_annotations,
-    _alert_deliveries,
+    _alert_deliveries, _interleaved_links,
 ]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 

@@ -24,7 +24,7 @@ SELECT c.id, c.benchmark, c.params_key, r.rowid, m.median, m.ci_low, m.ci_high
 FROM measures m
 JOIN cases c ON c.id = m.case_id
 JOIN runs r ON r.id = c.run_id
-WHERE m.case_id > ? AND m.name = ? AND c.status = 'ok' AND m.median IS NOT NULL
+WHERE m.case_id > ? AND m.name = ? AND c.status = 'ok' AND m.median IS NOT NULL AND r.interleaved_of IS NULL
 """
 _COUNTS_SQL = "SELECT benchmark, COUNT(*) FROM cases WHERE id > ? GROUP BY benchmark"
 _COUNT_ONE_SQL = "SELECT COUNT(*) FROM cases WHERE id > ? AND benchmark = ?"
@@ -71,6 +71,9 @@ class SeriesMixin:
     def case_rows(self, measure: str = "time", *, after_id: int = 0,
                   benchmarks: Sequence[str] | None = None) -> dict[str, Any]:
         """The ok cases stored after case row ``after_id``, in one pass in the order they were stored.
+
+        The linked baseline runs of interleaved gates are left out: their samples are trial medians,
+        not a run measured the usual way.
 
         The pass walks the measures in case order (the order they lie in the file), which reads a
         million case rows several times faster than one benchmark at a time through an index.

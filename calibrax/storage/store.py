@@ -38,6 +38,7 @@ from calibrax.core import (
 from calibrax.storage import _rows, _schema, _sqlite
 from calibrax.storage._annotations import ACCEPTED_SINCE_SQL, EXCLUDED_SQL, AnnotationsMixin
 from calibrax.storage._extras import ChecksMixin, case_artifacts, insert_artifact
+from calibrax.storage._interleaved import InterleavedMixin
 from calibrax.storage._outbox import OutboxMixin
 from calibrax.storage._series import SeriesMixin
 
@@ -45,7 +46,8 @@ __all__ = ["Baseline", "Store"]
 
 _RECENT = 5  # run ids listed when a reference matches nothing
 
-_LATEST_SQL = "SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?"
+_LATEST_SQL = "SELECT id FROM runs WHERE interleaved_of IS NULL ORDER BY started_at DESC, rowid DESC LIMIT ?"
+"""The newest runs measured by calibrax-run: a linked interleaved baseline run is never ``latest``."""
 _CASES_SQL = "SELECT * FROM cases WHERE run_id = ? ORDER BY seq"
 _MEASURES_SQL = """
 SELECT m.*, s."values" AS sample_values FROM measures m
@@ -58,7 +60,7 @@ SELECT r.id AS run_id, r.started_at, r.git_commit, c.params, m.median, m.ci_low,
 FROM runs r
 JOIN cases c ON c.run_id = r.id
 JOIN measures m ON m.case_id = c.id AND m.name = ?
-WHERE c.benchmark = ? AND c.status = 'ok' AND NOT {excluded}
+WHERE c.benchmark = ? AND c.status = 'ok' AND r.interleaved_of IS NULL AND NOT {excluded}
 ORDER BY r.started_at, r.rowid, c.seq
 """.replace("{excluded}", EXCLUDED_SQL)
 _HISTORY_COLUMNS = ("run_id", "started_at", "git_commit", "params", "median", "ci_low", "ci_high", "n")
@@ -83,7 +85,7 @@ class Baseline:
     created_at: str
 
 
-class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin):
+class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin, InterleavedMixin):
     """A calibrax store: one SQLite file holding runs, their cases, verdicts, alerts and validations.
 
     Open it with :meth:`Store.open`; use it as a context manager to close it.
@@ -192,15 +194,19 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin):
 
     # Writing a run
 
-    def begin_run(self, run: RunInfo) -> None:
+    def begin_run(self, run: RunInfo, *, interleaved_of: str | None = None) -> None:
         """Store a new run with status ``running``, owned by this process.
 
         The pid and hostname of this process are recorded so that a later open can tell a
         run whose process died (it then reads ``interrupted``). ``run.status`` and
-        ``run.finished_at`` are ignored: :meth:`finish_run` sets them.
+        ``run.finished_at`` are ignored: :meth:`finish_run` sets them. ``interleaved_of`` names
+        the candidate run whose interleaved gate this run holds the baseline trial medians of
+        (see :meth:`interleaved_links`); such a run is never ``latest`` nor part of a history.
 
         Raises:
-            StoreError: a run with this id is already stored.
+            StoreError: a run with this id is already stored, or ``interleaved_of`` names a run
+                that is itself a linked baseline run.
+            NotFoundError: ``interleaved_of`` names no run.
 
         Example:
             store.begin_run(RunInfo("r2", "2025-01-02T00:00:00+00:00", RunStatus.RUNNING))
@@ -213,7 +219,11 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin):
             hostname=socket.gethostname(),
             created_at=datetime.now(UTC).isoformat(),
         )
+        if interleaved_of is not None:
+            row["interleaved_of"] = interleaved_of
         with self._write() as db:
+            if interleaved_of is not None:
+                self._require_candidate(db, interleaved_of)
             if db.execute("SELECT 1 FROM runs WHERE id = ?", [run.id]).fetchone():
                 raise StoreError(
                     f"A run with id {run.id!r} is already stored in {str(self._path)!r}; "
@@ -355,7 +365,8 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin):
     ) -> list[dict[str, Any]]:
         """Return one row per ok case of ``benchmark`` over all runs, oldest run first.
 
-        Excluded runs and cases (:meth:`exclude`) are left out.
+        Excluded runs and cases (:meth:`exclude`) are left out, and so are the linked baseline runs
+        of interleaved gates (their samples are trial medians, see :meth:`interleaved_links`).
 
         Args:
             benchmark: the benchmark name.
@@ -402,6 +413,7 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin):
         Raises:
             CalibraxError: ``name`` is empty.
             NotFoundError: ``run_ref`` names no run.
+            StoreError: ``run_ref`` names the linked baseline run of an interleaved gate.
 
         Example:
             store.set_baseline("main", "r2").run_id  # 'r2'
@@ -413,6 +425,7 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin):
         with self._write() as db:
             created_at = datetime.now(UTC).isoformat(timespec="seconds")
             baseline = Baseline(name, self._resolve(db, run_ref), created_at)
+            self._refuse_linked(db, baseline.run_id, f"the baseline {name!r}")
             db.table("baselines").upsert(asdict(baseline), pk="name")
         return baseline
 

@@ -265,9 +265,27 @@ def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     assert slow.returncode == 1, slow.stdout + slow.stderr
     assert "REGRESSED steady" in slow.stdout
     with Store.open(userproj / "calibrax.db") as store:
-        [v] = store.load_verdicts(store.resolve_run_id("latest"))
+        candidate = store.get_run("latest")
+        [v] = store.load_verdicts(candidate.id)
+        linked = store.interleaved_baseline_of(candidate.id)
+        assert linked is not None
+        baseline = store.load_run(linked)
+        trials = store.load_trials(candidate.id)
+        assert store.history("steady") and linked not in {r["run_id"] for r in store.history("steady")}
     assert v.kind.value == "regressed" and v.ratio is not None and 1.6 < v.ratio < 2.6
     assert v.details["n_baseline"] >= 6 and v.details["n_candidate"] >= 6
+    # the evidence: the baseline commit's trial medians as a linked run, both sides in trial order
+    main_sha = subprocess.run(["git", "rev-parse", "main"], cwd=userproj, capture_output=True, text=True).stdout.strip()
+    assert baseline.run.git.commit == main_sha and baseline.run.config["interleaved"]["candidate"] == candidate.id
+    [case] = [c for c in baseline.cases if c.benchmark == "steady"]
+    key = case.key
+    assert case.measures["time"].samples == tuple(t.value for t in trials if t.case_key == key and t.arm == "A")
+    assert v.details["n_baseline"] == len(case.measures["time"].samples)
+    assert sum(1 for t in trials if t.case_key == key and t.arm == "B") == v.details["n_candidate"]
+    assert candidate.finished_at is not None and baseline.run.finished_at is not None
+    assert candidate.finished_at >= baseline.run.finished_at  # the run's time includes the trials
+    listed = run_cli("calibrax", "runs", cwd=userproj)
+    assert f"gated against {linked}" in listed.stdout and f"baseline trials of {candidate.id}" in listed.stdout
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=userproj, capture_output=True, text=True).stdout
     assert len(worktrees.strip().splitlines()) == 1  # the temporary worktree is gone
     assert "WORK = 2" in (userproj / "userbench.py").read_text()  # the user's checkout is untouched

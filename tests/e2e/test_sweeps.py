@@ -31,6 +31,11 @@ def test_every_job_is_a_run_of_one_sweep(userproj: Path, launcher: str) -> None:
     sizes = sorted(o for r in runs for o in r.overrides if o.startswith("params.steady.size="))
     assert sizes == ["params.steady.size=16", "params.steady.size=32", "params.steady.size=8"]
     assert "Sweep multirun/" in res.stdout and "3 job(s)" in res.stdout
+    if launcher == "basic":  # jobs run by the submitting process: one counted line per finished job
+        lines = [line.split(" - ", 1)[-1] for line in res.stdout.splitlines() if "] job " in line]
+        assert [line[:16] for line in lines] == ["[1/3] job 0 (ben", "[2/3] job 1 (ben", "[3/3] job 2 (ben"]
+        assert all("params.steady.size=" in line and ", exit 0; " in line for line in lines)
+        assert "left" in lines[0] and "left" not in lines[2]
 
 
 def test_killed_and_failing_jobs_are_recorded_and_resume_completes(userproj: Path) -> None:

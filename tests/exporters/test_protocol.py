@@ -47,6 +47,18 @@ class _Store:
         self.calls.append("load_validation")
         return [], False
 
+    def load_trials(self, run_id: str) -> tuple[Any, ...]:
+        self.calls.append("load_trials")
+        return ()
+
+    def interleaved_baseline_of(self, run_id: str) -> str | None:
+        self.calls.append("interleaved_baseline_of")
+        return None
+
+    def interleaved_links(self, run_ids: list[str]) -> dict[str, Any]:
+        self.calls.append("interleaved_links")
+        return {}
+
 
 class _Page(BaseExporter[NoSettings]):
     name, filename, entry, needs = "test_page", "page.txt", True, frozenset({"alerts"})
@@ -87,7 +99,7 @@ def plugins() -> Iterator[None]:
     (["json", "junit", "latex"], []),
     (["markdown"], ["load_validation"]),  # its title agrees with the exit code, gating checks included
     (["figures"], ["load_run"]),
-    (["html"], ["load_run", "recent_medians:time:30", "load_alerts", "load_alerts", "load_validation"]),
+    (["html"], ["load_run", "recent_medians:time:30", "load_alerts", "load_alerts", "load_validation", "load_trials"]),
 ])
 def test_the_store_is_read_only_for_what_the_exporters_need(names: list[str], reads: list[str]) -> None:
     store = _Store()

@@ -60,6 +60,9 @@ def _write_v4_store(path: Path) -> None:
         add_run(store, "old", 1e-3, "02")
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE alert_deliveries")  # added by a later migration
+    conn.execute("DROP TABLE interleaved_trials")  # added by a later migration, with the column below
+    conn.execute("DROP INDEX runs_interleaved_of")
+    conn.execute("ALTER TABLE runs DROP COLUMN interleaved_of")
     conn.execute("DROP TABLE artifacts")
     conn.execute("DROP TABLE benchmark_results")
     conn.execute("DROP TABLE annotations")
