@@ -41,7 +41,9 @@ from calibrax.analysis.regression import (
     compare_records,
     decide,
     judge,
+    run_level,
 )
+from calibrax.analysis.run_noise import MIN_HISTORY_RUNS, BetweenRunTest, RunLevel, between_run_test, noise_model_label
 from calibrax.analysis.scaling import (
     ComplexityCandidate,
     ComplexityFit,
@@ -101,4 +103,10 @@ __all__: list[str] = [
     "compare_records",
     "decide",
     "judge",
+    "run_level",
+    "MIN_HISTORY_RUNS",
+    "BetweenRunTest",
+    "RunLevel",
+    "between_run_test",
+    "noise_model_label",
 ]
