@@ -210,7 +210,7 @@ def _statistics(pair: Pair, seed: int) -> _Stats:
     worse_first = (b, a) if pair.measure.direction is Direction.HIGHER else (a, b)
     effect = ratio_of_medians(*worse_first, seed=seed)
     delta, cv_a, cv_b = cliffs_delta(a, b), _cv(a), _cv(b)
-    details = {"cliffs_delta": delta, "cliffs_label": cliffs_label(delta), "cv_baseline": cv_a,
+    details: dict[str, Any] = {"cliffs_delta": delta, "cliffs_label": cliffs_label(delta), "cv_baseline": cv_a,
                "cv_candidate": cv_b, "n_baseline": int(a.size), "n_candidate": int(b.size)}
     noise = max(cv_a, cv_b) if pair.noise is None else pair.noise
     if pair.history is not None:

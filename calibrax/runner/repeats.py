@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from calibrax.analysis import GatePolicy
-from calibrax.analysis.regression import RunsByCase, run_level
-from calibrax.analysis.run_noise import RunLevel
+from calibrax.analysis import GatePolicy, RunLevel, RunsByCase, run_level
 from calibrax.core.models import CaseStatus
 from calibrax.runner.config import CalibraxConfig
 from calibrax.runner.isolation import WorkerJob, run_isolated
