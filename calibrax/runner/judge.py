@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from calibrax.ci import CheckResult, check_stored
+from calibrax.ci import CheckResult, check_stored, noise_models
 from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseResult, CaseStatus
 from calibrax.runner.config import CIMode
@@ -52,8 +52,11 @@ def gate(ctx: RunContext, cases: Sequence[CaseResult]) -> CheckResult | None:
     if ci.mode is CIMode.stored:
         assert ci.baseline is not None  # checked before anything ran
         repeats = measure_repeats(ctx.cfg, str(ctx.cwd), ctx.planned, ctx.policy, ci.repeats) if ci.repeats > 1 else None
-        return check_stored(ctx.store, ctx.run_id, ci.baseline, ctx.policy, history=ci.history,
-                            repeats=repeats)  # its verdicts include the bounds
+        check = check_stored(ctx.store, ctx.run_id, ci.baseline, ctx.policy, history=ci.history,
+                             repeats=repeats)  # its verdicts include the bounds
+        if noise_models(check.verdicts):
+            log.info("Stored gate %s", noise_models(check.verdicts))
+        return check
     if ci.mode is CIMode.none:
         if not bounds:
             return None

@@ -23,6 +23,7 @@ def test_the_stored_gate_learns_between_run_noise_from_real_runs(userproj: Path)
     gated = run_cli("calibrax-run", *args, "ci=stored", "ci.baseline=main", "ci.repeats=2", cwd=userproj)
     assert gated.returncode in (0, 1), gated.stdout + gated.stderr  # a verdict either way; its noise model is checked
     assert "ci.repeats: candidate run 2 of 2" in gated.stdout + gated.stderr
+    assert "Stored gate noise model: history of 3 runs, 2 candidate runs (1 verdict)" in gated.stdout + gated.stderr
     with Store.open(userproj / "calibrax.db") as store:
         [verdict] = store.load_verdicts(store.resolve_run_id("latest"))
     assert verdict.details["noise_model"] == "history of 3 runs, 2 candidate runs", verdict.message
