@@ -79,15 +79,13 @@ def history_runs_of(config: Mapping[str, Any], override: int | None = None) -> i
     return value
 
 
-def _history_ids(store: Store, baseline: RunInfo, runs: int, exclude: str) -> list[str]:
-    """The ids of the last ``runs`` runs of the baseline's branch and fingerprint, oldest first."""
+def _history_ids(store: Store, baseline: RunInfo, exclude: str) -> list[str]:
+    """The ids of the runs of the baseline's branch and fingerprint up to it, oldest first."""
     fingerprint = baseline.hardware.fingerprint if baseline.hardware else None
     accepted = [store.get_run(a.run_id).started_at for a in store.load_annotations(kind="accept")]
     since = max((t for t in accepted if t <= baseline.started_at), default="")
     chosen: list[str] = []
     for run in store.list_runs():  # newest first
-        if len(chosen) == runs:
-            break
         if (run.id == exclude or run.status not in (RunStatus.OK, RunStatus.FAILED) or run.started_at < since
                 or run.started_at > baseline.started_at or run.git.branch != baseline.git.branch
                 or (run.hardware.fingerprint if run.hardware else None) != fingerprint):
@@ -100,9 +98,10 @@ def baseline_history(store: Store, baseline: RunRecord, policy: GatePolicy, runs
                      exclude: str = "") -> RunsByCase:
     """Each gated case's history on the baseline side: run medians with their 95% CIs.
 
-    The history is the last ``runs`` runs (ok or failed; excluded runs and cases left out) on
-    the baseline run's git branch and hardware fingerprint, that started no later than the
-    baseline run (which is among them) and no earlier than the newest accepted shift before it.
+    A case's history is the last ``runs`` runs holding it (ok or failed runs; excluded runs and
+    cases left out) on the baseline run's git branch and hardware fingerprint, that started no
+    later than the baseline run (which is among them) and no earlier than the newest accepted
+    shift before it.
 
     Args:
         store: the store to read.
@@ -115,7 +114,7 @@ def baseline_history(store: Store, baseline: RunRecord, policy: GatePolicy, runs
         found = baseline_history(store, store.load_run("r9"), GatePolicy(), 10)
         len(found[("matmul{\"n\": 64}", "time")])  # 10
     """
-    ids = _history_ids(store, baseline.run, runs, exclude) if runs > 0 else []
+    ids = _history_ids(store, baseline.run, exclude) if runs > 0 else []
     if not ids:
         return {}
     wanted = set(ids)
@@ -128,7 +127,7 @@ def baseline_history(store: Store, baseline: RunRecord, policy: GatePolicy, runs
                     key = (f"{bench}{canonical_params(row['params'])}", measure)
                     out.setdefault(key, []).append(
                         (order[row["run_id"]], RunLevel(row["median"], row["ci_low"], row["ci_high"])))
-    return {key: tuple(level for _, level in sorted(found, key=lambda x: x[0])) for key, found in out.items()}
+    return {key: tuple(level for _, level in sorted(found, key=lambda x: x[0])[-runs:]) for key, found in out.items()}
 
 
 def check_stored(store: Store, run_ref: str, baseline_name: str, policy: GatePolicy | None = None, *,

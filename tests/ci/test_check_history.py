@@ -76,6 +76,15 @@ def test_the_history_is_the_baseline_branch_and_hardware_up_to_the_baseline(stor
     assert baseline_history(store, store.load_run("base"), GatePolicy(), 0) == {}
 
 
+def test_runs_without_the_case_take_no_place_in_its_history(store: Store) -> None:
+    run = RunInfo("other_suite", "2026-11-26T00:00:15+00:00", RunStatus.RUNNING, GitInfo("abc123", "main", False),
+                  hardware(), CONFIG)
+    store.begin_run(run)
+    store.add_case("other_suite", time_case("softmax", {"n": 1}, 1e-3))
+    store.finish_run("other_suite", RunStatus.OK, run.started_at)
+    assert len(baseline_history(store, store.load_run("base"), GatePolicy(), 10)[KEY]) == 10
+
+
 def test_excluded_runs_and_runs_before_an_accepted_shift_are_left_out(store: Store) -> None:
     store.exclude("h8", "a noisy neighbour")
     assert len(baseline_history(store, store.load_run("base"), GatePolicy(), 10)[KEY]) == 9
