@@ -141,6 +141,24 @@ def stored_rates(pairs: list[tuple[list[float], list[float]]], policy: GatePolic
     return ours / len(pairs), theirs / len(pairs)
 
 
+def report_stored_history(trials: list[tuple[str, list[float]]], policy: GatePolicy, runs: int = 10) -> None:
+    """Stored mode with ``ci.history=runs``: each stored baseline trial of :func:`stored_pairs`
+    gets the ``runs`` baseline-side trials up to it (itself the last) as its history, so the
+    gate compares run medians with the between-run spread learnt from them."""
+    from calibrax.analysis.regression import run_level
+
+    base = [s for n, s in trials if n == "A"]
+    levels = [run_level(s) for s in base]
+    half = len(base) // 2
+    print(f"  stored, {runs} runs of history (regressed / comparisons):")
+    for variant, title in (("A2", "A/A (false +)"), ("s3", "3% slower"), ("s5", "5% slower"), ("s10", "10% slower")):
+        cands = [s for n, s in trials if n == variant]
+        pairs = [Pair("gate_power", {}, STANDARD_MEASURES["time"], tuple(base[i]), tuple(cands[(i + half) % len(cands)]),
+                      history=tuple(levels[i - runs + 1:i + 1])) for i in range(runs - 1, len(base))]
+        fails = sum(judge([p], policy)[0].kind is VerdictKind.REGRESSED for p in pairs)
+        print(f"    {title:<16} {fails / max(len(pairs), 1):>8.1%} {f'{fails} / {len(pairs)}':>12}")
+
+
 def report(label: str, trials: list[tuple[str, list[float]]], policy: GatePolicy, max_trials: int) -> None:
     print(f"\n{label}: {len(trials)} trials")
     print(f"  {'comparison':<16} {'interleaved':>12} {'stored':>10} {'pytest-benchmark':>18} {'comparisons':>12}")
@@ -149,6 +167,7 @@ def report(label: str, trials: list[tuple[str, list[float]]], policy: GatePolicy
         pairs = stored_pairs(trials, variant, "A")
         stored, pytest_rule = stored_rates(pairs, policy)
         print(f"  {title:<16} {inter:>11.1%} {stored:>10.1%} {pytest_rule:>18.1%} {f'{windows} / {len(pairs)}':>12}")
+    report_stored_history(trials, policy)
 
 
 def main() -> None:

@@ -37,11 +37,14 @@ from calibrax.analysis.regression import (
     GatePolicy,
     MeasureRule,
     Pair,
+    RunsByCase,
     comparable_hardware,
     compare_records,
     decide,
     judge,
+    run_level,
 )
+from calibrax.analysis.run_noise import MIN_HISTORY_RUNS, BetweenRunTest, RunLevel, between_run_test, noise_model_label
 from calibrax.analysis.scaling import (
     ComplexityCandidate,
     ComplexityFit,
@@ -101,4 +104,11 @@ __all__: list[str] = [
     "compare_records",
     "decide",
     "judge",
+    "run_level",
+    "RunsByCase",
+    "MIN_HISTORY_RUNS",
+    "BetweenRunTest",
+    "RunLevel",
+    "between_run_test",
+    "noise_model_label",
 ]

@@ -14,6 +14,13 @@ across the suite at ``fdr``. Then, with ``m`` the practical margin:
   still fails; a 6% one does not);
 - INCONCLUSIVE otherwise (more samples or trials may decide it).
 
+When a stored baseline's case has a history of runs (``Pair.history``, at least
+:data:`~calibrax.analysis.run_noise.MIN_HISTORY_RUNS`), the unit is a run's median instead:
+effect, CI and p-value come from :func:`calibrax.analysis.run_noise.between_run_test`, which
+learns the between-run spread from that history, and the same rule above decides (the noise
+is then in the CI, so there is no UNSTABLE). Each stored-gate verdict names its noise model in
+``details["noise_model"]``: ``history of 10 runs`` or ``within-run only``.
+
 Deterministic measures (flops, bytes) use ``exact`` or ``relative`` rules, quality metrics
 ``absolute`` rules (``min``, ``max``, ``max_drop``); cases on hardware with another
 fingerprint are INCOMPARABLE and cases present on one side only MISSING. None of those
@@ -29,9 +36,11 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
+from calibrax.analysis.run_noise import MIN_HISTORY_RUNS, RunLevel, between_run_test, noise_model_label
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import CaseResult, CaseStatus, Direction, HardwareInfo, Measure, Verdict, VerdictKind
 from calibrax.core.result import RunRecord
+from calibrax.statistics.analyzer import median_ci
 from calibrax.statistics.significance import (
     benjamini_hochberg,
     cliffs_delta,
@@ -40,7 +49,8 @@ from calibrax.statistics.significance import (
     ratio_of_medians,
 )
 
-__all__ = ["GatePolicy", "MeasureRule", "Pair", "comparable_hardware", "compare_records", "decide", "judge"]
+__all__ = ["GatePolicy", "MeasureRule", "Pair", "RunsByCase", "comparable_hardware", "compare_records", "decide", "judge",
+           "run_level"]
 
 Rule = Literal["statistical", "exact", "relative", "absolute"]
 _MIN_SAMPLES = 5
@@ -160,6 +170,12 @@ class Pair:
     rounds must not hard-fail. When each sample is the median of an independent trial (the
     interleaved gate), the test and the CI already weigh all of that variation, and the caller
     passes ``noise=0.0``.
+
+    ``history`` (the stored gate) holds the baseline side's runs of this case, oldest first and
+    the baseline run among them; with at least ``MIN_HISTORY_RUNS`` the verdict compares run
+    medians (see :mod:`calibrax.analysis.run_noise`). ``candidate_runs`` are the candidate's
+    runs (its own and its repeats); empty means the one run ``candidate`` came from. None for
+    ``history`` (the interleaved gate) leaves the noise model unnamed.
     """
 
     benchmark: str
@@ -169,6 +185,8 @@ class Pair:
     candidate: tuple[float, ...] | None
     comparable: bool = True
     noise: float | None = None
+    history: tuple[RunLevel, ...] | None = None
+    candidate_runs: tuple[RunLevel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +197,7 @@ class _Stats:
     p_value: float
     cv: float
     details: Mapping[str, Any]
+    levels: tuple[float, float] | None = None  # (baseline, candidate) levels when not the sample medians
 
 
 def _cv(x: np.ndarray) -> float:
@@ -191,10 +210,42 @@ def _statistics(pair: Pair, seed: int) -> _Stats:
     worse_first = (b, a) if pair.measure.direction is Direction.HIGHER else (a, b)
     effect = ratio_of_medians(*worse_first, seed=seed)
     delta, cv_a, cv_b = cliffs_delta(a, b), _cv(a), _cv(b)
-    details = {"cliffs_delta": delta, "cliffs_label": cliffs_label(delta), "cv_baseline": cv_a,
+    details: dict[str, Any] = {"cliffs_delta": delta, "cliffs_label": cliffs_label(delta), "cv_baseline": cv_a,
                "cv_candidate": cv_b, "n_baseline": int(a.size), "n_candidate": int(b.size)}
     noise = max(cv_a, cv_b) if pair.noise is None else pair.noise
+    if pair.history is not None:
+        details["noise_model"] = noise_model_label(0)
     return _Stats(effect.estimate, effect.ci_low, effect.ci_high, mann_whitney(a, b).p_value, noise, details)
+
+
+def run_level(samples: Sequence[float]) -> RunLevel:
+    """One run's median of some samples with its distribution-free 95% CI.
+
+    Example:
+        >>> run_level([float(i) for i in range(1, 101)])
+        RunLevel(median=50.5, ci_low=40.0, ci_high=61.0)
+    """
+    return RunLevel(float(np.median(samples)), *median_ci(samples))
+
+
+def _between_runs(pair: Pair) -> _Stats:
+    """Run medians against the baseline's history: the noise between runs is learnt from it."""
+    assert pair.history is not None and pair.candidate is not None
+    runs = pair.candidate_runs or (run_level(pair.candidate),)
+    test = between_run_test(pair.history, runs, higher_is_better=pair.measure.direction is Direction.HIGHER)
+    details = {"noise_model": test.noise_model, "history_runs": test.history_runs,
+               "candidate_runs": test.candidate_runs, "between_run_cv": test.between_cv, "df": test.df,
+               "baseline_run_median": float(np.median(pair.baseline)) if pair.baseline else None,
+               "candidate_run_medians": [r.median for r in runs],
+               "n_baseline": len(pair.baseline or ()), "n_candidate": len(pair.candidate)}
+    return _Stats(test.ratio, test.ci_low, test.ci_high, test.p_value, 0.0, details,
+                  (test.baseline_level, test.candidate_level))
+
+
+def _stats_for(pair: Pair, seed: int) -> _Stats:
+    if pair.history is not None and len(pair.history) >= MIN_HISTORY_RUNS:
+        return _between_runs(pair)
+    return _statistics(pair, seed)
 
 
 def decide(stats_ratio: float, ci_low: float, ci_high: float, p_value: float, p_adjusted: float, cv: float,
@@ -232,23 +283,27 @@ def judge(pairs: Sequence[Pair], policy: GatePolicy) -> list[Verdict]:
         if early is not None:
             results[i] = early
         elif rule.rule == "statistical":
-            stats_of[i] = _statistics(pair, policy.seed)
+            stats_of[i] = _stats_for(pair, policy.seed)
         else:
             results[i] = _deterministic(pair, rule)
     adjusted = dict(zip(stats_of, benjamini_hochberg([s.p_value for s in stats_of.values()]), strict=True))
     for i, s in stats_of.items():
         pair, rule = pairs[i], policy.rule(pairs[i].benchmark, pairs[i].measure.name)
         kind, text = decide(s.ratio, s.ci_low, s.ci_high, s.p_value, float(adjusted[i]), s.cv, rule, policy.fdr)
+        if s.levels is not None:
+            text = f"{text.replace('add samples or trials', 'measure more runs (ci.repeats)')} (noise: {s.details['noise_model']})"
         results[i] = _verdict(pair, kind, text, rule.margin, s.ratio, ci=(s.ci_low, s.ci_high),
-                              p=(s.p_value, float(adjusted[i])), details=s.details)
+                              p=(s.p_value, float(adjusted[i])), details=s.details, levels=s.levels)
     return [v for v in results if v is not None]
 
 
 def _verdict(pair: Pair, kind: VerdictKind, message: str, margin: float, ratio: float | None = None, *,
              ci: tuple[float, float] | None = None, p: tuple[float, float] | None = None,
-             details: Mapping[str, Any] | None = None) -> Verdict:
+             details: Mapping[str, Any] | None = None, levels: tuple[float, float] | None = None) -> Verdict:
     base = float(np.median(pair.baseline)) if pair.baseline else None
     cand = float(np.median(pair.candidate)) if pair.candidate else None
+    if levels is not None:
+        base, cand = levels
     return Verdict(pair.benchmark, dict(pair.params), pair.measure.name, kind, ratio, base, cand, margin, message,
                    ci[0] if ci else None, ci[1] if ci else None, p[0] if p else None, p[1] if p else None,
                    dict(details or {}))
@@ -330,8 +385,27 @@ def comparable_hardware(a: HardwareInfo | None, b: HardwareInfo | None) -> bool:
         b.backend, b.device_kind, b.device_count, b.cpu_model, b.cpu_count)
 
 
-def compare_records(candidate: RunRecord, baseline: RunRecord, policy: GatePolicy) -> list[Verdict]:
-    """Verdicts of a stored candidate run against a stored baseline run (the ``stored`` mode)."""
+RunsByCase = Mapping[tuple[str, str], Sequence[RunLevel]]
+"""(case key, measure name) -> runs of that case's measure, oldest first."""
+
+
+def compare_records(candidate: RunRecord, baseline: RunRecord, policy: GatePolicy, *,
+                    history: RunsByCase | None = None, repeats: RunsByCase | None = None) -> list[Verdict]:
+    """Verdicts of a stored candidate run against a stored baseline run (the ``stored`` mode).
+
+    Args:
+        candidate, baseline: the two stored runs.
+        policy: margins, alpha and the suite-level FDR.
+        history: the baseline side's runs per case and measure (the baseline run among them);
+            a case with at least ``MIN_HISTORY_RUNS`` is judged on run medians, the others
+            on samples as before. None: no history (every verdict reads ``within-run only``).
+        repeats: further runs of the candidate per case and measure (``ci.repeats``), used with
+            the candidate's own run when its case has a history.
+
+    Example:
+        verdicts = compare_records(store.load_run("latest"), store.load_run("r1"), GatePolicy())
+        verdicts[0].details["noise_model"]  # 'within-run only'
+    """
     comparable = comparable_hardware(candidate.run.hardware, baseline.run.hardware)
     base_cases = {c.key: c for c in baseline.cases}
     cand_cases = {c.key: c for c in candidate.cases}
@@ -352,9 +426,18 @@ def compare_records(candidate: RunRecord, baseline: RunRecord, policy: GatePolic
                 summary_only.append(_verdict(pair, VerdictKind.INCONCLUSIVE, reason, policy.rule(ref.benchmark,
                                                                                                name).margin))
                 continue
-            pairs.append(Pair(ref.benchmark, ref.params, source.measures[name].measure,
-                              _samples(base, name), _samples(cand, name), comparable))
+            pairs.append(_stored_pair(ref, source.measures[name].measure, _samples(base, name),
+                                      _samples(cand, name), comparable, (history or {}).get((ref.key, name), ()),
+                                      (repeats or {}).get((ref.key, name), ())))
     return judge(pairs, policy) + summary_only
+
+
+def _stored_pair(ref: CaseResult, measure: Measure, base: tuple[float, ...] | None, cand: tuple[float, ...] | None,
+                 comparable: bool, history: Sequence[RunLevel], repeats: Sequence[RunLevel]) -> Pair:
+    """A stored-gate pair: the candidate's own run first among its runs, then its repeats."""
+    runs = (run_level(cand), *repeats) if cand and repeats else ()
+    return Pair(ref.benchmark, ref.params, measure, base, cand, comparable, history=tuple(history),
+                candidate_runs=tuple(runs))
 
 
 def _summary_only(case: CaseResult | None, measure: str, side: str) -> str | None:

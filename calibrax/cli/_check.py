@@ -27,22 +27,28 @@ __all__ = ["check", "compare"]
               help="Override a margin, e.g. --margin time=0.1 (default: the run's thresholds config).")
 @click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option("--history", "history", type=click.IntRange(min=0), default=None, metavar="RUNS",
+              help="Runs of the baseline's branch whose spread is learnt (default: the run's ci.history, 10; 0: off).")
 @db_option
 @json_option
-def check(run: str, baseline_name: str, margins: Sequence[str], summary: Path | None, db: Path, as_json: bool) -> None:
+def check(run: str, baseline_name: str, margins: Sequence[str], summary: Path | None, history: int | None, db: Path,
+          as_json: bool) -> None:
     """Compare RUN (default: latest) with a baseline; exit 1 on a regression.
 
     Example: calibrax check --baseline main
     """
-    from calibrax.ci.check import check_with_margins
+    from calibrax.ci.check import check_with_margins, noise_models
 
     overrides = _parse_margins(margins)
     with open_store(db) as store:
-        checked = check_with_margins(store, run, baseline_name, overrides)
+        checked = check_with_margins(store, run, baseline_name, overrides, history=history)
     if summary is not None:
         from calibrax.exporters import get_exporter
 
-        summary.write_text(get_exporter("markdown").render(checked.record, {}), encoding="utf-8")
+        text = get_exporter("markdown").render(checked.record, {})
+        model = noise_models(checked.result.verdicts)
+        summary.write_text(f"{text.rstrip()}\n\n_{model[:1].upper()}{model[1:]}._\n" if model else text,
+                           encoding="utf-8")
     _render_check(checked, as_json)
     exit_with(ExitCode.REGRESSION if checked.result.regressions else ExitCode.OK)
 
@@ -62,6 +68,7 @@ def _parse_margins(values: Sequence[str]) -> dict[str, float]:
 
 
 def _render_check(checked: CheckedRun, as_json: bool) -> None:
+    from calibrax.ci.check import noise_models
     from calibrax.ci.guard import summary_lines
     from calibrax.core.result import verdict_to_dict
 
@@ -73,6 +80,9 @@ def _render_check(checked: CheckedRun, as_json: bool) -> None:
         return
     for line in summary_lines(result):
         click.echo(line)
+    model = noise_models(result.verdicts)
+    if model:
+        click.echo(model)
 
 
 @click.command()

@@ -233,6 +233,8 @@ class CIConfig:
     ref: str | None = None  # interleaved: the git ref to compare with (main, HEAD~1, a sha)
     trials: int = 10  # interleaved: trials (worker processes) per side, in ABBA order
     max_trials: int = 50  # interleaved: trials per side at most, added while inconclusive
+    history: int = 10  # stored: runs of the baseline's branch whose spread is learnt (0: baseline run only)
+    repeats: int = 1  # stored: fresh worker processes that measure the candidate (its own between-run spread)
 
 
 @dataclass
@@ -381,6 +383,7 @@ _BOUNDS: tuple[tuple[str, float, bool], ...] = (
     ("profile.carbon_intensity", 0, True), ("profile.pue", 1, True), ("profile.trace_calls", 1, True),
     ("profile.device_calls", 1, True), ("store.busy_timeout", MIN_BUSY_TIMEOUT, True),
     ("thresholds.fdr", 0, False), ("ci.trials", 1, True), ("ci.max_trials", 1, True),
+    ("ci.history", 0, True), ("ci.repeats", 1, True),
 )
 
 

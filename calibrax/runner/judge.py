@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from calibrax.ci import CheckResult, check_run
+from calibrax.ci import CheckResult, check_stored, noise_models
 from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseResult, CaseStatus
 from calibrax.runner.config import CIMode
@@ -22,6 +22,7 @@ from calibrax.runner.execute import utc_now
 from calibrax.runner.interleaved import TrialSettings, case_refs, interleaved_gate
 from calibrax.runner.plan import protocol_settings
 from calibrax.runner.quality import threshold_verdicts
+from calibrax.runner.repeats import measure_repeats
 from calibrax.runner.validation import gating_violations, validation_entries
 from calibrax.validation import ValidationReport, validation_report
 
@@ -56,7 +57,12 @@ def gate(ctx: RunContext, cases: Sequence[CaseResult]) -> CheckResult | None:
     bounds = threshold_verdicts(cases, ctx.policy)
     if ci.mode is CIMode.stored:
         assert ci.baseline is not None  # checked before anything ran
-        return check_run(ctx.store, ctx.run_id, ci.baseline, ctx.policy)  # its verdicts include the bounds
+        repeats = measure_repeats(ctx.cfg, str(ctx.cwd), ctx.planned, ctx.policy, ci.repeats) if ci.repeats > 1 else None
+        check = check_stored(ctx.store, ctx.run_id, ci.baseline, ctx.policy, history=ci.history,
+                             repeats=repeats)  # its verdicts include the bounds
+        if noise_models(check.verdicts):
+            log.info("Stored gate %s", noise_models(check.verdicts))
+        return check
     if ci.mode is CIMode.none:
         if not bounds:
             return None
