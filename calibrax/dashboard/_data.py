@@ -87,6 +87,11 @@ class BenchmarkData:
     regressions: tuple[Mapping[str, Any], ...] = field(default=())  # changepoints that made it worse
 
 
+_ROW = np.dtype([("id", np.int64), ("benchmark", object), ("key", object), ("rowid", np.int64),
+                 ("median", np.float64), ("low", np.float64), ("high", np.float64)])
+"""A row of :meth:`Store.case_rows` as a numpy record."""
+
+
 @dataclass(frozen=True)
 class Columns:
     """Every ok result of one benchmark's measure, one array entry per case row, in no order."""
@@ -115,10 +120,10 @@ class Columns:
         if not rows:
             empty = np.empty(0)
             return cls(keys, empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, unit, direction)
-        _, _, names, rowid, med, low, high = zip(*rows, strict=True)
-        key = np.fromiter((codes.setdefault(k, len(codes)) for k in names), dtype=np.int64, count=len(names))
-        return cls(tuple(codes), key, np.asarray(rowid, dtype=np.int64), np.asarray(med, dtype=float),
-                   np.asarray(low, dtype=float), np.asarray(high, dtype=float), unit, direction)
+        table = np.array(rows, dtype=_ROW)  # one C pass over the tuples; a NULL bound becomes nan
+        key = np.array([codes.setdefault(k, len(codes)) for k in table["key"].tolist()], dtype=np.int64)
+        rowid, median, low, high = (np.ascontiguousarray(table[f]) for f in ("rowid", "median", "low", "high"))
+        return cls(tuple(codes), key, rowid, median, low, high, unit, direction)
 
     def extend(self, more: Columns) -> Columns:
         """These columns followed by ``more`` (whose keys extend these).
