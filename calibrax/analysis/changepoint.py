@@ -176,6 +176,10 @@ _SCIPY_BATCH = 256  # orderings per draw, as ``scipy.stats.permutation_test(batc
 _BLOCK_VALUES = 1 << 15  # values of permuted segments scored per block: a block stays in cache
 
 
+_DRAWN: dict[tuple[Any, ...], tuple[NDArray[np.intp], dict[str, Any]]] = {}  # see _orderings
+_DRAWN_MAX_ENTRIES, _DRAWN_MAX_BYTES = 128, 1 << 20
+
+
 def _orderings(m: int, n_permutations: int, rng: np.random.Generator) -> tuple[NDArray[np.intp], bool]:
     """The orderings of a segment of ``m`` runs that the permutation test scores, and whether
     they are all of them (an exact test).
@@ -184,14 +188,29 @@ def _orderings(m: int, n_permutations: int, rng: np.random.Generator) -> tuple[N
     batch=256)`` draws them from ``rng`` (every ordering once when there are no more than
     ``n_permutations``), so a seed gives the same p-values as that function, at a fraction of
     its cost: the orderings are scored in a few large blocks instead of one call per batch.
+    Draws are remembered by the generator's state: many histories searched with one seed draw
+    the same orderings for their first split (and for later splits of equal sizes), so they
+    are drawn once and the generator is moved on to where drawing them would have left it.
     """
     if n_permutations >= math.factorial(m):
         return np.asarray(list(itertools.permutations(range(m))), dtype=np.intp), True
+    state = rng.bit_generator.state
+    key = (state["bit_generator"], str(state["state"]), state.get("has_uint32"), state.get("uinteger"),
+           m, n_permutations)
+    known = _DRAWN.get(key)
+    if known is not None:
+        rng.bit_generator.state = known[1]
+        return known[0], False
     batch = min(_SCIPY_BATCH, n_permutations)
     tiled = np.tile(np.arange(m), (batch, 1, 1))
-    drawn = [rng.permuted(tiled, axis=-1)[: min(batch, n_permutations - k), 0]
-             for k in range(0, n_permutations, batch)]
-    return np.concatenate(drawn), False
+    drawn = np.concatenate([rng.permuted(tiled, axis=-1)[: min(batch, n_permutations - k), 0]
+                            for k in range(0, n_permutations, batch)])
+    if drawn.nbytes <= _DRAWN_MAX_BYTES:
+        if len(_DRAWN) >= _DRAWN_MAX_ENTRIES:
+            _DRAWN.clear()
+        drawn.flags.writeable = False
+        _DRAWN[key] = (drawn, rng.bit_generator.state)
+    return drawn, False
 
 
 def _permutation_p(seg: NDArray[np.float64], observed: float, profile: Profile, min_size: int,

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from calibrax.analysis import changepoint
-from calibrax.analysis.changepoint import _PROFILES, _adjust, _test_split, _welch_profile, detect_changepoints
+from calibrax.analysis.changepoint import (
+    _PROFILES,
+    _adjust,
+    _orderings,
+    _test_split,
+    _welch_profile,
+    detect_changepoints,
+)
 
 
 def scipy_split(seg: np.ndarray, profile: changepoint.Profile, min_size: int, n_permutations: int,
@@ -127,3 +134,23 @@ def test_bh_adjustment_equals_scipy(p: list[float]) -> None:
     values = np.array(p, dtype=float)
     expected = stats.false_discovery_control(values, method="bh") if values.size else values
     assert np.array_equal(_adjust(values, "bh"), np.asarray(expected))
+
+
+def test_orderings_drawn_again_from_the_same_state_are_reused_and_leave_the_generator_where_drawing_would() -> None:
+    first, again = np.random.default_rng(2024), np.random.default_rng(2024)
+    drawn, exact = _orderings(31, 499, first)
+    reused, _ = _orderings(31, 499, again)
+    assert reused is drawn and not exact and not reused.flags.writeable
+    assert again.bit_generator.state == first.bit_generator.state
+    assert np.array_equal(_orderings(17, 300, again)[0], _orderings(17, 300, first)[0])
+    fresh = np.random.default_rng(2024)  # a generator's own draws, without the remembered ones
+    fresh_draw = np.concatenate([fresh.permuted(np.tile(np.arange(31), (256, 1, 1)), axis=-1)[:n, 0] for n in (256, 243)])
+    assert np.array_equal(fresh_draw, drawn)
+
+
+def test_many_histories_of_one_length_and_seed_equal_the_scipy_loop_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    histories = [generated(seed, 40, 1, 0.2) for seed in range(6)]
+    ours = [detect_changepoints(h, n_permutations=499, alpha=0.05) for h in histories]
+    monkeypatch.setattr(changepoint, "_test_split", scipy_split)
+    assert ours == [detect_changepoints(h, n_permutations=499, alpha=0.05) for h in histories]
+    assert sum(len(r.changepoints) for r in ours) >= 3
