@@ -176,7 +176,7 @@ _SCIPY_BATCH = 256  # orderings per draw, as ``scipy.stats.permutation_test(batc
 _BLOCK_VALUES = 1 << 15  # values of permuted segments scored per block: a block stays in cache
 
 
-_DRAWN: dict[tuple[Any, ...], tuple[NDArray[np.intp], dict[str, Any]]] = {}  # see _orderings
+_DRAWN: dict[tuple[Any, ...], tuple[NDArray[np.intp], Mapping[str, Any]]] = {}  # see _orderings
 _DRAWN_MAX_ENTRIES, _DRAWN_MAX_BYTES = 128, 1 << 20
 
 
