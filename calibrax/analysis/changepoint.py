@@ -11,13 +11,14 @@ Values are compared on a log scale by default, so a step is a ratio.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from calibrax.analysis._common import AnalysisError, finite_array
 from calibrax.core.models import canonical_params
@@ -105,20 +106,31 @@ def _welch_profile(z: NDArray[np.float64], min_size: int) -> NDArray[np.float64]
     """|Welch t| between ``z[..., :k]`` and ``z[..., k:]`` for ``k`` in ``[min_size, m - min_size]``."""
     m = z.shape[-1]
     z = z - z.mean(axis=-1, keepdims=True)
-    c1, c2 = np.cumsum(z, axis=-1), np.cumsum(z * z, axis=-1)
-    k = np.arange(min_size, m - min_size + 1)
-    s1_l, s2_l = c1[..., k - 1], c2[..., k - 1]
-    s1_r, s2_r = c1[..., -1:] - s1_l, c2[..., -1:] - s2_l
-    n_l, n_r = k.astype(float), (m - k).astype(float)
-    mean_l, mean_r = s1_l / n_l, s1_r / n_r
-    var_l = np.maximum(s2_l - n_l * mean_l**2, 0.0) / (n_l - 1)
-    var_r = np.maximum(s2_r - n_r * mean_r**2, 0.0) / (n_r - 1)
-    diff = np.abs(mean_r - mean_l)
-    se = np.sqrt(var_l / n_l + var_r / n_r)
     # Segments without spread would give 0/0 or x/0; a floor far below any real noise keeps the
     # statistic finite (scipy's permutation test compares it with a relative tolerance).
     tiny = 1e-12 * (np.abs(z).max(axis=-1, keepdims=True) + 1e-300)
-    return np.where(diff <= tiny, 0.0, diff / np.maximum(se, tiny))
+    c1 = np.cumsum(z, axis=-1)
+    c2 = np.cumsum(np.multiply(z, z, out=z), axis=-1, out=z)
+    s1_l, s2_l = c1[..., min_size - 1:m - min_size], c2[..., min_size - 1:m - min_size]
+    s1_r, s2_r = c1[..., -1:] - s1_l, c2[..., -1:] - s2_l
+    k = np.arange(min_size, m - min_size + 1)
+    n_l, n_r = k.astype(float), (m - k).astype(float)
+    mean_l, mean_r = s1_l / n_l, np.divide(s1_r, n_r, out=s1_r)
+    var_l = _spread(s2_l - n_l * np.square(mean_l), n_l)
+    var_r = _spread(np.subtract(s2_r, n_r * np.square(mean_r), out=s2_r), n_r)
+    diff = np.abs(np.subtract(mean_r, mean_l, out=mean_r), out=mean_r)
+    se = np.sqrt(np.add(var_l, var_r, out=var_l), out=var_l)
+    t = np.divide(diff, np.maximum(se, tiny, out=se), out=se)
+    t[diff <= np.broadcast_to(tiny, diff.shape)] = 0.0
+    return t
+
+
+def _spread(ss: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``max(ss, 0) / (n - 1) / n`` in place: a side's variance over its size, from its centred sum of squares."""
+    np.maximum(ss, 0.0, out=ss)
+    ss /= n - 1
+    ss /= n
+    return ss
 
 
 def _energy_profile(z: NDArray[np.float64], min_size: int) -> NDArray[np.float64]:
@@ -140,14 +152,83 @@ _PROFILES: dict[str, Profile] = {"binseg": _welch_profile, "edivisive": _energy_
 
 
 def _adjust(p: NDArray[np.float64], correction: Correction) -> NDArray[np.float64]:
-    """Holm step-down or Benjamini-Hochberg adjusted p-values."""
-    if correction == "bh":
-        return np.asarray(stats.false_discovery_control(p, method="bh"), dtype=float)
+    """Holm step-down or Benjamini-Hochberg adjusted p-values.
+
+    Benjamini-Hochberg is computed as ``scipy.stats.false_discovery_control`` computes it (the
+    same values), without its input checks, which cost more than the adjustment of a few splits.
+    """
     order = np.argsort(p)
+    if correction == "bh":
+        if p.size <= 1:
+            return p.copy()
+        ranked = p[order] * (p.size / np.arange(1, p.size + 1, dtype=float))
+        np.minimum.accumulate(ranked[::-1], out=ranked[::-1])
+        out = np.empty_like(p)
+        out[order] = ranked
+        return np.clip(out, 0.0, 1.0)
     scaled = np.maximum.accumulate((p.size - np.arange(p.size)) * p[order])
     out = np.empty_like(p)
     out[order] = np.minimum(scaled, 1.0)
     return out
+
+
+_SCIPY_BATCH = 256  # orderings per draw, as ``scipy.stats.permutation_test(batch=256)`` draws them
+_BLOCK_VALUES = 1 << 15  # values of permuted segments scored per block: a block stays in cache
+
+
+_DRAWN: dict[tuple[Any, ...], tuple[NDArray[np.intp], Mapping[str, Any]]] = {}  # see _orderings
+_DRAWN_MAX_ENTRIES, _DRAWN_MAX_BYTES = 128, 1 << 20
+
+
+def _orderings(m: int, n_permutations: int, rng: np.random.Generator) -> tuple[NDArray[np.intp], bool]:
+    """The orderings of a segment of ``m`` runs that the permutation test scores, and whether
+    they are all of them (an exact test).
+
+    They are drawn exactly as ``scipy.stats.permutation_test(permutation_type="pairings",
+    batch=256)`` draws them from ``rng`` (every ordering once when there are no more than
+    ``n_permutations``), so a seed gives the same p-values as that function, at a fraction of
+    its cost: the orderings are scored in a few large blocks instead of one call per batch.
+    Draws are remembered by the generator's state: many histories searched with one seed draw
+    the same orderings for their first split (and for later splits of equal sizes), so they
+    are drawn once and the generator is moved on to where drawing them would have left it.
+    """
+    if n_permutations >= math.factorial(m):
+        return np.asarray(list(itertools.permutations(range(m))), dtype=np.intp), True
+    state = rng.bit_generator.state
+    key = (state["bit_generator"], str(state["state"]), state.get("has_uint32"), state.get("uinteger"),
+           m, n_permutations)
+    known = _DRAWN.get(key)
+    if known is not None:
+        rng.bit_generator.state = known[1]
+        return known[0], False
+    batch = min(_SCIPY_BATCH, n_permutations)
+    tiled = np.tile(np.arange(m), (batch, 1, 1))
+    drawn = np.concatenate([rng.permuted(tiled, axis=-1)[: min(batch, n_permutations - k), 0]
+                            for k in range(0, n_permutations, batch)])
+    if drawn.nbytes <= _DRAWN_MAX_BYTES:
+        if len(_DRAWN) >= _DRAWN_MAX_ENTRIES:
+            _DRAWN.clear()
+        drawn.flags.writeable = False
+        _DRAWN[key] = (drawn, rng.bit_generator.state)
+    return drawn, False
+
+
+def _permutation_p(seg: NDArray[np.float64], observed: float, profile: Profile, min_size: int,
+                   n_permutations: int, rng: np.random.Generator) -> float:
+    """The permutation p-value of the largest split statistic of ``seg`` (one-sided, greater).
+
+    All orderings are scored at once, in blocks of a (orderings x runs) matrix, with the
+    comparison scipy makes: a null statistic counts when it is at least ``observed`` less a
+    relative tolerance of 100 machine epsilons, and a Monte Carlo p-value adds one to both counts.
+    """
+    order, exact = _orderings(seg.size, n_permutations, rng)
+    per_row = seg.size * (seg.size if profile is _energy_profile else 1)
+    rows = max(1, _BLOCK_VALUES // per_row)
+    floor = observed - abs(np.finfo(np.float64).eps * 100 * observed)
+    count = sum(int(np.count_nonzero(profile(seg[order[i:i + rows]], min_size).max(axis=-1) >= floor))
+                for i in range(0, len(order), rows))
+    extra = 0 if exact else 1
+    return min(max((count + extra) / (len(order) + extra), 0.0), 1.0)
 
 
 def _test_split(
@@ -156,12 +237,7 @@ def _test_split(
     """The best split of ``seg`` (offset within it), its statistic and permutation p-value."""
     prof = profile(seg, min_size)
     k = int(np.argmax(prof))
-    res = stats.permutation_test(
-        (seg,), lambda s, axis: profile(np.moveaxis(s, axis, -1), min_size).max(axis=-1),
-        permutation_type="pairings", vectorized=True, n_resamples=n_permutations, batch=256,
-        alternative="greater", rng=rng,
-    )
-    return min_size + k, float(prof[k]), float(res.pvalue)
+    return min_size + k, float(prof[k]), _permutation_p(seg, float(prof[k]), profile, min_size, n_permutations, rng)
 
 
 def _search(
@@ -312,8 +388,11 @@ def screen_histories(
         z = np.log(z) if log else z
         observed = _welch_profile(z, min_size).max(axis=-1)
         order = np.argsort(rng.random((n_permutations, m)), axis=1)
-        null = _welch_profile(z[:, order], min_size).max(axis=-1)
-        exceed = (null >= observed[:, None] * (1 - 1e-12)).sum(axis=1)
+        per_block = max(1, _BLOCK_VALUES // (n_permutations * m))  # histories scored at once
+        exceed = np.concatenate([
+            (_welch_profile(z[i:i + per_block, order], min_size).max(axis=-1)
+             >= observed[i:i + per_block, None] * (1 - 1e-12)).sum(axis=1)
+            for i in range(0, len(members), per_block)])
         for i, p in zip(members, (exceed + 1) / (n_permutations + 1), strict=True):
             flagged[i] = bool(p < alpha)
     return flagged

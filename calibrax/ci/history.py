@@ -4,7 +4,8 @@
 groups them by case (one group per distinct params), and runs
 :func:`calibrax.analysis.changepoint.detect_changepoints` over each case's per-run medians.
 Excluded runs and cases are not in it; an accepted run starts a new segment that changepoints
-are searched for on their own. ``calibrax history`` renders what it returns.
+are searched for on their own (in every case, or only in the benchmark, case or measure the
+acceptance names). ``calibrax history`` renders what it returns.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class CaseHistory:
     runs: tuple[HistoryRun, ...]  # oldest run first
     changepoints: tuple[Changepoint, ...]  # each ``index`` points into ``runs``
     note: str | None = None  # why changepoints were not searched for, None when they were
+    annotations: tuple[Annotation, ...] = ()  # of its runs, and its exclusions, that concern it, in the order made
 
     def to_dict(self) -> dict[str, Any]:
         """The case as ``calibrax history --json`` prints it.
@@ -57,7 +59,8 @@ class CaseHistory:
             20
         """
         return {"params": dict(self.params), "runs": [asdict(r) for r in self.runs],
-                "changepoints": [asdict(c) for c in self.changepoints], "note": self.note}
+                "changepoints": [asdict(c) for c in self.changepoints], "note": self.note,
+                "annotations": [a.to_dict() for a in self.annotations]}
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,8 @@ def benchmark_history(
 
     Cases with fewer than :data:`MIN_CHANGEPOINT_RUNS` runs get no changepoints and a ``note``
     saying so. Excluded runs and cases are left out; each accepted run (``calibrax accept``)
-    starts a segment of its own, searched apart from the runs before it.
+    starts a segment of its own, searched apart from the runs before it, in the cases and
+    measure it concerns (all of them, or the benchmark, case or measure it names).
 
     Args:
         store: the store to read.
@@ -115,12 +119,18 @@ def benchmark_history(
     for row in rows:
         grouped.setdefault(canonical_params(row["params"]), []).append(HistoryRun(**row))
     in_history = {row["run_id"] for row in rows}
-    annotations = store.load_annotations()
-    accepted = sorted(store.get_run(a.run_id).started_at for a in annotations if a.kind == "accept")
-    cases = tuple(_case_history(tuple(runs), method, alpha, accepted) for runs in grouped.values())
-    shown = tuple(a for a in annotations if a.benchmark in (None, benchmark)
-                  and (a.run_id in in_history or a.kind == "exclude"))
-    return BenchmarkHistory(benchmark, measure, method, alpha, cases, shown)
+    mine = [a for a in store.load_annotations() if a.benchmark in (None, benchmark)
+            and (a.kind != "accept" or a.measure in (None, measure))]
+    started = {a.run_id: store.get_run(a.run_id).started_at for a in mine if a.kind == "accept"}
+    cases = []
+    for key, runs in grouped.items():
+        concern = [a for a in mine if a.applies_to(benchmark, key, measure)]
+        accepted = sorted(started[a.run_id] for a in concern if a.kind == "accept")
+        ids = {r.run_id for r in runs}
+        shown = tuple(a for a in concern if a.run_id in ids or a.kind == "exclude")
+        cases.append(replace(_case_history(tuple(runs), method, alpha, accepted), annotations=shown))
+    shown = tuple(a for a in mine if a.run_id in in_history or a.kind == "exclude")
+    return BenchmarkHistory(benchmark, measure, method, alpha, tuple(cases), shown)
 
 
 def segment_starts(started: list[str], accepted: list[str]) -> list[int]:

@@ -46,16 +46,24 @@ def exclude(run: str, case: str | None, why: str, db: Path) -> None:
 
 @click.command()
 @click.argument("run")
+@click.option("--case", "case", metavar="BENCH[:PARAMS]",
+              help="Only this benchmark's cases, or one case: matmul or matmul:n=64,dtype=float32.")
+@click.option("--measure", metavar="NAME", help="Only this measure (e.g. time, peak_rss).")
 @click.option("--why", required=True, help="Why the shift is intended.")
 @db_option
-def accept(run: str, why: str, db: Path) -> None:
+def accept(run: str, case: str | None, measure: str | None, why: str, db: Path) -> None:
     """Accept the shift a run starts: changepoints and history baselines restart at it.
 
-    Example: calibrax accept 2f9c --why "switched to the fused kernel"
+    By default for every case and measure of the run; --case and --measure narrow it.
+
+    Example: calibrax accept 2f9c --case matmul:n=64 --measure time --why "switched to the fused kernel"
     """
+    benchmark, params = _parse_case(case)
     with open_store(db) as store:
-        made = store.accept(run, why)
-    click.echo(f"Accepted the shift at run {made.run_id}: {made.text}")
+        made = store.accept(run, why, benchmark=benchmark, params=params, measure=measure)
+    named = [made.benchmark + (made.params_key or "")] if made.benchmark else []
+    scope = " of " + " ".join([*named, *([made.measure] if made.measure else [])]) if named or made.measure else ""
+    click.echo(f"Accepted the shift{scope} at run {made.run_id}: {made.text}")
 
 
 def _parse_case(case: str | None) -> tuple[str | None, dict[str, object] | None]:

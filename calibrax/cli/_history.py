@@ -30,6 +30,9 @@ def history(benchmark: str, params: Sequence[str], measure: str, method: str, al
             as_json: bool) -> None:
     """A benchmark's stored history per case, with the changepoints found in it.
 
+    Notes, exclusions and accepted shifts are listed under the runs they concern (``annotations``
+    of each case with --json).
+
     Example: calibrax history matmul --param n=512
     """
     from calibrax.ci.history import benchmark_history
@@ -46,10 +49,10 @@ def history(benchmark: str, params: Sequence[str], measure: str, method: str, al
 def _render(found: BenchmarkHistory) -> None:
     from calibrax.core import format_seconds
 
-    notes: dict[str, list[str]] = {}
-    for a in found.annotations:
-        notes.setdefault(a.run_id, []).append(f"[{a.kind}{'' if a.target == 'run' else ' ' + a.target}] {a.text}")
     for case in found.cases:
+        notes: dict[str, list[str]] = {}
+        for a in case.annotations:
+            notes.setdefault(a.run_id, []).append(f"[{a.kind}{'' if a.target == 'run' else ' ' + a.target}] {a.text}")
         click.echo(f"{found.benchmark} {format_params(case.params)}: {len(case.runs)} runs")
         marks = {c.index: c for c in case.changepoints}
         for i, r in enumerate(case.runs):

@@ -34,7 +34,7 @@ def publish_cmd(out: Path, since: str | None, benchmarks: Sequence[str], measure
     """
     from calibrax.dashboard import publish
 
-    with open_store(db) as store:
+    with open_store(db, read_only=True) as store:  # reads only: no integrity pass over a large store
         result = publish(store, out, since=since, benchmarks=benchmarks, measure=measure, commit_url=commit_url,
                          report_url=report_url, title=title)
     click.echo(f"Published {result.benchmarks} benchmarks to {result.out}/index.html in {result.seconds:.2f} s "

@@ -87,6 +87,11 @@ class BenchmarkData:
     regressions: tuple[Mapping[str, Any], ...] = field(default=())  # changepoints that made it worse
 
 
+_ROW = np.dtype([("id", np.int64), ("benchmark", object), ("key", object), ("rowid", np.int64),
+                 ("median", np.float64), ("low", np.float64), ("high", np.float64)])
+"""A row of :meth:`Store.case_rows` as a numpy record."""
+
+
 @dataclass(frozen=True)
 class Columns:
     """Every ok result of one benchmark's measure, one array entry per case row, in no order."""
@@ -115,10 +120,10 @@ class Columns:
         if not rows:
             empty = np.empty(0)
             return cls(keys, empty.astype(np.int64), empty.astype(np.int64), empty, empty, empty, unit, direction)
-        _, _, names, rowid, med, low, high = zip(*rows, strict=True)
-        key = np.fromiter((codes.setdefault(k, len(codes)) for k in names), dtype=np.int64, count=len(names))
-        return cls(tuple(codes), key, np.asarray(rowid, dtype=np.int64), np.asarray(med, dtype=float),
-                   np.asarray(low, dtype=float), np.asarray(high, dtype=float), unit, direction)
+        table = np.array(rows, dtype=_ROW)  # one C pass over the tuples; a NULL bound becomes nan
+        key = np.array([codes.setdefault(k, len(codes)) for k in table["key"].tolist()], dtype=np.int64)
+        rowid, median, low, high = (np.ascontiguousarray(table[f]) for f in ("rowid", "median", "low", "high"))
+        return cls(tuple(codes), key, rowid, median, low, high, unit, direction)
 
     def extend(self, more: Columns) -> Columns:
         """These columns followed by ``more`` (whose keys extend these).
@@ -152,8 +157,10 @@ def build_benchmark(name: str, columns: Columns, runs: RunIndex, annotations: Se
                     cache: dict[str, Any] | None = None) -> BenchmarkData:
     """Build one benchmark's page data, index rows and regressions from its stored results.
 
-    Excluded runs and cases are left out; each accepted run starts a new segment of every series;
-    changepoints are searched per segment, only where a quick screen finds a shift plausible.
+    Excluded runs and cases are left out; each accepted run starts a new segment of every series
+    it concerns (all, or those of the case it names; accepted shifts of another benchmark or
+    measure are ignored); changepoints are searched per segment, only where a quick screen finds
+    a shift plausible.
 
     Args:
         name: the benchmark.
@@ -169,7 +176,8 @@ def build_benchmark(name: str, columns: Columns, runs: RunIndex, annotations: Se
         data.page["series"][0]["cp"]  # [[position, relative change, p, before, after], ...]
     """
     series = _group(columns, runs, _excluded(name, annotations, runs))
-    accepted = sorted(runs.position(a.run_id) for a in annotations if a.kind == "accept")
+    accepted = sorted((runs.position(a.run_id), a.params_key or "") for a in annotations if a.kind == "accept"
+                      and a.benchmark in (None, name) and a.measure in (None, measure))
     _find_changepoints(series, accepted, {} if cache is None else cache)
     hardware = sorted({s.hardware_name for s in series})
     page = {"benchmark": name, "measure": measure, "unit": columns.unit, "direction": columns.direction,
@@ -219,8 +227,11 @@ def _group(c: Columns, runs: RunIndex, excluded: Mapping[str | None, set[int]]) 
     return out
 
 
-def _find_changepoints(series: Sequence[_Series], accepted: Sequence[int], cache: dict[str, Any]) -> None:
+def _find_changepoints(series: Sequence[_Series], accepted: Sequence[tuple[int, str]], cache: dict[str, Any]) -> None:
     """Split each series at accepted runs, screen the segments at once, search the plausible ones.
+
+    ``accepted`` holds the position of each accepted run with the params key of the case it
+    concerns ('' for every case).
 
     A segment longer than :data:`MAX_POINTS` runs is searched in blocks of runs (the median of
     each block), so a changepoint's position is the first run of its block. A segment searched
@@ -230,7 +241,8 @@ def _find_changepoints(series: Sequence[_Series], accepted: Sequence[int], cache
     todo: list[tuple[_Series, str, int, int, list[float], int]] = []
     used: set[str] = set()
     for s in series:
-        starts = sorted({0, *(int(np.searchsorted(s.x, a)) for a in accepted if a >= 0)} - {s.x.size})
+        mine = [a for a, key in accepted if a >= 0 and key in ("", s.params_key)]
+        starts = sorted({0, *(int(np.searchsorted(s.x, a)) for a in mine)} - {s.x.size})
         bounds = [*starts, int(s.x.size)]
         for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             s.segments.append([int(s.x[lo]), int(s.x[hi - 1]), _sig(float(np.median(s.median[lo:hi]))),

@@ -131,8 +131,8 @@ def _slug(name: str) -> str:
 
 
 def _digest(name: str, stamp: tuple[int, int], annotations: Sequence[Annotation]) -> str:
-    mine = [(a.id, a.kind, a.run_id, a.benchmark, a.params_key, a.text) for a in annotations
-            if a.benchmark in (None, name)]
+    mine = [(a.id, a.kind, a.run_id, a.benchmark, a.params_key, a.text) + ((a.measure,) if a.measure else ())
+            for a in annotations if a.benchmark in (None, name)]
     return hashlib.blake2b(json.dumps([name, stamp, mine]).encode(), digest_size=12).hexdigest()
 
 

@@ -320,9 +320,15 @@ def _interleaved_links(db: Database) -> None:
     )
 
 
+def _annotation_measure(db: Database) -> None:
+    """An accepted shift may concern one measure only: ``annotations.measure`` (NULL: every measure)."""
+    if "measure" not in {str(row[1]) for row in db.execute("PRAGMA table_info(annotations)").fetchall()}:
+        db.execute("ALTER TABLE annotations ADD COLUMN measure TEXT")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _stamp_application_id, _add_annotations,
-    _alert_deliveries, _interleaved_links,
+    _alert_deliveries, _interleaved_links, _annotation_measure,
 ]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 

@@ -26,8 +26,14 @@ JOIN cases c ON c.id = m.case_id
 JOIN runs r ON r.id = c.run_id
 WHERE m.case_id > ? AND m.name = ? AND c.status = 'ok' AND m.median IS NOT NULL AND r.interleaved_of IS NULL
 """
-_COUNTS_SQL = "SELECT benchmark, COUNT(*) FROM cases WHERE id > ? GROUP BY benchmark"
-_COUNT_ONE_SQL = "SELECT COUNT(*) FROM cases WHERE id > ? AND benchmark = ?"
+_NAMES_SQL = """
+WITH RECURSIVE b(name) AS (
+    SELECT MIN(benchmark) FROM cases
+    UNION ALL SELECT (SELECT MIN(benchmark) FROM cases WHERE benchmark > b.name) FROM b WHERE b.name IS NOT NULL
+)
+SELECT name FROM b WHERE name IS NOT NULL
+"""  # every stored benchmark name, one index seek each (a plain DISTINCT walks every case row)
+_NEWER_SQL = "SELECT benchmark, id FROM cases WHERE id > ?"
 _UNIT_SQL = """
 SELECT m.unit, m.direction FROM cases c JOIN measures m ON m.case_id = c.id AND m.name = ?
 WHERE c.benchmark = ? AND c.status = 'ok' LIMIT 1
@@ -80,38 +86,44 @@ class SeriesMixin:
 
         Returns:
             A dict with ``rows`` (``(case_id, benchmark, params_key, run_rowid, median, ci_low,
-            ci_high)``), ``counts`` (per benchmark, its case rows after ``after_id``, ok or not)
-            and ``units`` (per benchmark with an ok case, the measure's ``(unit, direction)``).
+            ci_high)``) and ``units`` (per benchmark with an ok case, the measure's ``(unit,
+            direction)``).
 
         Example:
             store.case_rows()["units"]  # {'matmul': ('s', 'lower')}
         """
         wanted = None if benchmarks is None else set(benchmarks)
         if wanted is not None and not wanted:
-            return {"rows": [], "counts": {}, "units": {}}
+            return {"rows": [], "units": {}}
         with self._read() as db:
-            counts = {str(b): int(n) for b, n in db.execute(_COUNTS_SQL, [after_id]).fetchall()}
-            names = sorted(counts if wanted is None else wanted & set(counts))
+            stored = [str(r[0]) for r in db.execute(_NAMES_SQL).fetchall()]
             units = {}
-            for name in names:
+            for name in sorted(stored if wanted is None else wanted & set(stored)):
                 head = db.execute(_UNIT_SQL, [measure, name]).fetchone()
                 if head:
                     units[name] = (str(head[0]), str(head[1]))
             rows = db.execute(_ROWS_SQL, [after_id, measure]).fetchall()
-        if wanted is not None and set(counts) - wanted:
+        if wanted is not None and set(stored) - wanted:
             rows = [r for r in rows if r[1] in wanted]
-        return {"rows": rows, "counts": counts, "units": units}
+        return {"rows": rows, "units": units}
 
     def count_cases_after(self, after: Mapping[str, int]) -> dict[str, int]:
         """Per benchmark, how many of its case rows (ok or not) were stored after the given case row id.
 
-        Each count walks the rows after its id only, so counting what one new run added is cheap.
+        One pass walks the rows after the oldest given id only (by row id, never through the
+        benchmark index), so counting what one new run added is cheap.
 
         Example:
             store.count_cases_after({"matmul": 28})  # {'matmul': 2}
         """
+        counts = dict.fromkeys(after, 0)
+        if not after:
+            return counts
         with self._read() as db:
-            return {name: int(db.execute(_COUNT_ONE_SQL, [last, name]).fetchone()[0]) for name, last in after.items()}
+            for name, case_id in db.execute(_NEWER_SQL, [min(after.values())]).fetchall():
+                if name in counts and case_id > after[name]:
+                    counts[name] += 1
+        return counts
 
     def last_verdicts(self, benchmarks: Sequence[str], measure: str = "time") -> dict[tuple[str, str, str], str]:
         """The newest verdict of each case per hardware: ``(benchmark, params_key, hardware) -> verdict``.

@@ -63,7 +63,7 @@ def test_a_short_case_gets_a_note_instead_of_changepoints(store: Store) -> None:
 def test_to_dict_is_the_json_shape_of_calibrax_history(store: Store) -> None:
     [case] = benchmark_history(store, "matmul", params={"n": 64}).cases
     data = case.to_dict()
-    assert list(data) == ["params", "runs", "changepoints", "note"]
+    assert list(data) == ["params", "runs", "changepoints", "note", "annotations"]  # keys only ever added
     assert data["params"] == {"n": 64}
     assert list(data["runs"][0]) == ["run_id", "started_at", "git_commit", "params", "median", "ci_low", "ci_high", "n"]
     assert data["runs"] == store.history("matmul", "time", {"n": 64})
@@ -103,3 +103,29 @@ def test_segments_start_at_the_first_run_at_or_after_each_accepted_run() -> None
 
     assert segment_starts(["a", "b", "c", "d"], ["b", "b2", "z"]) == [0, 1, 2]
     assert segment_starts(["a", "b"], ["0"]) == [0]
+
+
+def test_an_accepted_shift_of_one_case_restarts_only_that_case(store: Store) -> None:
+    store.accept("r02", "n=32 got a new kernel", benchmark="matmul", params={"n": 32})
+    store.accept(f"r{STEP_AT:02d}", "the compiler changed", measure="compile_time")
+    long, short = benchmark_history(store, "matmul").cases
+    assert [c.index for c in long.changepoints] == [STEP_AT]  # neither acceptance concerns n=64's time
+    assert long.annotations == ()
+    assert [(a.kind, a.run_id, a.target) for a in short.annotations] == [("accept", "r02", 'matmul{"n": 32}')]
+    assert short.note == "2 segments after accepted shifts, each under 10 runs"
+    store.accept(f"r{STEP_AT:02d}", "n=64 is slower on purpose", benchmark="matmul", params={"n": 64},
+                 measure="time")
+    long = benchmark_history(store, "matmul").cases[0]
+    assert long.changepoints == () and [a.text for a in long.annotations] == ["n=64 is slower on purpose"]
+
+
+def test_the_json_of_a_case_lists_its_annotations(store: Store) -> None:
+    store.annotate("r03", "runner image updated")
+    store.exclude("r05", "noisy host", benchmark="matmul", params={"n": 64})
+    long, short = (c.to_dict() for c in benchmark_history(store, "matmul").cases)
+    assert set(long) == {"params", "runs", "changepoints", "note", "annotations"}
+    assert [(a["kind"], a["run_id"], a["target"], a["text"]) for a in long["annotations"]] == [
+        ("note", "r03", "run", "runner image updated"), ("exclude", "r05", 'matmul{"n": 64}', "noisy host")]
+    assert [a["kind"] for a in short["annotations"]] == ["note"]
+    assert set(long["annotations"][0]) == {"id", "run_id", "kind", "text", "created_at", "benchmark", "params_key",
+                                           "measure", "target"}

@@ -50,7 +50,26 @@ def test_history_shows_annotations_and_leaves_excluded_runs_out(db: Path) -> Non
     assert [r["run_id"] for r in runs] == ["run-0", "run-1"]
 
 
+def test_accept_of_one_case_and_measure_says_so_and_history_shows_it(db: Path) -> None:
+    out = invoke("accept", "run-2", "--case", "matmul:n=128", "--measure", "time", "--why", "new kernel",
+                 "--db", str(db)).output
+    assert 'Accepted the shift of matmul{"n": 128} time at run run-2: new kernel' in out
+    assert "Accepted the shift of compile_time at run run-1" in invoke(
+        "accept", "run-1", "--measure", "compile_time", "--why", "compiler", "--db", str(db)).output
+    text = invoke("history", "matmul", "--db", str(db)).output
+    assert '[accept matmul{"n": 128} (time)] new kernel' in text and "compiler" not in text
+    [case] = json.loads(invoke("history", "matmul", "--db", str(db), "--json").output)
+    assert [(a["kind"], a["run_id"], a["measure"], a["target"]) for a in case["annotations"]] == [
+        ("accept", "run-2", "time", 'matmul{"n": 128} (time)')]
+    softmax = json.loads(invoke("history", "softmax", "--db", str(db), "--json").output)[0]
+    assert softmax["annotations"] == []
+
+
 @pytest.mark.parametrize(("args", "message"), [
+    (["accept", "run-0", "--case", "conv", "--why", "x"], "its benchmarks are: matmul, softmax"),
+    (["accept", "run-0", "--case", "matmul:n=7", "--why", "x"], 'its matmul cases have params {"n": 128}'),
+    (["accept", "run-0", "--measure", "flops", "--why", "x"], "its measures are: compile_time, time"),
+    (["accept", "run-0", "--case", "matmul:n", "--why", "x"], "NAME=VALUE"),
     (["exclude", "run-0", "--case", ":n=1", "--why", "x"], "--case takes BENCH or BENCH:NAME=VALUE"),
     (["exclude", "run-0", "--case", "matmul:n", "--why", "x"], "NAME=VALUE"),
     (["exclude", "run-0", "--case", "conv", "--why", "x"], "has no case of benchmark 'conv'"),

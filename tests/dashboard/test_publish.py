@@ -163,3 +163,22 @@ def test_bad_options_are_refused_with_what_would_be_right(store: Store, tmp_path
                                                           message: str) -> None:
     with pytest.raises((CalibraxError, NotFoundError), match=message.replace("{", r"\{").replace("}", r"\}")):
         publish(store, tmp_path / "site", **kwargs)
+
+
+def test_an_accepted_shift_of_one_case_restarts_only_its_series(tmp_path: Path) -> None:
+    store = build(tmp_path / "calibrax.db")
+    store.accept(run_id(STEP_AT), "the compiler changed", measure="compile_time")
+    store.accept(run_id(2), "conv only", benchmark="conv", params={"k": 3})
+    page = _page(store, "matmul")
+    s = max((_series(page, {"n": 64, "dtype": "float32"}, h) for h in (0, 1)), key=lambda s: len(s["m"]))
+    assert len(s["cp"]) == 1  # neither acceptance concerns matmul's time
+    store.accept(run_id(STEP_AT), "n=64 is slower on purpose", benchmark="matmul",
+                 params={"n": 64, "dtype": "float32"}, measure="time")
+    page = _page(store, "matmul")
+    s = max((_series(page, {"n": 64, "dtype": "float32"}, h) for h in (0, 1)), key=lambda s: len(s["m"]))
+    assert s["cp"] == [] and [(seg[0], seg[3]) for seg in s["seg"]] == [(0, "start"), (STEP_AT, "accept"),
+                                                                       (ACCEPT_AT, "accept")]
+    other = max((_series(page, {"n": 128, "dtype": "float32"}, h) for h in (0, 1)), key=lambda s: len(s["m"]))
+    assert [(seg[0], seg[3]) for seg in other["seg"]] == [(0, "start"), (ACCEPT_AT, "accept")]
+    conv = max((_series(_page(store, "conv"), {"k": 3}, h) for h in (0, 1)), key=lambda s: len(s["m"]))
+    assert [seg[3] for seg in conv["seg"]] == ["start", "accept", "accept"]
