@@ -54,6 +54,7 @@ from calibrax.analysis.scaling import (
     r_squared,
     relative_rms,
 )
+from calibrax.analysis.thresholds import threshold_verdicts
 
 __all__: list[str] = [
     "AggregateEntry",
@@ -101,4 +102,5 @@ __all__: list[str] = [
     "compare_records",
     "decide",
     "judge",
+    "threshold_verdicts",
 ]

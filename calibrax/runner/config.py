@@ -28,9 +28,9 @@ from calibrax.exporters import (
     MlflowSettings,
     WandbSettings,
 )
+from calibrax.validation import ValidationConfig
 
 __all__ = [
-    "AccuracyCheckConfig",
     "BenchmarkFileConfig",
     "CacheMode",
     "CarbonBackend",
@@ -38,7 +38,6 @@ __all__ = [
     "CIMode",
     "CalibraxConfig",
     "ExporterSettings",
-    "ConvergenceCheckConfig",
     "HardwareConfig",
     "InputsMode",
     "Isolation",
@@ -51,7 +50,6 @@ __all__ = [
     "ThresholdsConfig",
     "Timer",
     "TimingMode",
-    "ValidationConfig",
     "config_to_dict",
     "MIN_BUSY_TIMEOUT",
     "check_settings",
@@ -98,50 +96,6 @@ class SuiteConfig:
     name: str = "default"  # the suite's name, shown in reports
     description: str = ""  # one line on what the suite covers
     benchmarks: list[str] = field(default_factory=list)  # benchmark names (conf/benchmark/*.yaml)
-
-
-@dataclass
-class ConvergenceCheckConfig:
-    """``type: convergence``: a series the Workload returns must reach its tolerances."""
-
-    type: str = "convergence"
-    series: str = MISSING  # a name in the Workload's series (Workload(..., series={"loss": ...}))
-    tolerances: list[float] = MISSING  # errors |x - target| to reach (> 0), e.g. [0.1, 0.01]
-    target: float = 0.0  # the value the series should approach (0 for a loss)
-    relative: bool = False  # read tolerances as fractions of the first error
-    max_steps: int | None = None  # every tolerance must be met by this step (0-based); null: any step
-    rate: str | None = None  # expected rate: linear, sublinear or superlinear; null: not checked
-    plateau_window: int = 20  # steps without progress that make a plateau (>= 2)
-    plateau_tol: float = 1e-3  # relative improvement over the window that still counts as progress
-    divergence_factor: float = 10.0  # an error this many times its best so far is divergence (> 1)
-
-
-@dataclass
-class AccuracyCheckConfig:
-    """``type: accuracy``: a measured value against a reference value (``measure`` and
-    ``reference``), or an output against the same benchmark's output at other params (``output``
-    and ``reference_params``, e.g. float32 against float64)."""
-
-    type: str = "accuracy"
-    measure: str | None = None  # a measure of the case (its median), e.g. accuracy or log_loss
-    reference: float | None = None  # the value to compare the measure with
-    better: str = "equal"  # higher, lower or equal: which side of the reference is allowed
-    margin: float = 0.0  # allowed distance from the reference (a fraction of it when relative)
-    relative: bool = False  # read margin as a fraction of |reference|
-    output: str | None = None  # a key of the Workload's outputs; "return" for the timed call's result
-    reference_params: dict[str, Any] | None = None  # params that give the reference, e.g. {dtype: float64}
-    x64: bool = True  # compute the reference with 64-bit JAX types enabled
-    max_abs: float | None = None  # bound on the largest absolute error
-    max_rel: float | None = None  # bound on the largest relative error
-    max_ulps: float | None = None  # bound on the largest error in ULPs of the output's dtype
-
-
-@dataclass
-class ValidationConfig:
-    """A benchmark's ``validation:`` block: checks run on every case, stored per run."""
-
-    gate: bool = False  # true: a violation fails the run (exit 1); false: stored and reported only
-    checks: list[Any] = field(default_factory=list)  # ConvergenceCheckConfig / AccuracyCheckConfig mappings
 
 
 @dataclass
