@@ -295,8 +295,9 @@ class HtmlExporter(BaseExporter[HtmlSettings]):
         return HistoryQuery(settings.history_runs, settings.scaling_measure)
 
     def render_sweep(self, sweep_id: str, records: Sequence[RunRecord], settings: HtmlSettings | None = None,
-                     axes: Sequence[str] | None = None) -> str:
-        """Return the sweep's page (see :func:`~calibrax.exporters.render_sweep_html`)."""
+                     axes: Sequence[str] | None = None, folder: Path | None = None) -> str:
+        """Return the sweep's page (see :func:`~calibrax.exporters.render_sweep_html`); a file
+        exporter, it writes nothing into ``folder``."""
         return render_sweep_html(sweep_id, records, settings, axes)
 
 
