@@ -186,7 +186,7 @@ def _check_schema_path(arg: str, parts: list[str]) -> bool:
             did_you_mean = f" Did you mean {' or '.join(repr(f'{where}.{c}') for c in close)}?" if close else ""
             raise ConfigError(
                 f"In override {arg!r}: {where} has no key {part!r}.{did_you_mean} Its keys are: "
-                f"{', '.join(sorted(hints))} (each is commented in calibrax/runner/config.py)."
+                f"{', '.join(sorted(hints))} (each is commented in {node.__module__.replace('.', '/')}.py)."
             )
         node = hints[part]
     return True

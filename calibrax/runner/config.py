@@ -28,6 +28,7 @@ from calibrax.exporters import (
     MlflowSettings,
     WandbSettings,
 )
+from calibrax.profiling import CarbonBackend, CarbonOptions, TracingOptions
 from calibrax.validation import ValidationConfig
 
 __all__ = [
@@ -111,11 +112,6 @@ class BenchmarkFileConfig:
     allow_recompile: bool = False  # true: a case that compiles during its timed rounds is kept, not an error
 
 
-class CarbonBackend(str, Enum):
-    formula = "formula"  # energy x profile.carbon_intensity x profile.pue (needs the energy measure)
-    codecarbon = "codecarbon"  # codecarbon's offline tracker (pip install calibrax[carbon])
-
-
 @dataclass
 class ProfileConfig:
     name: str = "standard"  # the protocol's name: quick, standard, rigorous or your own
@@ -134,12 +130,9 @@ class ProfileConfig:
     # compilation, memory, gpu, energy, carbon, complexity (a fit over a size sweep), or all;
     # tracing (a jax.profiler trace per case) is opt-in: all does not select it.
     profilers: list[str] = field(default_factory=lambda: ["timing"])
-    carbon_intensity: float = 475.0  # g CO2e per kWh of the grid (world average, IEA 2019)
-    pue: float = 1.0  # power usage effectiveness of the data centre (>= 1; 1 for a desktop)
-    carbon_backend: CarbonBackend = CarbonBackend.formula  # formula or codecarbon
-    carbon_country: str | None = None  # ISO 3166 alpha-3 country for codecarbon's grid (e.g. FRA, USA)
-    trace_dir: str = "traces"  # tracing: traces go to DIR/<run-id>/, relative to the store's folder
-    trace_calls: int = 3  # tracing: untimed calls recorded in each case's trace (>= 1)
+    # Each profiler's own options: one dataclass per profiler in calibrax/profiling/options.py.
+    carbon: CarbonOptions = field(default_factory=CarbonOptions)  # profile.carbon.{backend,intensity,pue,country}
+    tracing: TracingOptions = field(default_factory=TracingOptions)  # profile.tracing.{dir,calls}
     cold_compile: bool = False  # also time each jitted case's compile in a fresh process, no cache
     timer: Timer = Timer.wall  # wall, device (jax.profiler trace spans) or cupti (NVIDIA GPUs)
     device_calls: int = 10  # device/cupti timer: calls recorded (samples of device_time), >= 1
@@ -332,7 +325,7 @@ _BOUNDS: tuple[tuple[str, float, bool], ...] = (
     ("profile.warmup_calls", 0, True), ("profile.warmup_time", 0, True), ("profile.min_round_time", 0, True),
     ("profile.min_rounds", 1, True), ("profile.max_rounds", 1, True), ("profile.min_time", 0, True),
     ("profile.case_timeout", 0, False), ("profile.worker_start_timeout", 0, False),
-    ("profile.carbon_intensity", 0, True), ("profile.pue", 1, True), ("profile.trace_calls", 1, True),
+    ("profile.carbon.intensity", 0, True), ("profile.carbon.pue", 1, True), ("profile.tracing.calls", 1, True),
     ("profile.device_calls", 1, True), ("store.busy_timeout", MIN_BUSY_TIMEOUT, True),
     ("thresholds.fdr", 0, False), ("ci.trials", 1, True), ("ci.max_trials", 1, True),
 )
@@ -350,8 +343,10 @@ def check_settings(cfg: CalibraxConfig) -> None:
         >>> check_settings(load_config({"store": {"busy_timeout": 5}}))
     """
     for key, least, inclusive in _BOUNDS:
-        group, name = key.split(".")
-        value = float(getattr(getattr(cfg, group), name))
+        node: Any = cfg
+        for part in key.split("."):
+            node = getattr(node, part)
+        value = float(node)
         if not math.isfinite(value) or value < least or (value == least and not inclusive):
             bound = f">= {least:g}" if inclusive else f"> {least:g}"
             raise ConfigError(f"{key} must be a finite number {bound}, got {value!r}.")

@@ -93,14 +93,14 @@ def new_run_id() -> str:
 
 
 def trace_root(profile: ProfileConfig, store_path: Path, run_id: str) -> str:
-    """Where the ``tracing`` profiler writes this run's traces: ``profile.trace_dir`` (relative
+    """Where the ``tracing`` profiler writes this run's traces: ``profile.tracing.dir`` (relative
     to the store's folder unless absolute) / run id.
 
     Example:
         >>> trace_root(ProfileConfig(), Path("/work/calibrax.db"), "r1")
         '/work/traces/r1'
     """
-    base = Path(profile.trace_dir)
+    base = Path(profile.tracing.dir)
     return str((base if base.is_absolute() else store_path.resolve().parent / base) / run_id)
 
 
