@@ -57,6 +57,7 @@ from calibrax.analysis.scaling import (
     r_squared,
     relative_rms,
 )
+from calibrax.analysis.thresholds import threshold_verdicts
 
 __all__: list[str] = [
     "AggregateEntry",
@@ -111,4 +112,5 @@ __all__: list[str] = [
     "RunLevel",
     "between_run_test",
     "noise_model_label",
+    "threshold_verdicts",
 ]

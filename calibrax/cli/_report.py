@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ from calibrax.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from calibrax.core.result import RunRecord
-    from calibrax.exporters import ReportInput
+    from calibrax.exporters import Exporter, ReportInput
     from calibrax.storage import Store
 
 __all__ = ["report"]
@@ -25,12 +26,13 @@ __all__ = ["report"]
 @click.option("--format", "fmt", default="html", show_default=True,
               help="An exporter: html, latex, markdown, junit, json, figures, wandb, mlflow.")
 @click.option("--out", type=click.Path(path_type=Path),
-              help="Output file, or folder for figures (default: reports/<run-id>/<exporter's file name>, "
-                   "reports/sweep-<id>/ for --sweep).")
+              help="Output file, or the folder of a folder exporter such as figures (default: "
+                   "reports/<run-id>/<exporter's file name>, reports/sweep-<id>/ for --sweep).")
 @click.option("--baseline", "baseline_name", default=None,
               help="The named baseline the run was checked against (default: the run's ci.baseline).")
 @click.option("--sweep", "sweep_id", default=None,
-              help="Render a whole sweep (an id or 'latest') instead of RUN: --format html or figures.")
+              help="Render a whole sweep (an id or 'latest') instead of RUN, with an exporter that "
+                   "declares renders_sweeps (html, figures).")
 @db_option
 def report(run: str, fmt: str, out: Path | None, baseline_name: str | None, sweep_id: str | None, db: Path) -> None:
     """Render a stored run with one exporter, with the exporter settings the run was made with.
@@ -58,9 +60,9 @@ def _run_report_file(run: str, fmt: str, out: Path | None, baseline_name: str | 
         check_report_target(out, folder=exporter.output == "folder", what="--out")
     with open_store(db, read_only=True) as store:
         report, settings = _report_inputs(store, run, fmt, baseline_name)
-    if exporter.output == "folder":  # --out names the folder itself, so its dir setting is "."
+    if exporter.output == "folder":
         folder = out or Path("reports") / report.run_id
-        receipt = json.loads(exporter.render(report, {**settings, "dir": "."} if out else settings, folder))
+        receipt = json.loads(exporter.render(report, _into_out(exporter, settings, out), folder))
         _say_skipped(receipt.get("skipped") or {})
         return str(receipt["folder"])
     path = out or Path("reports") / report.run_id / exporter.filename
@@ -92,21 +94,40 @@ def _report_inputs(store: Store, run: str, fmt: str, baseline_name: str | None) 
 
 
 def _sweep_report_files(sweep_id: str, fmt: str, out: Path | None, db: Path) -> Path:
-    """Write a sweep's HTML page or figures; return the file or folder written."""
-    from calibrax.exporters import check_report_target, get_exporter, report_settings, write_figures
-    from calibrax.runner.sweep_report import sweep_folder, sweep_members, write_sweep_page
+    """Write a sweep's report with exporter ``fmt``; return the file (or a folder exporter's folder) written."""
+    from calibrax.exporters import EXPORTERS, check_report_target, get_exporter
+    from calibrax.runner.sweep_report import write_sweep_page
 
-    if fmt != "figures" and not get_exporter(fmt).renders_sweeps:
-        raise ConfigError(f"--sweep renders html or figures, got --format {fmt!r}. Use --format html or figures.")
+    exporter = get_exporter(fmt)
+    if not exporter.renders_sweeps:
+        able = [n for n in EXPORTERS.names() if get_exporter(n).renders_sweeps]
+        raise ConfigError(f"--sweep renders with an exporter that declares renders_sweeps ({', '.join(able)}), "
+                          f"got --format {fmt!r}. Use --format {able[0]}." if able else
+                          "--sweep needs an exporter that declares renders_sweeps, and none is registered.")
     if out is not None:
-        check_report_target(out, folder=fmt == "figures", what="--out")
+        check_report_target(out, folder=exporter.output == "folder", what="--out")
     with open_store(db, read_only=True) as store:
-        if fmt != "figures":
+        if exporter.output == "file":
             return write_sweep_page(store, sweep_id, Path("reports"), out, exporter=fmt)
-        resolved, _, records = sweep_members(store, sweep_id)
-    target = out or sweep_folder(Path("reports"), resolved) / "figures"
-    _say_skipped(write_figures(records, target, report_settings(records[0], "figures")).skipped)
-    return target
+        settings = None
+        if out is not None:
+            from calibrax.exporters import report_settings
+            from calibrax.runner.sweep_report import sweep_members
+
+            first = sweep_members(store, sweep_id)[2][0]
+            settings = {k: v for k, v in _into_out(exporter, report_settings(first, fmt), out).items() if k != "title"}
+        receipt_path = write_sweep_page(store, sweep_id, Path("reports"), out, exporter=fmt, settings=settings)
+    receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
+    _say_skipped(receipt.get("skipped") or {})
+    return Path(receipt.get("folder") or receipt_path.parent)
+
+
+def _into_out(exporter: Exporter, settings: dict[str, Any], out: Path | None) -> dict[str, Any]:
+    """A folder exporter's settings for ``--out``, which names the folder itself: when its
+    settings declare a ``dir`` (its subfolder of the report folder), that becomes ``.``."""
+    declared = {f.name for f in dataclasses.fields(exporter.settings_type)} if dataclasses.is_dataclass(
+        exporter.settings_type) else set()
+    return {**settings, "dir": "."} if out is not None and "dir" in declared else settings
 
 
 def _say_skipped(skipped: Mapping[str, str]) -> None:

@@ -60,10 +60,8 @@ from calibrax.exporters._settings import (
 from calibrax.exporters._templates import render_template
 from calibrax.exporters.html import (
     HtmlExporter,
-    StripChart,
     html_context,
     shared_domain,
-    strip_chart,
 )
 from calibrax.exporters.json_exporter import JsonExporter
 from calibrax.exporters.junit import JunitExporter
@@ -99,7 +97,6 @@ __all__ = [
     "OutputKind",
     "ReportData",
     "ReportInput",
-    "StripChart",
     "WandbExporter",
     "WandbSettings",
     "check_report_target",
@@ -119,7 +116,6 @@ __all__ = [
     "report_settings",
     "settings_from_mapping",
     "shared_domain",
-    "strip_chart",
     "sweep_exporter",
     "typed_settings",
     "with_baseline",

@@ -11,8 +11,9 @@ code special-cases an exporter by name:
   (``baseline``, ``history``, ``alerts``, ``validation``, ``trials``: an interleaved gate's trial
   medians), read only when some exporter needs them;
 - ``entry``: True when its file is the page a person opens first (printed as ``Report: ...``);
-- ``renders_sweeps``: True when it also renders a whole sweep as one page (``render_sweep``);
-  the end of a ``-m`` sweep and ``calibrax report --sweep`` use the first selected one;
+- ``renders_sweeps``: True when it also renders a whole sweep (``render_sweep``: one page, or
+  for a ``folder`` exporter its files and a receipt); the end of a ``-m`` sweep and
+  ``calibrax report --sweep`` use the first selected one;
 - ``settings_type``: the dataclass of its settings (see :mod:`calibrax.exporters._settings`).
 
 It implements ``render_report(report, settings, folder)`` (and ``render_sweep`` when it renders
@@ -75,8 +76,9 @@ class Exporter(Protocol):
         ...
 
     def render_sweep(self, sweep_id: str, records: Sequence[RunRecord], settings: Any = None,
-                     axes: Sequence[str] | None = None) -> str:
-        """The page of a whole sweep (its member runs in the order they ran), when ``renders_sweeps``."""
+                     axes: Sequence[str] | None = None, folder: Path | None = None) -> str:
+        """The page of a whole sweep (its member runs in the order they ran), when ``renders_sweeps``;
+        a ``folder`` exporter writes its files into ``folder`` and returns its receipt."""
         ...
 
 
@@ -104,7 +106,7 @@ class BaseExporter(ABC, Generic[S]):
         return HistoryQuery()
 
     def render_sweep(self, sweep_id: str, records: Sequence[RunRecord], settings: Any = None,
-                     axes: Sequence[str] | None = None) -> str:
+                     axes: Sequence[str] | None = None, folder: Path | None = None) -> str:
         """Raises ExporterError: only exporters that declare ``renders_sweeps`` render a sweep."""
         raise ExporterError(f"The {self.name} exporter does not render a whole sweep (renders_sweeps is False).")
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from markupsafe import Markup
 
 from calibrax.core import MISSING, CaseResult, RunRecord, format_value, run_info_to_dict
-from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _page_charts, _rows, _svg, _trials
+from calibrax.exporters import _chart_sections, _checks, _history, _numbers, _page_charts, _rows, _trials
 from calibrax.exporters._protocol import BaseExporter, as_report_input
 from calibrax.exporters._registry import EXPORTERS
 from calibrax.exporters._report_input import HistoryQuery, ReportInput
@@ -31,162 +30,13 @@ from calibrax.exporters.sweep_page import render_sweep_html
 
 __all__ = [
     "CaseSection",
-    "ChartDot",
-    "ChartTick",
     "HtmlExporter",
     "MeasureLine",
-    "StripChart",
     "SummaryColumn",
     "html_context",
     "shared_domain",
-    "strip_chart",
     "summary_columns",
 ]
-
-# Chart geometry in SVG user units (the page's script gets the same frame); the SVG scales to
-# the page width through its viewBox.
-_FRAME = _page_charts.STRIP_FRAME
-_WIDTH, _HEIGHT = int(_FRAME["w"]), int(_FRAME["h"])
-_LEFT, _RIGHT = _FRAME["l"], _FRAME["r"]
-_BAND_TOP, _BAND_BOTTOM = _FRAME["top"], _FRAME["bottom"]
-_AXIS_Y, _LABEL_Y = _FRAME["axis"], _FRAME["label"]
-_BOX_INSET = _FRAME["inset"]  # the box is a little shorter than the band the dots are spread over
-
-
-@dataclass(frozen=True)
-class ChartTick:
-    """One labelled tick of the x axis: its x coordinate and its text (with the unit)."""
-
-    x: float
-    label: str
-
-
-@dataclass(frozen=True)
-class ChartDot:
-    """One sample as a dot: x from its value, y jittered inside the band."""
-
-    x: float
-    y: float
-
-
-@dataclass(frozen=True)
-class StripChart:
-    """The geometry of a strip plot with a box (quartiles) and the median line.
-
-    Coordinates are SVG user units in a ``width`` x ``height`` viewBox.
-
-    Attributes:
-        left, right: the x range of the plot area.
-        band_top, band_bottom: the y range the dots are spread over.
-        axis_y, label_y: where the axis line and the tick labels are drawn.
-        box_left, box_right, box_top, box_bottom: the box from the first to the third quartile.
-        median_x: where the median line is drawn.
-        dots: one per shown sample.
-        ticks: the labelled axis ticks.
-        shown, total: how many samples are drawn, of how many (at most 600 are drawn).
-        description: the chart in words, for screen readers and tooltips.
-    """
-
-    width: int
-    height: int
-    left: float
-    right: float
-    band_top: float
-    band_bottom: float
-    axis_y: float
-    label_y: float
-    box_left: float
-    box_right: float
-    box_top: float
-    box_bottom: float
-    median_x: float
-    dots: tuple[ChartDot, ...]
-    ticks: tuple[ChartTick, ...]
-    shown: int
-    total: int
-    description: str
-
-    @property
-    def plot_width(self) -> float:
-        """Width of the plot area."""
-        return round(self.right - self.left, 1)
-
-    @property
-    def box_width(self) -> float:
-        """Width of the quartile box (zero when the quartiles coincide)."""
-        return round(self.box_right - self.box_left, 1)
-
-    @property
-    def box_height(self) -> float:
-        """Height of the quartile box."""
-        return round(self.box_bottom - self.box_top, 1)
-
-    @property
-    def band_height(self) -> float:
-        """Height of the band the dots are spread over."""
-        return round(self.band_bottom - self.band_top, 1)
-
-    @property
-    def dots_svg(self) -> Markup:
-        """The dots as SVG circles (numbers only, so nothing needs escaping); written in one go
-        because a template loop over thousands of dots is the slowest part of a large report."""
-        return Markup("".join(f'<circle cx="{d.x}" cy="{d.y}" r="2.5"/>' for d in self.dots))
-
-
-def strip_chart(
-    samples: Sequence[float], unit: str = "s", domain: tuple[float, float] | None = None
-) -> StripChart | None:
-    """Lay out a strip plot of ``samples``: jittered dots, a quartile box and the median.
-
-    The jitter comes from a fixed seed, so the same samples always give the same picture.
-
-    Args:
-        samples: the values; NaN and infinite values are left out.
-        unit: their unit; seconds get SI tick labels (ns, µs, ms, s).
-        domain: the x range to draw (low, high), so that two charts share one axis (see
-            :func:`shared_domain`); default: the samples' own range with a little room.
-
-    Returns:
-        The chart geometry, or None when no sample is finite.
-
-    Example:
-        >>> chart = strip_chart([0.0010, 0.0011, 0.0012, 0.0015])
-        >>> len(chart.dots), chart.ticks[0].label
-        (4, '1.0 ms')
-        >>> chart.left <= chart.box_left <= chart.median_x <= chart.box_right <= chart.right
-        True
-    """
-    values = [float(v) for v in samples if math.isfinite(v)]
-    if not values:
-        return None
-    lo, hi = domain if domain is not None and domain[1] > domain[0] else _page_charts.sample_domain(values)
-
-    def to_x(value: float) -> float:
-        return round(_LEFT + (value - lo) / (hi - lo) * (_RIGHT - _LEFT), 1)
-
-    q1, median, q3 = _page_charts.quartiles(values)
-    dots = _dots(values, to_x)
-    return StripChart(
-        width=_WIDTH,
-        height=_HEIGHT,
-        left=_LEFT,
-        right=_RIGHT,
-        band_top=_BAND_TOP,
-        band_bottom=_BAND_BOTTOM,
-        axis_y=_AXIS_Y,
-        label_y=_LABEL_Y,
-        box_left=to_x(q1),
-        box_right=to_x(q3),
-        box_top=_BAND_TOP + _BOX_INSET,
-        box_bottom=_BAND_BOTTOM - _BOX_INSET,
-        median_x=to_x(median),
-        ticks=tuple(ChartTick(to_x(t), label) for t, label in _ticks(lo, hi, unit)),
-        dots=dots,
-        shown=len(dots),
-        total=len(values),
-        description=_page_charts.strip_description(values, unit),
-    )
-
 
 def shared_domain(*groups: Sequence[float]) -> tuple[float, float] | None:
     """One x range that holds every finite value of every group (None when there is none).
@@ -198,18 +48,6 @@ def shared_domain(*groups: Sequence[float]) -> tuple[float, float] | None:
     """
     values = [float(v) for group in groups for v in group if math.isfinite(v)]
     return _page_charts.sample_domain(values) if values else None
-
-
-def _dots(values: Sequence[float], to_x: Callable[[float], float]) -> tuple[ChartDot, ...]:
-    """One dot per sample (evenly thinned to at most 600), jittered with a fixed seed."""
-    rng = random.Random(0)
-    top, span = _BAND_TOP + 4, _BAND_BOTTOM - _BAND_TOP - 8
-    return tuple(ChartDot(to_x(v), round(top + rng.random() * span, 1)) for v in _page_charts.thinned(values))
-
-
-def _ticks(lo: float, hi: float, unit: str, target: int = 5) -> list[tuple[float, str]]:
-    """About ``target`` round tick values in ``[lo, hi]`` (steps of 1, 2 or 5 x 10^k), labelled."""
-    return _svg.linear_ticks(lo, hi, unit, target)
 
 
 @dataclass(frozen=True)
@@ -302,8 +140,9 @@ class HtmlExporter(BaseExporter[HtmlSettings]):
         return HistoryQuery(settings.history_runs, settings.scaling_measure)
 
     def render_sweep(self, sweep_id: str, records: Sequence[RunRecord], settings: HtmlSettings | None = None,
-                     axes: Sequence[str] | None = None) -> str:
-        """Return the sweep's page (see :func:`~calibrax.exporters.render_sweep_html`)."""
+                     axes: Sequence[str] | None = None, folder: Path | None = None) -> str:
+        """Return the sweep's page (see :func:`~calibrax.exporters.render_sweep_html`); a file
+        exporter, it writes nothing into ``folder``."""
         return render_sweep_html(sweep_id, records, settings, axes)
 
 

@@ -362,6 +362,7 @@ class FiguresExporter(BaseExporter[FiguresSettings]):
     filename = "figures.json"
     output: OutputKind = "folder"
     needs = frozenset({"baseline"})
+    renders_sweeps = True
     settings_type = FiguresSettings
     definition_key = "calibrax.exporters.publication.FiguresExporter"
 
@@ -373,6 +374,17 @@ class FiguresExporter(BaseExporter[FiguresSettings]):
         for kind, why in result.skipped.items():
             _log.warning("The %s figure of run %s was not drawn: %s.", kind, report.run_id, why)
         return json.dumps({"run_id": report.run_id, "folder": str(target), **result.to_dict()}, indent=2) + "\n"
+
+    def render_sweep(self, sweep_id: str, records: Sequence[RunRecord], settings: Any = None,
+                     axes: Sequence[str] | None = None, folder: Path | None = None) -> str:
+        """Draw the figures of every member run into ``folder / dir`` (the current folder when
+        None) and return the receipt (JSON text); a sweep has no baseline to compare with."""
+        options: FiguresSettings = typed_settings_of(FiguresSettings, self.name, settings)
+        target = Path(folder if folder is not None else Path.cwd()) / options.dir
+        result = write_figures(list(records), target, options)
+        for kind, why in result.skipped.items():
+            _log.warning("The %s figure of sweep %s was not drawn: %s.", kind, sweep_id, why)
+        return json.dumps({"sweep_id": sweep_id, "folder": str(target), **result.to_dict()}, indent=2) + "\n"
 
     def render_into(self, record: RunRecord, settings: Mapping[str, Any], out_dir: Path) -> str:
         """The older name of ``render(record, settings, out_dir)``, kept for its callers."""

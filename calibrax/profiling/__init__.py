@@ -26,6 +26,7 @@ from calibrax.profiling.carbon import codecarbon_available
 from calibrax.profiling.devicetime import DeviceTimeError, device_measures
 from calibrax.profiling.flops import analytic_flops, cost_summary, declare_flops
 from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
+from calibrax.profiling.options import CarbonBackend, CarbonOptions, TracingOptions
 from calibrax.profiling.roofline import Roofline, roofline
 from calibrax.profiling.timing import TimingProtocol, calibrate_calls, measure_workload, time_stages
 from calibrax.profiling.tracing import summarize_trace
@@ -36,6 +37,8 @@ __all__ = [
     "TIMING_MEASURES",
     "BaseProfiler",
     "CacheFlusher",
+    "CarbonBackend",
+    "CarbonOptions",
     "DeviceTimeError",
     "ProfileContext",
     "ProfileOutput",
@@ -44,6 +47,7 @@ __all__ = [
     "ProfilingOptions",
     "Roofline",
     "TimingProtocol",
+    "TracingOptions",
     "analytic_flops",
     "apply_platform",
     "calibration_path",

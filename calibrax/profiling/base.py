@@ -35,6 +35,7 @@ from calibrax.core.adapters import Workload
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Basis, MeasureResult, Provenance
 from calibrax.core.registry import Registry, unknown_name_message
+from calibrax.profiling.options import CarbonOptions, TracingOptions
 
 __all__ = [
     "BaseProfiler",
@@ -100,13 +101,13 @@ class ProfilingOptions:
     peak_flops: Mapping[str, float] | float | None = None
     bandwidth: float | None = None
     peak_source: str | None = None
-    carbon_intensity: float = 475.0
-    pue: float = 1.0
+    carbon_intensity: float = CarbonOptions.intensity
+    pue: float = CarbonOptions.pue
     complexity: bool = False
-    carbon_backend: str = "formula"
-    carbon_country: str | None = None
-    trace_dir: str | None = None
-    trace_calls: int = 3
+    carbon_backend: str = CarbonOptions.backend.value
+    carbon_country: str | None = CarbonOptions.country
+    trace_dir: str | None = None  # the run's folder (TracingOptions.dir resolved), None: a temporary one
+    trace_calls: int = TracingOptions.calls
 
     def __post_init__(self) -> None:
         value = self.peak_flops

@@ -1,14 +1,14 @@
 """Emissions per call: energy x grid carbon intensity x PUE, or codecarbon's offline tracker.
 
-Two backends, chosen by ``profile.carbon_backend``:
+Two backends, chosen by ``profile.carbon.backend``:
 
 - ``formula`` (the default): g CO2e = kWh x intensity (g CO2e/kWh) x PUE, from the ``energy``
   measure. The intensity defaults to the world average of 475 g/kWh (IEA, 2019) and the PUE
-  to 1; ``profile.carbon_intensity`` and ``profile.pue`` set them. Both are stored with the
+  to 1; ``profile.carbon.intensity`` and ``profile.carbon.pue`` set them. Both are stored with the
   measure, so a figure can be recomputed for another grid.
 - ``codecarbon``: codecarbon's ``OfflineEmissionsTracker`` (no network) around untimed calls
   of the workload lasting at least :data:`CODECARBON_REGION` seconds, with the grid of
-  ``profile.carbon_country`` (ISO 3166 alpha-3) and ``profile.pue``. It needs the optional
+  ``profile.carbon.country`` (ISO 3166 alpha-3) and ``profile.carbon.pue``. It needs the optional
   package: ``pip install calibrax[carbon]``.
 """
 
@@ -73,8 +73,8 @@ def require_codecarbon() -> None:
     """
     if not codecarbon_available():
         raise CalibraxError(
-            "profile.carbon_backend=codecarbon needs the codecarbon package, which is not installed "
-            "here. Install it with: pip install calibrax[carbon] (or set profile.carbon_backend=formula "
+            "profile.carbon.backend=codecarbon needs the codecarbon package, which is not installed "
+            "here. Install it with: pip install calibrax[carbon] (or set profile.carbon.backend=formula "
             "to compute carbon from the energy measure)."
         )
 
@@ -115,7 +115,7 @@ class CarbonProfiler(BaseProfiler):
         known = DataSource().get_global_energy_mix_data()
         if country not in known:
             raise CalibraxError(
-                f"profile.carbon_country={opts.carbon_country!r} is not a country codecarbon knows; give an "
+                f"profile.carbon.country={opts.carbon_country!r} is not a country codecarbon knows; give an "
                 "ISO 3166 alpha-3 code such as FRA, DEU or USA."
             )
         logging.getLogger("codecarbon").setLevel(logging.ERROR)

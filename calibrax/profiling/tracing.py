@@ -1,9 +1,9 @@
 """A ``jax.profiler`` trace of a few untimed calls of each case, and a per-op summary of it.
 
 Opt-in: ``profile.profilers=[timing,tracing]`` selects it; ``all`` does not. Once the timed
-rounds are over, ``trace_calls`` untimed calls of the workload are recorded with
+rounds are over, ``profile.tracing.calls`` untimed calls of the workload are recorded with
 ``jax.profiler.start_trace(folder, create_perfetto_trace=True)``, where the folder is
-``<trace_dir>/<benchmark>/<case>/``. JAX writes ``plugins/profile/<time>/`` there, holding
+``<profile.tracing.dir>/<run-id>/<benchmark>/<case>/``. JAX writes ``plugins/profile/<time>/`` there, holding
 ``<host>.trace.json.gz`` (Chrome trace format), ``perfetto_trace.json.gz`` (open it at
 ui.perfetto.dev) and ``<host>.xplane.pb`` (for TensorBoard's profile plugin).
 

@@ -34,7 +34,6 @@ from calibrax.profiling import (
 )
 from calibrax.runner.execute import load_benchmark, run_case
 from calibrax.runner.profilers import with_calibration
-from calibrax.runner.quality import MetricSpec
 
 
 def _emit(channel: TextIO, **event: Any) -> None:
@@ -63,7 +62,11 @@ def serve(job: dict[str, Any], channel: TextIO) -> None:
     profiling = ProfilingOptions.from_dict(job.get("profiling"))
     if job.get("calibrated_peaks"):  # the target declares no peaks: this machine's calibration, if any
         profiling = with_calibration(profiling, hardware_info(host_info(), device))
-    metrics = [MetricSpec(**m) for m in job.get("metrics") or []]
+    metrics = []
+    if job.get("metrics"):  # calibrax.metrics imports JAX: after the platform is applied
+        from calibrax.metrics import MetricSpec
+
+        metrics = [MetricSpec(**m) for m in job["metrics"]]
     output_checks = list(job.get("output_checks") or [])
     for index, params in job["cases"]:
         _emit(channel, event="start", index=index)

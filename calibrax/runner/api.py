@@ -13,6 +13,7 @@ from pathlib import Path
 from calibrax.core.errors import ConfigError
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
 from calibrax.runner.config import CalibraxConfig
+from calibrax.runner.plan import PlannedBenchmark
 from calibrax.runner.run import RunOutcome, run_benchmarks
 
 __all__ = ["compose", "run"]
@@ -43,12 +44,14 @@ def _argv(overrides: Sequence[str], benchmarks: Sequence[str] | None) -> list[st
     return argv
 
 
-def _compose(argv: list[str], project: Path) -> tuple[CalibraxConfig, dict[str, BenchmarkEntry]]:
-    """The typed config, checked exactly as ``calibrax-run`` checks it before measuring."""
-    from calibrax.runner.app import check_config
+def _compose(argv: list[str], project: Path) -> tuple[CalibraxConfig, dict[str, BenchmarkEntry], list[PlannedBenchmark]]:
+    """The typed config, checked exactly as ``calibrax-run`` checks it before measuring, with
+    its catalog and its plan (made once, here)."""
+    from calibrax.runner.app import check_and_plan
 
     catalog = discover_benchmarks(project)
-    return check_config(argv, project, catalog), catalog
+    cfg, planned = check_and_plan(argv, project, catalog)
+    return cfg, catalog, planned
 
 
 def compose(overrides: Sequence[str] = (), *, benchmarks: Sequence[str] | None = None,
@@ -99,5 +102,5 @@ def run(benchmarks: Sequence[str] | None = None, overrides: Sequence[str] = (), 
     """
     project = _project(conf_dir)
     argv = _argv(overrides, benchmarks)
-    cfg, catalog = _compose(argv, project)
-    return run_benchmarks(cfg, overrides=argv, cwd=project, catalog=catalog)
+    cfg, catalog, planned = _compose(argv, project)
+    return run_benchmarks(cfg, overrides=argv, cwd=project, catalog=catalog, planned=planned)

@@ -33,7 +33,7 @@ from calibrax.exporters import sweep_exporter
 from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_benchmarks, package_conf_dir
 from calibrax.runner.config import CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
-from calibrax.runner.plan import plan_run
+from calibrax.runner.plan import PlannedBenchmark, plan_run
 from calibrax.runner.progress import SweepProgress
 from calibrax.runner.slurm import follow_slurm_jobs, wait_for_jobs
 from calibrax.runner.sweep import finalize_sweep, job_exit_code, read_markers, sweep_size
@@ -206,7 +206,7 @@ def _check_schema_path(arg: str, parts: list[str]) -> bool:
             did_you_mean = f" Did you mean {' or '.join(repr(f'{where}.{c}') for c in close)}?" if close else ""
             raise ConfigError(
                 f"In override {arg!r}: {where} has no key {part!r}.{did_you_mean} Its keys are: "
-                f"{', '.join(sorted(hints))} (each is commented in calibrax/runner/config.py)."
+                f"{', '.join(sorted(hints))} (each is commented in {node.__module__.replace('.', '/')}.py)."
             )
         node = hints[part]
     return True
@@ -302,16 +302,34 @@ def _precheck(argv: list[str], cwd: Path | None = None,
 
 
 def check_config(argv: Sequence[str], cwd: Path, catalog: dict[str, BenchmarkEntry] | None = None) -> CalibraxConfig:
-    """Every check ``calibrax-run ARGV`` makes in ``cwd`` before it measures, in this process:
-    the benchmark files, the overrides, Hydra's composition, the typed settings and their
-    ranges, and the plan of cases. Takes the overrides of one run (no ``-m`` sweep syntax);
-    ``catalog`` skips finding the benchmark files again when they are known unchanged.
+    """The typed config of ``calibrax-run ARGV`` in ``cwd``, after every check of
+    :func:`check_and_plan` (whose plan it drops).
 
     Raises:
         ConfigError: the first mistake, as calibrax-run reports it (exit code 2).
 
     Example:
         check_config(["profile=quick", "params.matmul.n=[]"], Path("."))  # raises ConfigError
+    """
+    return check_and_plan(argv, cwd, catalog)[0]
+
+
+def check_and_plan(argv: Sequence[str], cwd: Path,
+                   catalog: dict[str, BenchmarkEntry] | None = None) -> tuple[CalibraxConfig, list[PlannedBenchmark]]:
+    """Every check ``calibrax-run ARGV`` makes in ``cwd`` before it measures, in this process:
+    the benchmark files, the overrides, Hydra's composition, the typed settings and their
+    ranges, and the plan of cases. Takes the overrides of one run (no ``-m`` sweep syntax);
+    ``catalog`` skips finding the benchmark files again when they are known unchanged.
+
+    Returns:
+        The typed config and its plan, which :func:`~calibrax.runner.run_benchmarks` takes so
+        that nothing is planned twice (a decorator grid is read in a child process).
+
+    Raises:
+        ConfigError: the first mistake, as calibrax-run reports it (exit code 2).
+
+    Example:
+        check_and_plan(["profile=quick", "params.matmul.n=[]"], Path("."))  # raises ConfigError
     """
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -330,8 +348,8 @@ def check_config(argv: Sequence[str], cwd: Path, catalog: dict[str, BenchmarkEnt
         finally:
             GlobalHydra.instance().clear()
         typed = load_config(composed)
-        plan_run(typed, catalog)
-    return typed
+        planned = plan_run(typed, catalog)
+    return typed, planned
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ Two config folders are searched, the first one winning for a name both define:
 A benchmark file ``conf/benchmark/NAME.yaml`` declares ``source`` (a module name, or a ``.py``
 path relative to the folder that holds that ``conf/``), ``params`` (name -> list of values),
 and optionally ``description``, ``metrics``, ``thresholds`` and ``validation`` (checks on its
-cases, see :mod:`calibrax.runner.validation`).
+cases, see :mod:`calibrax.validation.declared`).
 """
 
 from __future__ import annotations

@@ -28,9 +28,10 @@ from calibrax.exporters import (
     MlflowSettings,
     WandbSettings,
 )
+from calibrax.profiling import CarbonBackend, CarbonOptions, TracingOptions
+from calibrax.validation import ValidationConfig
 
 __all__ = [
-    "AccuracyCheckConfig",
     "BenchmarkFileConfig",
     "CacheMode",
     "CarbonBackend",
@@ -38,7 +39,6 @@ __all__ = [
     "CIMode",
     "CalibraxConfig",
     "ExporterSettings",
-    "ConvergenceCheckConfig",
     "HardwareConfig",
     "InputsMode",
     "Isolation",
@@ -51,7 +51,6 @@ __all__ = [
     "ThresholdsConfig",
     "Timer",
     "TimingMode",
-    "ValidationConfig",
     "config_to_dict",
     "MIN_BUSY_TIMEOUT",
     "check_settings",
@@ -101,50 +100,6 @@ class SuiteConfig:
 
 
 @dataclass
-class ConvergenceCheckConfig:
-    """``type: convergence``: a series the Workload returns must reach its tolerances."""
-
-    type: str = "convergence"
-    series: str = MISSING  # a name in the Workload's series (Workload(..., series={"loss": ...}))
-    tolerances: list[float] = MISSING  # errors |x - target| to reach (> 0), e.g. [0.1, 0.01]
-    target: float = 0.0  # the value the series should approach (0 for a loss)
-    relative: bool = False  # read tolerances as fractions of the first error
-    max_steps: int | None = None  # every tolerance must be met by this step (0-based); null: any step
-    rate: str | None = None  # expected rate: linear, sublinear or superlinear; null: not checked
-    plateau_window: int = 20  # steps without progress that make a plateau (>= 2)
-    plateau_tol: float = 1e-3  # relative improvement over the window that still counts as progress
-    divergence_factor: float = 10.0  # an error this many times its best so far is divergence (> 1)
-
-
-@dataclass
-class AccuracyCheckConfig:
-    """``type: accuracy``: a measured value against a reference value (``measure`` and
-    ``reference``), or an output against the same benchmark's output at other params (``output``
-    and ``reference_params``, e.g. float32 against float64)."""
-
-    type: str = "accuracy"
-    measure: str | None = None  # a measure of the case (its median), e.g. accuracy or log_loss
-    reference: float | None = None  # the value to compare the measure with
-    better: str = "equal"  # higher, lower or equal: which side of the reference is allowed
-    margin: float = 0.0  # allowed distance from the reference (a fraction of it when relative)
-    relative: bool = False  # read margin as a fraction of |reference|
-    output: str | None = None  # a key of the Workload's outputs; "return" for the timed call's result
-    reference_params: dict[str, Any] | None = None  # params that give the reference, e.g. {dtype: float64}
-    x64: bool = True  # compute the reference with 64-bit JAX types enabled
-    max_abs: float | None = None  # bound on the largest absolute error
-    max_rel: float | None = None  # bound on the largest relative error
-    max_ulps: float | None = None  # bound on the largest error in ULPs of the output's dtype
-
-
-@dataclass
-class ValidationConfig:
-    """A benchmark's ``validation:`` block: checks run on every case, stored per run."""
-
-    gate: bool = False  # true: a violation fails the run (exit 1); false: stored and reported only
-    checks: list[Any] = field(default_factory=list)  # ConvergenceCheckConfig / AccuracyCheckConfig mappings
-
-
-@dataclass
 class BenchmarkFileConfig:
     """The schema of one ``conf/benchmark/NAME.yaml`` (read by name, not composed)."""
 
@@ -155,11 +110,6 @@ class BenchmarkFileConfig:
     thresholds: dict[str, Any] = field(default_factory=dict)  # margins for this benchmark
     validation: ValidationConfig = field(default_factory=ValidationConfig)  # convergence and accuracy checks
     allow_recompile: bool = False  # true: a case that compiles during its timed rounds is kept, not an error
-
-
-class CarbonBackend(str, Enum):
-    formula = "formula"  # energy x profile.carbon_intensity x profile.pue (needs the energy measure)
-    codecarbon = "codecarbon"  # codecarbon's offline tracker (pip install calibrax[carbon])
 
 
 @dataclass
@@ -180,12 +130,9 @@ class ProfileConfig:
     # compilation, memory, gpu, energy, carbon, complexity (a fit over a size sweep), or all;
     # tracing (a jax.profiler trace per case) is opt-in: all does not select it.
     profilers: list[str] = field(default_factory=lambda: ["timing"])
-    carbon_intensity: float = 475.0  # g CO2e per kWh of the grid (world average, IEA 2019)
-    pue: float = 1.0  # power usage effectiveness of the data centre (>= 1; 1 for a desktop)
-    carbon_backend: CarbonBackend = CarbonBackend.formula  # formula or codecarbon
-    carbon_country: str | None = None  # ISO 3166 alpha-3 country for codecarbon's grid (e.g. FRA, USA)
-    trace_dir: str = "traces"  # tracing: traces go to DIR/<run-id>/, relative to the store's folder
-    trace_calls: int = 3  # tracing: untimed calls recorded in each case's trace (>= 1)
+    # Each profiler's own options: one dataclass per profiler in calibrax/profiling/options.py.
+    carbon: CarbonOptions = field(default_factory=CarbonOptions)  # profile.carbon.{backend,intensity,pue,country}
+    tracing: TracingOptions = field(default_factory=TracingOptions)  # profile.tracing.{dir,calls}
     cold_compile: bool = False  # also time each jitted case's compile in a fresh process, no cache
     timer: Timer = Timer.wall  # wall, device (jax.profiler trace spans) or cupti (NVIDIA GPUs)
     device_calls: int = 10  # device/cupti timer: calls recorded (samples of device_time), >= 1
@@ -380,7 +327,7 @@ _BOUNDS: tuple[tuple[str, float, bool], ...] = (
     ("profile.warmup_calls", 0, True), ("profile.warmup_time", 0, True), ("profile.min_round_time", 0, True),
     ("profile.min_rounds", 1, True), ("profile.max_rounds", 1, True), ("profile.min_time", 0, True),
     ("profile.case_timeout", 0, False), ("profile.worker_start_timeout", 0, False),
-    ("profile.carbon_intensity", 0, True), ("profile.pue", 1, True), ("profile.trace_calls", 1, True),
+    ("profile.carbon.intensity", 0, True), ("profile.carbon.pue", 1, True), ("profile.tracing.calls", 1, True),
     ("profile.device_calls", 1, True), ("store.busy_timeout", MIN_BUSY_TIMEOUT, True),
     ("thresholds.fdr", 0, False), ("ci.trials", 1, True), ("ci.max_trials", 1, True),
     ("ci.history", 0, True), ("ci.repeats", 1, True),
@@ -399,8 +346,10 @@ def check_settings(cfg: CalibraxConfig) -> None:
         >>> check_settings(load_config({"store": {"busy_timeout": 5}}))
     """
     for key, least, inclusive in _BOUNDS:
-        group, name = key.split(".")
-        value = float(getattr(getattr(cfg, group), name))
+        node: Any = cfg
+        for part in key.split("."):
+            node = getattr(node, part)
+        value = float(node)
         if not math.isfinite(value) or value < least or (value == least and not inclusive):
             bound = f">= {least:g}" if inclusive else f"> {least:g}"
             raise ConfigError(f"{key} must be a finite number {bound}, got {value!r}.")

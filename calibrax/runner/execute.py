@@ -17,15 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calibrax.core.benchmark import BENCHMARKS, BenchmarkSpec
 from calibrax.core.errors import BenchmarkError
 from calibrax.core.models import CaseResult, CaseStatus, MeasureResult
 from calibrax.profiling import ProfileContext, ProfilingOptions, TimingProtocol, analytic_flops, measure_profiled
-from calibrax.runner.quality import MetricSpec, compute_metrics
-from calibrax.runner.validation import check_outputs, series_of
 from calibrax.statistics import summarize
+from calibrax.validation import check_outputs, series_of
+
+if TYPE_CHECKING:  # calibrax.metrics imports JAX: only a case that declares metrics loads it
+    from calibrax.metrics import MetricSpec
 
 __all__ = ["load_benchmark", "run_case", "summarised", "utc_now"]
 
@@ -102,6 +104,8 @@ def run_case(spec: BenchmarkSpec, params: Mapping[str, Any], protocol: TimingPro
                                  analytic_flops(spec.factory, params))
         measure_profiled(workload, protocol, context, into=measures, meta=meta)
         if metrics:
+            from calibrax.metrics import compute_metrics
+
             measures.update(compute_metrics(spec.name, workload.outputs, metrics))
         series = {k: tuple(v) for k, v in series_of(spec.name, workload.series).items()}
         if output_checks:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from calibrax.analysis import threshold_verdicts
 from calibrax.ci import CheckResult, check_stored, noise_models
 from calibrax.core.exitcodes import ExitCode
 from calibrax.core.models import CaseResult, CaseStatus
@@ -21,10 +22,8 @@ from calibrax.runner.evidence import record_interleaved
 from calibrax.runner.execute import utc_now
 from calibrax.runner.interleaved import TrialSettings, case_refs, interleaved_gate
 from calibrax.runner.plan import protocol_settings
-from calibrax.runner.quality import threshold_verdicts
 from calibrax.runner.repeats import measure_repeats
-from calibrax.runner.validation import gating_violations, validation_entries
-from calibrax.validation import ValidationReport, validation_report
+from calibrax.validation import ValidationReport, gating_violations, judge_validation
 
 __all__ = ["exit_code_for", "gate", "validate"]
 
@@ -35,11 +34,10 @@ def validate(ctx: RunContext, cases: Sequence[CaseResult],
              worker_entries: Mapping[int, Sequence[Mapping[str, Any]]]) -> ValidationReport | None:
     """Run the validation checks the benchmarks declare, store the report and log its violations."""
     specs = {b.name: b.validation for b in ctx.planned if b.validation is not None}
-    if not specs:
+    report = judge_validation(ctx.run_id, specs, cases, worker_entries)
+    if report is None:
         return None
-    entries = validation_entries(specs, cases, worker_entries)
-    report = validation_report(ctx.run_id, entries, gate=any(s.gate for s in specs.values()))
-    if entries:
+    if report.entries:
         ctx.store.add_validation(ctx.run_id, report.entries, gate=report.gate)
     for entry in report.violations:
         log.warning("Validation: %s", entry.message)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError
@@ -26,8 +26,10 @@ from calibrax.core.registry import unknown_name_message
 from calibrax.profiling import PROFILERS, TIMING_MEASURES, TimingProtocol, producible_measures, resolve_profilers
 from calibrax.runner.catalog import BenchmarkEntry
 from calibrax.runner.config import CalibraxConfig, ProfileConfig
-from calibrax.runner.quality import MetricSpec, parse_metric_specs
-from calibrax.runner.validation import ValidationSpec, parse_validation
+from calibrax.validation import ValidationSpec, parse_validation
+
+if TYPE_CHECKING:  # calibrax.metrics imports JAX: only a run that declares metrics loads it
+    from calibrax.metrics import MetricSpec
 
 log = logging.getLogger("calibrax")
 
@@ -80,30 +82,38 @@ def _selected_names(cfg: CalibraxConfig) -> list[str]:
 
 def _planned(name: str, cfg: CalibraxConfig, entry: BenchmarkEntry | None) -> PlannedBenchmark:
     grid = cfg.params.get(name)
-    if entry is not None and entry.problem:
-        raise ConfigError(entry.problem)
-    source = "command line" if grid is not None and entry is not None and dict(grid) != dict(entry.params) else "yaml"
     if entry is None:  # a plugin's benchmark: the decorator's grid, as overridden
         declared = {k: list(v) for k, v in BENCHMARKS.get(name).params.items()}
         grid = {**declared, **(grid or {})}
         return PlannedBenchmark(name, None, tuple(expand_grid(grid)), grid=grid,
                                 grid_source="decorator" if grid == declared else "command line")
+    if entry.problem:
+        raise ConfigError(entry.problem)
+    _check_source(entry)  # once per benchmark, before its grid is read (an empty grid list is refused by load_config)
+    source = "command line" if grid is not None and dict(grid) != dict(entry.params) else "yaml"
     if grid is None:
         grid = dict(entry.params)
     elif source == "command line":
         _check_param_types(name, grid, entry)
     if not entry.params_declared:  # no params: in the YAML: the decorator's grid, as overridden
-        _check_source(entry)
         declared = decorator_grid(entry)
         grid = {**declared, **dict(grid)}
         source = "decorator" if grid == declared else "command line"
-    _check_source(entry)  # (an empty grid list is refused earlier, by load_config)
-    metrics = tuple(parse_metric_specs(name, entry.metrics)) if entry.metrics else ()
     validation = None
     if entry.validation:
         validation = parse_validation(name, entry.validation, f"Benchmark config {entry.config_file}")
-    return PlannedBenchmark(name, entry.source, tuple(expand_grid(grid)), metrics, validation,
-                            entry.allow_recompile, dict(grid), source)
+    return PlannedBenchmark(name, entry.source, tuple(expand_grid(grid)), _metric_specs(name, entry.metrics),
+                            validation, entry.allow_recompile, dict(grid), source)
+
+
+def _metric_specs(name: str, items: Sequence[Any]) -> tuple[MetricSpec, ...]:
+    """The benchmark's declared quality metrics, checked against the registry (which imports
+    JAX: loaded only when some are declared)."""
+    if not items:
+        return ()
+    from calibrax.metrics import parse_metric_specs
+
+    return tuple(parse_metric_specs(name, items))
 
 
 _GRID_SCRIPT = """

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import HardwareInfo
 from calibrax.profiling import (
+    CarbonBackend,
     ProfilingOptions,
     calibration_path,
     codecarbon_available,
@@ -32,23 +33,23 @@ __all__ = ["check_profilers", "needs_calibration", "profiling_options", "with_ca
 
 def check_profilers(profile: ProfileConfig) -> None:
     """Raise ConfigError for an unknown name in ``profile.profilers``, for a codecarbon backend
-    without its country or package, and for ``trace_calls`` or ``device_calls`` below 1."""
+    without its country or package, and for ``tracing.calls`` or ``device_calls`` below 1."""
     names, _ = resolve_profilers(profile.profilers)
-    for key in ("trace_calls", "device_calls"):
-        if getattr(profile, key) < 1:
-            raise ConfigError(f"profile.{key} must be at least 1, got {getattr(profile, key)!r}.")
-    if "carbon" not in names or str(getattr(profile.carbon_backend, "value", profile.carbon_backend)) != "codecarbon":
+    for key, value in (("tracing.calls", profile.tracing.calls), ("device_calls", profile.device_calls)):
+        if value < 1:
+            raise ConfigError(f"profile.{key} must be at least 1, got {value!r}.")
+    carbon = profile.carbon
+    if "carbon" not in names or str(getattr(carbon.backend, "value", carbon.backend)) != "codecarbon":
         return
-    country = profile.carbon_country
-    if not isinstance(country, str) or not re.fullmatch(r"[A-Za-z]{3}", country):
+    if not isinstance(carbon.country, str) or not re.fullmatch(r"[A-Za-z]{3}", carbon.country):
         raise ConfigError(
-            "profile.carbon_backend=codecarbon needs the grid's country as an ISO 3166 alpha-3 code, got "
-            f"profile.carbon_country={country!r}; e.g. profile.carbon_country=FRA."
+            "profile.carbon.backend=codecarbon needs the grid's country as an ISO 3166 alpha-3 code, got "
+            f"profile.carbon.country={carbon.country!r}; e.g. profile.carbon.country=FRA."
         )
     if not codecarbon_available():
         raise ConfigError(
-            "profile.carbon_backend=codecarbon needs the codecarbon package, which is not installed here. "
-            "Install it with: pip install calibrax[carbon] (or use profile.carbon_backend=formula)."
+            "profile.carbon.backend=codecarbon needs the codecarbon package, which is not installed here. "
+            "Install it with: pip install calibrax[carbon] (or use profile.carbon.backend=formula)."
         )
 
 
@@ -68,13 +69,13 @@ def profiling_options(cfg: CalibraxConfig, hardware: HardwareInfo | None = None,
         peak_flops=hw.peak_flops if declared else None,  # ProfilingOptions normalises a number or a mapping
         bandwidth=float(hw.bandwidth) if declared and hw.bandwidth else None,
         peak_source=f"hardware target {hw.name!r}" if declared else None,
-        carbon_intensity=profile.carbon_intensity,
-        pue=profile.pue,
+        carbon_intensity=profile.carbon.intensity,
+        pue=profile.carbon.pue,
         complexity="complexity" in steps,
-        carbon_backend=profile.carbon_backend.value,
-        carbon_country=profile.carbon_country,
+        carbon_backend=CarbonBackend(profile.carbon.backend).value,
+        carbon_country=profile.carbon.country,
         trace_dir=trace_dir,
-        trace_calls=profile.trace_calls,
+        trace_calls=profile.tracing.calls,
     )
     return with_calibration(options, hardware) if hardware is not None else options
 

@@ -93,14 +93,14 @@ def new_run_id() -> str:
 
 
 def trace_root(profile: ProfileConfig, store_path: Path, run_id: str) -> str:
-    """Where the ``tracing`` profiler writes this run's traces: ``profile.trace_dir`` (relative
+    """Where the ``tracing`` profiler writes this run's traces: ``profile.tracing.dir`` (relative
     to the store's folder unless absolute) / run id.
 
     Example:
         >>> trace_root(ProfileConfig(), Path("/work/calibrax.db"), "r1")
         '/work/traces/r1'
     """
-    base = Path(profile.trace_dir)
+    base = Path(profile.tracing.dir)
     return str((base if base.is_absolute() else store_path.resolve().parent / base) / run_id)
 
 
@@ -132,6 +132,7 @@ def run_benchmarks(
     spool_dir: Path | None = None,
     on_run_start: Callable[[str], None] | None = None,
     assigned: Mapping[str, Any] | None = None,
+    planned: Sequence[PlannedBenchmark] | None = None,
 ) -> RunOutcome:
     """Run every selected benchmark, store each case, judge and export.
 
@@ -146,6 +147,8 @@ def run_benchmarks(
             there and the finished run is also written there as JSON for ingestion.
         on_run_start: called with the new run's id before anything is measured.
         assigned: the GPU and cores a local sweep job was given, stored under ``sweep.assigned``.
+        planned: the plan of ``cfg`` when the caller has made it already
+            (:func:`~calibrax.runner.app.check_and_plan`); planned here otherwise.
 
     Raises:
         CalibraxError: a config, store or hardware problem found before anything is measured.
@@ -153,7 +156,7 @@ def run_benchmarks(
     typed = load_config(cfg)
     cwd = (cwd or Path.cwd()).resolve()
     catalog = discover_benchmarks(cwd) if catalog is None else catalog
-    planned = tuple(plan_run(typed, catalog))
+    planned = tuple(plan_run(typed, catalog) if planned is None else planned)
     typed = with_benchmark_thresholds(typed, catalog, planned)
     stored_config = config_to_dict(typed)
     stored_config["params"] = {**stored_config.get("params", {}), **{b.name: dict(b.grid) for b in planned}}

@@ -14,7 +14,7 @@ from calibrax.analysis import Comparison, ScalingFit, compare_runs, fit_power_la
 from calibrax.core.errors import ExporterError, NotFoundError
 from calibrax.core.models import CaseStatus, RunInfo, RunStatus
 from calibrax.core.result import RunRecord
-from calibrax.exporters import EXPORTERS, Exporter, report_settings, sweep_exporter
+from calibrax.exporters import EXPORTERS, Exporter, get_exporter, report_settings, sweep_exporter
 from calibrax.runner.sweep import job_overrides
 from calibrax.storage import Store
 
@@ -134,8 +134,9 @@ def sweep_members(store: Store, sweep_id: str = "latest") -> tuple[str, tuple[st
 
 
 def sweep_page(store: Store, sweep_id: str = "latest", settings: Mapping[str, Any] | None = None,
-               exporter: str | None = None) -> tuple[str, str]:
-    """The sweep's id and its self-contained page (all member runs, comparisons, charts).
+               exporter: str | None = None, folder: Path | None = None) -> tuple[str, str]:
+    """The sweep's id and its self-contained page (all member runs, comparisons, charts); for a
+    ``folder`` exporter, the receipt of the files it wrote into ``folder``.
 
     Args:
         store: the store holding the sweep.
@@ -143,6 +144,7 @@ def sweep_page(store: Store, sweep_id: str = "latest", settings: Mapping[str, An
         settings: the page exporter's settings (default: the first member run's, without its title).
         exporter: the exporter that renders it (default: the first registered one that
             declares ``renders_sweeps``).
+        folder: where a ``folder`` exporter writes its files.
 
     Raises:
         NotFoundError: no such sweep in the store, or no such exporter.
@@ -155,15 +157,19 @@ def sweep_page(store: Store, sweep_id: str = "latest", settings: Mapping[str, An
     sweep_id, axes, records = sweep_members(store, sweep_id)
     if settings is None:  # the members' chart options; their run-report title does not fit the sweep
         settings = {k: v for k, v in report_settings(records[0], renderer.name).items() if k != "title"}
-    return sweep_id, renderer.render_sweep(sweep_id, records, settings, axes)
+    return sweep_id, renderer.render_sweep(sweep_id, records, settings, axes, folder)
 
 
 def _sweep_renderer(name: str | None) -> Exporter:
-    """The named exporter, checked to render sweeps, or the first registered one that does."""
-    renderer = sweep_exporter([name] if name else EXPORTERS.names())
+    """The named exporter, checked to render sweeps, or the first registered one that does (an
+    ``entry`` exporter, whose file is the page a person opens, before the others)."""
+    names = [name] if name else sorted(EXPORTERS.names(), key=lambda n: not get_exporter(n).entry)
+    renderer = sweep_exporter(names)
     if renderer is None:
         what = f"The {name} exporter does not" if name else "No registered exporter can"
-        raise ExporterError(f"{what} render a whole sweep; use an exporter that declares renders_sweeps, e.g. html.")
+        able = [n for n in EXPORTERS.names() if get_exporter(n).renders_sweeps]
+        raise ExporterError(f"{what} render a whole sweep; use an exporter that declares renders_sweeps "
+                            f"({', '.join(able) or 'none is registered'}).")
     return renderer
 
 
@@ -179,12 +185,16 @@ def sweep_folder(report_root: Path, sweep_id: str) -> Path:
 
 
 def write_sweep_page(store: Store, sweep_id: str, report_root: Path, out: Path | None = None,
-                     exporter: str | None = None) -> Path:
-    """Render a stored sweep's page to ``out`` (default: the exporter's file in the sweep's folder).
+                     exporter: str | None = None, settings: Mapping[str, Any] | None = None) -> Path:
+    """Render a stored sweep with an exporter that declares ``renders_sweeps`` and return the
+    file written: its page at ``out`` (default: the exporter's file in the sweep's folder), or,
+    for a ``folder`` exporter, the receipt of the files it wrote into ``out`` (default: the
+    sweep's folder).
 
     Args:
         exporter: the exporter that renders it (default: the first registered one that
             declares ``renders_sweeps``: html, whose file is ``index.html``).
+        settings: the exporter's settings (default: the first member run's, without its title).
 
     Raises:
         NotFoundError: no such sweep in the store, or no such exporter.
@@ -193,10 +203,17 @@ def write_sweep_page(store: Store, sweep_id: str, report_root: Path, out: Path |
     Example:
         write_sweep_page(store, "latest", Path("reports"))  # reports/sweep-<id>/index.html
     """
-    resolved, page = sweep_page(store, sweep_id, exporter=exporter)
-    path = out or sweep_folder(report_root, resolved) / _sweep_renderer(exporter).filename
+    renderer = _sweep_renderer(exporter)
+    if renderer.output == "folder":
+        resolved = sweep_id if out is not None else sweep_members(store, sweep_id)[0]
+        folder = out or sweep_folder(report_root, resolved)
+        _, receipt = sweep_page(store, sweep_id, settings, renderer.name, folder)
+        path = folder / renderer.filename
+    else:
+        resolved, receipt = sweep_page(store, sweep_id, settings, renderer.name)
+        path = out or sweep_folder(report_root, resolved) / renderer.filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    path.write_text(receipt, encoding="utf-8")
     return path
 
 

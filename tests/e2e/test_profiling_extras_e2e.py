@@ -15,7 +15,7 @@ from tests.conftest import QUICK, run_cli
 @pytest.mark.slow
 def test_a_trace_per_case_and_a_cold_compile_time(project: Path) -> None:
     run = run_cli("calibrax-run", "benchmarks=[matmul]", "params.matmul.n=[64,128]", "profile.profilers=[timing,tracing]",
-                  "profile.cold_compile=true", "profile.trace_calls=2", *QUICK, cwd=project)
+                  "profile.cold_compile=true", "profile.tracing.calls=2", *QUICK, cwd=project)
     assert run.returncode == 0, run.stdout + run.stderr
     shown = json.loads(run_cli("calibrax", "show", "latest", "--json", "--no-samples", cwd=project).stdout)
     run_id = shown["run"]["id"]

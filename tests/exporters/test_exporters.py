@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import math
-import random
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -36,7 +35,6 @@ from calibrax.exporters import (
     format_seconds,
     get_exporter,
     render_template,
-    strip_chart,
 )
 from calibrax.exporters._page_charts import decode_positions
 
@@ -438,26 +436,3 @@ def test_markdown_without_verdicts_has_no_verdict_section(record: RunRecord) -> 
 )
 def test_format_seconds_uses_si_units(seconds: float | None, expected: str) -> None:
     assert format_seconds(seconds) == expected
-
-
-def test_strip_chart_geometry_stays_inside_the_plot() -> None:
-    rng = random.Random(7)
-    samples = [0.001 + rng.random() * 0.0005 for _ in range(50)]
-    chart = strip_chart(samples)
-    assert chart is not None
-    assert all(chart.left <= d.x <= chart.right for d in chart.dots)
-    assert all(chart.band_top <= d.y <= chart.band_bottom for d in chart.dots)
-    assert chart.left <= chart.box_left <= chart.median_x <= chart.box_right <= chart.right
-    xs = [t.x for t in chart.ticks]
-    assert xs == sorted(xs) and 3 <= len(xs) <= 11
-    assert all(t.label.endswith(" ms") for t in chart.ticks)
-    assert strip_chart(samples) == chart
-
-
-def test_strip_chart_handles_edge_cases() -> None:
-    assert strip_chart([]) is None
-    assert strip_chart([math.nan, math.inf]) is None
-    single = strip_chart([2e-6])
-    assert single is not None and single.box_width == 0 and single.ticks
-    many = strip_chart([float(i) for i in range(5000)], unit="1")
-    assert many is not None and (many.shown, many.total, len(many.dots)) == (600, 5000, 600)

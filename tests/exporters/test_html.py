@@ -14,8 +14,8 @@ from report_records import ESCAPED_SCRIPT, SCRIPT, chart_data, make_record, ok_c
 from test_exporters import _parse
 
 from calibrax.core import ExporterError, RunRecord
-from calibrax.exporters import get_exporter, html_context, shared_domain, strip_chart
-from calibrax.exporters._page_charts import decode_positions
+from calibrax.exporters import get_exporter, html_context, shared_domain
+from calibrax.exporters._page_charts import decode_positions, strip_data
 
 
 def _baseline(record: RunRecord) -> RunRecord:
@@ -85,11 +85,11 @@ def test_config_and_environment_are_collapsible_json() -> None:
 def test_shared_domain_covers_both_groups_and_charts_respect_it() -> None:
     domain = shared_domain([1.0, 2.0], [4.0, float("nan")])
     assert domain is not None and domain[0] < 1.0 and domain[1] > 4.0
-    narrow = strip_chart([1.0, 2.0], "1", domain)
-    wide = strip_chart([4.0], "1", domain)
+    narrow = strip_data([1.0, 2.0], "1", domain)
+    wide = strip_data([4.0], "1", domain)
     assert narrow is not None and wide is not None
     assert narrow.ticks == wide.ticks
-    assert max(d.x for d in narrow.dots) < min(d.x for d in wide.dots)
+    assert max(decode_positions(narrow.dots)) < min(decode_positions(wide.dots))
     assert shared_domain([], [float("inf")]) is None
 
 

@@ -129,7 +129,8 @@ def test_cli_report_writes_figures_and_the_full_html(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["report", "--sweep", "latest", "--db", str(db)])
     assert res.exit_code == 2 and "No sweep 'latest'" in res.output
     res = runner.invoke(cli, ["report", "--sweep", "s", "--format", "latex", "--db", str(db)])
-    assert res.exit_code == 2 and "--sweep renders html or figures" in res.output
+    assert res.exit_code == 2 and "--sweep renders with an exporter that declares renders_sweeps (" in res.output
+    assert "figures" in res.output and "html" in res.output and "got --format 'latex'" in res.output
 
 
 def test_writing_pdfs_adds_no_info_lines_to_the_run_output(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

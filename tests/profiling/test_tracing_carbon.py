@@ -99,13 +99,13 @@ def test_without_codecarbon_the_error_names_the_extra(monkeypatch: pytest.Monkey
     options = ProfilingOptions(profilers=("energy", "carbon"), carbon_backend="codecarbon", carbon_country="FRA")
     into, meta = _measure(Workload(sum, args=([1, 2],)), options)
     assert "carbon" not in into and "pip install calibrax[carbon]" in meta["profiler_errors"]["carbon"]
-    cfg = {"profile": {"profilers": ["carbon"], "carbon_backend": "codecarbon", "carbon_country": "FRA"}}
+    cfg = {"profile": {"profilers": ["carbon"], "carbon": {"backend": "codecarbon", "country": "FRA"}}}
     with pytest.raises(ConfigError, match=r"not installed here. Install it with: pip install calibrax\[carbon\]"):
         check_profilers(load_config(cfg).profile)
 
 
 def test_the_codecarbon_backend_needs_a_country() -> None:
-    cfg = {"profile": {"profilers": ["carbon"], "carbon_backend": "codecarbon", "carbon_country": None}}
-    with pytest.raises(ConfigError, match="needs the grid's country .* e.g. profile.carbon_country=FRA"):
+    cfg = {"profile": {"profilers": ["carbon"], "carbon": {"backend": "codecarbon", "country": None}}}
+    with pytest.raises(ConfigError, match="needs the grid's country .* e.g. profile.carbon.country=FRA"):
         check_profilers(load_config(cfg).profile)
-    check_profilers(load_config({"profile": {"profilers": ["timing"], "carbon_backend": "codecarbon"}}).profile)  # carbon not selected
+    check_profilers(load_config({"profile": {"profilers": ["timing"], "carbon": {"backend": "codecarbon"}}}).profile)  # carbon not selected

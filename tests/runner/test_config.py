@@ -86,6 +86,10 @@ def test_unknown_benchmark_names_are_config_errors() -> None:
         (["+profile.min_rounds=5"], "needs no '\\+'.*write 'profile.min_rounds=5'"),
         (["+extra.key=1"], "Unknown config key 'extra'"),
         (["+params.matmul.k=3"], "has no param 'k'"),
+        (["profile.carbon.intensty=300"], r"profile.carbon has no key 'intensty'. Did you mean "
+         r"'profile.carbon.intensity'\?.*commented in calibrax/profiling/options.py"),
+        (["profile.tracing.call=2"], "profile.tracing has no key 'call'. Did you mean 'profile.tracing.calls'?"),
+        (["profile.carbon_intensity=300"], "profile has no key 'carbon_intensity'. Its keys are: .*carbon"),
     ],
 )
 def test_override_precheck_names_the_mistake(argv: list[str], match: str) -> None:
@@ -105,3 +109,19 @@ def test_exit_code_priority() -> None:
     assert combine_exit_codes([0, 1]) == 1
     assert combine_exit_codes([1, 3, 0]) == 3
     assert combine_exit_codes([3, 2]) == 2
+
+
+def test_each_profilers_options_are_one_group_with_its_defaults() -> None:
+    from calibrax.profiling import CarbonOptions, ProfilingOptions, TracingOptions
+    from calibrax.runner.profilers import profiling_options
+
+    assert _cfg().profile.carbon == CarbonOptions() and _cfg().profile.tracing == TracingOptions()
+    assert ProfilingOptions().carbon_intensity == CarbonOptions().intensity  # the record's defaults are the group's
+    cfg = _cfg("profile.carbon.intensity=300", "profile.carbon.pue=1.2", "profile.tracing.calls=5",
+               "profile.carbon.backend=codecarbon", "profile.carbon.country=FRA")
+    options = profiling_options(cfg)
+    assert (options.carbon_intensity, options.pue, options.trace_calls) == (300.0, 1.2, 5)
+    assert (options.carbon_backend, options.carbon_country) == ("codecarbon", "FRA")
+    assert config_to_dict(cfg)["profile"]["carbon"]["backend"] == "codecarbon"  # stored as plain values
+    with pytest.raises(ConfigCompositionException):
+        _cfg("profile.carbon.backend=coal")

@@ -27,11 +27,11 @@ USERPROJ = REPO / "tests" / "fixtures" / "userproj"
 # key -> values it must refuse (each one out of range, not finite, or of the wrong type)
 _POSITIVE = ["profile.case_timeout", "profile.worker_start_timeout", "thresholds.fdr"]
 _AT_LEAST_ZERO = ["profile.warmup_time", "profile.min_round_time", "profile.min_time", "profile.warmup_calls",
-                  "profile.carbon_intensity", "ci.history"]
-_AT_LEAST_ONE = ["profile.min_rounds", "profile.trace_calls", "profile.device_calls", "ci.trials", "profile.pue",
+                  "profile.carbon.intensity", "ci.history"]
+_AT_LEAST_ONE = ["profile.min_rounds", "profile.tracing.calls", "profile.device_calls", "ci.trials", "profile.carbon.pue",
                  "ci.repeats"]
 _FLOATS = {"profile.case_timeout", "profile.worker_start_timeout", "thresholds.fdr", "profile.warmup_time",
-           "profile.min_round_time", "profile.min_time", "profile.carbon_intensity", "profile.pue", "store.busy_timeout"}
+           "profile.min_round_time", "profile.min_time", "profile.carbon.intensity", "profile.carbon.pue", "store.busy_timeout"}
 
 
 def _bad_number(key: str) -> st.SearchStrategy[str]:

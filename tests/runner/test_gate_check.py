@@ -6,9 +6,9 @@ import pytest
 
 import calibrax.profiling  # noqa: F401  (registers the profilers)
 from calibrax.core.errors import ConfigError
+from calibrax.metrics import MetricSpec
 from calibrax.runner.config import CalibraxConfig
 from calibrax.runner.plan import PlannedBenchmark, check_gate
-from calibrax.runner.quality import MetricSpec
 
 
 def _config(gate: list[str], profilers: list[str] | None = None, cold: bool = False) -> CalibraxConfig:

@@ -119,3 +119,49 @@ def test_a_broken_source_of_a_decorator_grid_names_the_yaml(tmp_path: Path, monk
         list(plan_run(load_config({"benchmarks": ["deco"]}), discover_benchmarks(tmp_path)))
     text = str(err.value)
     assert "deco.yaml has no params:" in text and "ImportError: no such thing as flux" in text
+
+
+COUNTED = '''import sys
+import calibrax
+
+if sys.argv[0] == "-c":  # imported by the child process that reads the decorator's grid
+    with open("grid_reads.txt", "a") as log:
+        log.write("read\\n")
+
+
+@calibrax.benchmark("counted", params={"n": [1, 2]})
+def counted(n: int) -> calibrax.Workload:
+    return calibrax.from_callable(lambda: n)
+'''
+
+
+@pytest.mark.slow
+def test_calibrax_run_reads_a_decorator_grid_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import calibrax
+
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path, {"countedbench.py": COUNTED, "conf/benchmark/counted.yaml": "source: countedbench\n"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    outcome = calibrax.run(["counted"], ["profile=quick", "profile.isolation=none", "exporters=[json]"])
+    assert outcome.exit_code == 0 and [c.params for c in outcome.cases] == [{"n": 1}, {"n": 2}]
+    assert (tmp_path / "grid_reads.txt").read_text().splitlines() == ["read"]  # planned once, not again to run
+
+
+@pytest.mark.parametrize(
+    "block, expected",
+    [
+        ("validation:\n  checks:\n    - {type: convergence, series: loss, tolerance: [0.1]}\n",
+         r"scale.yaml: validation.checks\[0\]: Unknown key 'tolerance'. Did you mean 'tolerances'\?"),
+        ("validation:\n  checks:\n    - {type: accuracy, measure: time, reference: 1, better: less}\n",
+         r"scale.yaml: validation.checks\[0\].better: Unknown choice 'less'"),
+        ("metrics:\n  - {name: accuracy, kwarg: {beta: 2}}\n",
+         r"Benchmark 'scale': metrics\[0\]: Unknown key 'kwarg'. Did you mean 'kwargs'\?"),
+    ],
+)
+def test_a_bad_validation_or_metrics_entry_stops_the_plan_naming_the_key(
+    project: Path, block: str, expected: str
+) -> None:
+    yaml = project / "conf" / "benchmark" / "scale.yaml"
+    yaml.write_text(GOOD["conf/benchmark/scale.yaml"] + block)
+    with pytest.raises(ConfigError, match=expected):
+        _plan(project)

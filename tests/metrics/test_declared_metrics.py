@@ -1,13 +1,12 @@
-"""Quality metrics on a Workload's outputs, and absolute thresholds that gate without a baseline."""
+"""The quality metrics a benchmark declares: read into frozen specs, computed on a Workload's outputs."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 import pytest
 
-from calibrax.analysis import GatePolicy
-from calibrax.core import BenchmarkError, CaseResult, CaseStatus, ConfigError, Direction, NotFoundError, VerdictKind
-from calibrax.runner.quality import MetricSpec, compute_metrics, parse_metric_specs, threshold_verdicts
+from calibrax.core import BenchmarkError, ConfigError, Direction, NotFoundError
+from calibrax.metrics import MetricSpec, compute_metrics, parse_metric_specs
 
 OUTPUTS = {
     "predictions": jnp.array([0, 1, 1, 0, 1]),
@@ -26,7 +25,12 @@ def test_specs_from_names_and_mappings() -> None:
     "items, error, match",
     [
         (["acuracy"], NotFoundError, "Did you mean 'accuracy'"),
-        ([{"metric": "accuracy"}], ConfigError, "each entry of 'metrics' is a metric name or a mapping"),
+        ([{"metric": "accuracy"}], ConfigError, r"metrics\[0\]: Unknown key 'metric'. Known keys: inputs, kwargs, name"),
+        ([{"name": "accuracy", "kwarg": {}}], ConfigError, r"Unknown key 'kwarg'. Did you mean 'kwargs'\?"),
+        (["accuracy", {"predictions": "p"}], ConfigError, r"metrics\[1\].name must be a metric name"),
+        ([{"name": "accuracy", "targets": 3}], ConfigError, r"metrics\[0\].targets must be an output key"),
+        ([{"name": "fbeta", "kwargs": [2.0]}], ConfigError, r"metrics\[0\].kwargs must be a mapping"),
+        ([[1]], ConfigError, "each entry of 'metrics' is a metric name or a mapping"),
         ([3], ConfigError, "got 3"),
         ([{"name": "accuracy", "inputs": {"scores": "x"}}], ConfigError,
          r"no input role\(s\) \['scores'\] .* its inputs are, in order: predictions, targets"),
@@ -61,14 +65,3 @@ def test_missing_outputs_are_benchmark_errors() -> None:
         compute_metrics("b", None, [MetricSpec("accuracy")])
     with pytest.raises(BenchmarkError, match=r"reads outputs \['scores'\]"):
         compute_metrics("b", OUTPUTS, [MetricSpec("accuracy", predictions="scores")])
-
-
-def test_absolute_bounds_gate_without_a_baseline() -> None:
-    measures = compute_metrics("b", OUTPUTS, parse_metric_specs("b", ["accuracy"]))
-    case = CaseResult("b", {}, CaseStatus.OK, measures)
-    strict = GatePolicy.from_config({}, per_benchmark={"b": {"accuracy": {"min": 0.9}}})
-    loose = GatePolicy.from_config({}, per_benchmark={"b": {"accuracy": {"min": 0.5}}})
-    [v] = threshold_verdicts([case], strict)
-    assert v.kind is VerdictKind.REGRESSED and "below the minimum 0.9" in v.message
-    assert [v.kind for v in threshold_verdicts([case], loose)] == [VerdictKind.PASS]
-    assert threshold_verdicts([case], GatePolicy()) == []  # no bounds declared: nothing to judge

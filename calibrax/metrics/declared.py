@@ -1,38 +1,31 @@
-"""Quality metrics of a benchmark, computed on its Workload's outputs and stored as measures.
+"""The quality metrics a benchmark's YAML declares, read into frozen specs and computed on a
+Workload's outputs.
 
-A benchmark's YAML names metrics from :mod:`calibrax.metrics`::
+A benchmark's YAML names metrics of the registry::
 
     metrics:
       - accuracy                                   # metric(outputs["predictions"], outputs["targets"])
       - {name: ece, predictions: probabilities}    # metric(outputs["probabilities"], outputs["targets"])
       - {name: fbeta, kwargs: {beta: 2.0}}
-    thresholds:
-      accuracy: {min: 0.9}                         # an absolute bound gates the run (exit 1)
 
-The Workload's ``outputs`` is a mapping of arrays (or a zero-argument callable returning one,
-called once after timing). Each metric becomes a measure with its registry direction.
+:func:`parse_metric_specs` reads the list into :class:`MetricSpec` records when the run is
+planned (an unknown metric, key or input role is a ConfigError naming it, with close matches);
+:func:`compute_metrics` computes them on a case's outputs, each a measure with its registry
+direction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from calibrax.analysis import GatePolicy, Pair, judge
 from calibrax.core.errors import BenchmarkError, ConfigError
-from calibrax.core.models import (
-    Basis,
-    CaseResult,
-    CaseStatus,
-    Direction,
-    Measure,
-    MeasureResult,
-    Provenance,
-    Verdict,
-)
+from calibrax.core.models import Basis, Direction, Measure, MeasureResult, Provenance
+from calibrax.core.registry import unknown_name_message
+from calibrax.metrics._api import compute, get
 
-__all__ = ["MetricSpec", "compute_metrics", "parse_metric_specs", "threshold_verdicts"]
+__all__ = ["MetricSpec", "compute_metrics", "parse_metric_specs"]
 
 
 @dataclass(frozen=True)
@@ -42,15 +35,20 @@ class MetricSpec:
     Each input role the metric's registry entry declares (``predictions``, ``targets``,
     ``generated``, ``real``, ...) reads the output of the same name unless ``inputs`` maps it to
     another; ``predictions`` and ``targets`` are shorthands for the two commonest roles.
+
+    Example:
+        >>> MetricSpec("ece", predictions="probabilities").output_keys(["predictions", "targets"])
+        ['probabilities', 'targets']
     """
 
-    name: str
-    predictions: str = "predictions"
-    targets: str = "targets"
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    name: str  # a metric of the registry (calibrax metrics list)
+    predictions: str = "predictions"  # the output key the predictions role reads
+    targets: str = "targets"  # the output key the targets role reads
+    kwargs: Mapping[str, Any] = field(default_factory=dict)  # extra keyword arguments of the metric
     inputs: Mapping[str, str] = field(default_factory=dict)  # input role -> output key
 
     def to_dict(self) -> dict[str, Any]:
+        """The spec as JSON-ready values (it travels to worker processes so)."""
         return {"name": self.name, "predictions": self.predictions, "targets": self.targets,
                 "kwargs": dict(self.kwargs), "inputs": dict(self.inputs)}
 
@@ -60,30 +58,47 @@ class MetricSpec:
         return [self.inputs.get(role) or shorthand.get(role, role) for role in roles]
 
 
+_KEYS = [f.name for f in fields(MetricSpec)]
+
+
+def _spec_of(where: str, item: Any) -> MetricSpec:
+    """One entry of ``metrics``, a name or a mapping, as a spec; each bad key named."""
+    if isinstance(item, str):
+        return MetricSpec(item)
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{where}: each entry of 'metrics' is a metric name or a mapping with keys {_KEYS} "
+                          f"(name required), got {item!r}.")
+    for key in item:
+        if key not in _KEYS:
+            raise ConfigError(f"{where}: " + unknown_name_message("key", str(key), _KEYS))
+    if not isinstance(item.get("name"), str):
+        raise ConfigError(f"{where}.name must be a metric name such as accuracy, got {item.get('name')!r}.")
+    for key in ("predictions", "targets"):
+        if not isinstance(item.get(key, ""), str):
+            raise ConfigError(f"{where}.{key} must be an output key (a string), got {item[key]!r}.")
+    for key in ("kwargs", "inputs"):
+        if not isinstance(item.get(key) or {}, Mapping):
+            raise ConfigError(f"{where}.{key} must be a mapping, e.g. {key}: {{beta: 2.0}}, got {item[key]!r}.")
+    return MetricSpec(item["name"], item.get("predictions", "predictions"), item.get("targets", "targets"),
+                      dict(item.get("kwargs") or {}), {str(k): str(v) for k, v in (item.get("inputs") or {}).items()})
+
+
 def parse_metric_specs(benchmark: str, items: Sequence[Any]) -> list[MetricSpec]:
     """Check a benchmark's ``metrics`` list against the metrics registry.
 
     Raises:
-        ConfigError: an entry that is neither a name nor a mapping with ``name``.
+        ConfigError: an entry that is neither a name nor a mapping, an unknown key (with close
+            matches), a value of the wrong kind, or an input role the metric does not have.
         NotFoundError: an unknown metric name (with close matches).
-    """
-    import calibrax.metrics as cm
 
+    Example:
+        >>> [s.name for s in parse_metric_specs("b", ["accuracy", {"name": "mae"}])]
+        ['accuracy', 'mae']
+    """
     specs = []
-    allowed = {"name", "predictions", "targets", "kwargs", "inputs"}
-    for item in items:
-        if isinstance(item, str):
-            spec = MetricSpec(item)
-        elif isinstance(item, Mapping) and isinstance(item.get("name"), str) and set(item) <= allowed:
-            spec = MetricSpec(item["name"], str(item.get("predictions", "predictions")),
-                              str(item.get("targets", "targets")), dict(item.get("kwargs") or {}),
-                              {str(k): str(v) for k, v in (item.get("inputs") or {}).items()})
-        else:
-            raise ConfigError(
-                f"Benchmark {benchmark!r}: each entry of 'metrics' is a metric name or a mapping with keys "
-                f"{sorted(allowed)} (name required), got {item!r}."
-            )
-        roles = cm.get(spec.name).inputs
+    for i, item in enumerate(items):
+        spec = _spec_of(f"Benchmark {benchmark!r}: metrics[{i}]", item)
+        roles = get(spec.name).inputs
         unknown = sorted(set(spec.inputs) - set(roles))
         if unknown:
             raise ConfigError(
@@ -96,13 +111,16 @@ def parse_metric_specs(benchmark: str, items: Sequence[Any]) -> list[MetricSpec]
 
 
 def compute_metrics(benchmark: str, outputs: Any, specs: Sequence[MetricSpec]) -> dict[str, MeasureResult]:
-    """Compute every metric on the workload's outputs.
+    """Compute every metric on the workload's outputs (a mapping, or a callable giving one).
 
     Raises:
         BenchmarkError: the workload declares no outputs, or lacks a key a metric reads.
-    """
-    import calibrax.metrics as cm
 
+    Example:
+        >>> out = compute_metrics("b", {"predictions": [1.0, 3.0], "targets": [2.0, 3.0]}, [MetricSpec("mae")])
+        >>> out["mae"].samples
+        (0.5,)
+    """
     if callable(outputs):
         outputs = outputs()
     if not isinstance(outputs, Mapping):
@@ -113,7 +131,7 @@ def compute_metrics(benchmark: str, outputs: Any, specs: Sequence[MetricSpec]) -
         )
     out = {}
     for spec in specs:
-        entry = cm.get(spec.name)
+        entry = get(spec.name)
         keys = spec.output_keys(entry.inputs)
         missing = [k for k in keys if k not in outputs]
         if missing:
@@ -122,22 +140,8 @@ def compute_metrics(benchmark: str, outputs: Any, specs: Sequence[MetricSpec]) -
                 f"{', '.join(entry.inputs)}), but the Workload's outputs have only {sorted(outputs)}; return them, "
                 "or map the inputs to other outputs with inputs: {role: key} in the benchmark YAML."
             )
-        value = float(cm.compute(spec.name, *(outputs[k] for k in keys), **spec.kwargs))
+        value = float(compute(spec.name, *(outputs[k] for k in keys), **spec.kwargs))
         source = f"metric {spec.name}({', '.join(keys)}) on the Workload's outputs"
         out[spec.name] = MeasureResult(Measure(spec.name, "1", Direction(entry.direction), f"quality metric {spec.name}"),
                                        (value,), provenance=Provenance(Basis.MEASURED, source, tuple(keys)))
     return out
-
-
-def threshold_verdicts(cases: Sequence[CaseResult], policy: GatePolicy) -> list[Verdict]:
-    """Verdicts of every absolute bound (``min``/``max``) on the measured cases; no baseline needed."""
-    pairs = []
-    for case in cases:
-        if case.status is not CaseStatus.OK:
-            continue
-        for name in policy.gated(case.benchmark):
-            rule = policy.rule(case.benchmark, name)
-            if rule.rule == "absolute" and (rule.min is not None or rule.max is not None) and name in case.measures:
-                m = case.measures[name]
-                pairs.append(Pair(case.benchmark, case.params, m.measure, None, tuple(m.samples) or None))
-    return judge(pairs, policy) if pairs else []
