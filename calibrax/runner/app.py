@@ -31,7 +31,7 @@ from calibrax.core.exitcodes import ExitCode, combine_exit_codes
 from calibrax.core.registry import unknown_name_message
 from calibrax.exporters import sweep_exporter
 from calibrax.runner.catalog import BenchmarkEntry, check_group_files, discover_benchmarks, package_conf_dir
-from calibrax.runner.config import CalibraxConfig, load_config, register_configs
+from calibrax.runner.config import RENAMED_KEYS, CalibraxConfig, load_config, register_configs
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
 from calibrax.runner.plan import PlannedBenchmark, plan_run
 from calibrax.runner.progress import SweepProgress
@@ -202,6 +202,10 @@ def _check_schema_path(arg: str, parts: list[str]) -> bool:
         hints = typing.get_type_hints(node)
         if part not in hints:
             where = ".".join(parts[:depth])
+            moved = RENAMED_KEYS.get(".".join(parts[: depth + 1]))
+            if moved is not None:
+                raise ConfigError(f"In override {arg!r}: {where}.{part} is now {moved}: write "
+                                  f"{arg.replace('.'.join(parts[: depth + 1]), moved, 1)!r}.")
             close = difflib.get_close_matches(part, sorted(hints), n=3)
             did_you_mean = f" Did you mean {' or '.join(repr(f'{where}.{c}') for c in close)}?" if close else ""
             raise ConfigError(

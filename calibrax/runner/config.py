@@ -53,11 +53,23 @@ __all__ = [
     "TimingMode",
     "config_to_dict",
     "MIN_BUSY_TIMEOUT",
+    "RENAMED_KEYS",
     "check_settings",
     "load_config",
     "unknown_key_hint",
     "register_configs",
 ]
+
+
+RENAMED_KEYS: dict[str, str] = {
+    "profile.carbon_intensity": "profile.carbon.intensity",
+    "profile.carbon_backend": "profile.carbon.backend",
+    "profile.carbon_country": "profile.carbon.country",
+    "profile.pue": "profile.carbon.pue",
+    "profile.trace_dir": "profile.tracing.dir",
+    "profile.trace_calls": "profile.tracing.calls",
+}
+"""Keys that moved, old -> new: an override or profile YAML with the old key is told the new one."""
 
 
 class TimingMode(str, Enum):
@@ -249,7 +261,9 @@ def unknown_key_hint(exc: OmegaConfBaseException) -> str:
     kind = getattr(exc, "object_type", None)
     if not isinstance(exc, ConfigKeyError) or not isinstance(kind, type) or not is_dataclass(kind):
         return ""
-    return f" Allowed keys: {', '.join(f.name for f in fields(kind))}."
+    moved = RENAMED_KEYS.get(str(getattr(exc, "full_key", "") or ""))
+    renamed = f" {exc.full_key} is now {moved}." if moved else ""
+    return f"{renamed} Allowed keys: {', '.join(f.name for f in fields(kind))}."
 
 
 @dataclass

@@ -209,3 +209,16 @@ def test_calibrax_runs_limit_is_bounded(tmp_path: Path) -> None:
     done = run_cli("calibrax", "runs", "--limit", "99999999999999999999", cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "is not in the range 1<=x<=1000000000" in done.stderr
+
+
+@pytest.mark.parametrize(("old", "new"), [("profile.carbon_intensity", "profile.carbon.intensity"),
+                                          ("profile.pue", "profile.carbon.pue"),
+                                          ("profile.trace_calls", "profile.tracing.calls")])
+def test_a_moved_key_names_its_new_place_on_the_command_line_and_in_yaml(old: str, new: str) -> None:
+    from calibrax.runner.app import check_overrides
+
+    with pytest.raises(ConfigError, match=re.escape(f"write '{new}=2'")):
+        check_overrides([f"{old}=2"], {})
+    section, key = old.split(".")
+    with pytest.raises(ConfigError, match=re.escape(f"{old} is now {new}")):
+        load_config({section: {key: 2}})
