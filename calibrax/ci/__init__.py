@@ -4,7 +4,7 @@ from calibrax.ci.bisection import BisectResult, BisectStep, bisect, worst
 from calibrax.ci.check import CheckedRun, check_with_margins, policy_with_margins
 from calibrax.ci.guard import CheckResult, check_run, policy_from_config, summary_lines
 from calibrax.ci.history import MIN_CHANGEPOINT_RUNS, BenchmarkHistory, CaseHistory, HistoryRun, benchmark_history
-from calibrax.ci.interleaved import Arm, CaseRef, InterleavedResult, abba_order, run_interleaved
+from calibrax.ci.interleaved import Arm, CaseRef, InterleavedResult, abba_order, rounds_for_precision, run_interleaved
 
 __all__ = [
     "Arm",
@@ -25,6 +25,7 @@ __all__ = [
     "check_with_margins",
     "policy_from_config",
     "policy_with_margins",
+    "rounds_for_precision",
     "run_interleaved",
     "summary_lines",
     "worst",
