@@ -4,9 +4,20 @@ from calibrax.ci.bisection import BisectResult, BisectStep, bisect, worst
 from calibrax.ci.check import CheckedRun, check_with_margins, policy_with_margins
 from calibrax.ci.guard import CheckResult, check_run, policy_from_config, summary_lines
 from calibrax.ci.history import MIN_CHANGEPOINT_RUNS, BenchmarkHistory, CaseHistory, HistoryRun, benchmark_history
-from calibrax.ci.interleaved import Arm, CaseRef, InterleavedResult, abba_order, rounds_for_precision, run_interleaved
+from calibrax.ci.interleaved import (
+    TRIAL_PRECISION,
+    TRIAL_ROUNDS,
+    Arm,
+    CaseRef,
+    InterleavedResult,
+    abba_order,
+    rounds_for_precision,
+    run_interleaved,
+)
 
 __all__ = [
+    "TRIAL_PRECISION",
+    "TRIAL_ROUNDS",
     "Arm",
     "BenchmarkHistory",
     "BisectResult",

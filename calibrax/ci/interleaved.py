@@ -31,12 +31,17 @@ from calibrax.ci.sequential import METHOD, sequential_bound, sequential_kind
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Direction, Measure, Verdict, VerdictKind
 
-__all__ = ["Arm", "CaseRef", "InterleavedResult", "abba_order", "rounds_for_precision", "run_interleaved"]
+__all__ = ["TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult", "abba_order", "rounds_for_precision", "run_interleaved"]
 
 Arm = Literal["A", "B"]
 TrialFn = Callable[[Arm, Sequence["CaseRef"]], Mapping[str, Mapping[str, float]]]
 """``measure(arm, cases)`` runs one trial of ``cases`` on one side and returns, per case key,
 measure name -> the trial's median; a case that failed is left out."""
+
+TRIAL_PRECISION = 0.005
+"""Relative standard error the runner aims at for one trial's median (see rounds_for_precision)."""
+TRIAL_ROUNDS = (5, 30)
+"""Bounds on the timed rounds of a trial chosen from the measured noise."""
 
 _Series = dict[Arm, list[float | None]]  # per side, one entry per trial (None: the case failed)
 
