@@ -14,8 +14,9 @@ the trials of the baseline and the candidate):
 
 - interleaved: calibrax's sequential gate (``run_interleaved``) replayed on the trials, one
   comparison per start position, the k-th baseline trial paired with the k-th candidate trial;
-  its time to a verdict is the wall time of the trials it used, both sides. A/A pairs are
-  judged both ways round;
+  its time to a verdict is the wall time of the trials it used, both sides. A/A comparisons
+  are ``A'`` against ``A`` and each variant's first trial in a cycle against its second (the
+  same code), each both ways round; they reuse trials, so they are not independent;
 - stored (no history): one trial's samples against another trial's from half a sequence later
   (two separate runs, as a stored baseline is), judged by calibrax's verdict; its time to a
   verdict is the candidate's one trial;
@@ -175,15 +176,29 @@ COLUMNS: dict[str, Column] = {"interleaved": interleaved, "stored": stored, "pyt
 """One column per gate; a further gate is one more entry."""
 
 
-def outcome(trials: Sequence[Trial], variant: str, column: Column, policy: GatePolicy, args: argparse.Namespace) -> Outcome:
-    """A column's outcome for ``variant`` against ``A``; an A/A comparison is judged both ways round."""
-    base = [t for t in trials if t.name == "A"]
-    cand = [t for t in trials if t.name == variant]
-    out = column(base, cand, policy, args)
-    if variant == "A2":
-        back = column(cand, base, policy, args)
-        out = Outcome(out.failed + back.failed, out.comparisons + back.comparisons, out.seconds + back.seconds)
+def same_code_pairs(trials: Sequence[Trial]) -> list[tuple[list[Trial], list[Trial]]]:
+    """The A/A sequences: ``A'`` against ``A``, and each variant's first occurrence in a cycle
+    against its second (the same code, measured in the same cycles), each both ways round."""
+    firsts: dict[str, list[Trial]] = {}
+    seconds: dict[str, list[Trial]] = {}
+    for i, t in enumerate(trials):
+        position = i % len(CYCLE)
+        (firsts if CYCLE.index(t.name) == position else seconds).setdefault(t.name, []).append(t)
+    a = [t for t in trials if t.name == "A"]
+    a2 = [t for t in trials if t.name == "A2"]
+    out = [(a, a2), (a2, a)]
+    for name in VARIANTS:
+        out += [(firsts.get(name, []), seconds.get(name, [])), (seconds.get(name, []), firsts.get(name, []))]
     return out
+
+
+def outcome(trials: Sequence[Trial], variant: str, column: Column, policy: GatePolicy, args: argparse.Namespace) -> Outcome:
+    """A column's outcome for ``variant`` against ``A``; for ``A2``, every A/A sequence of
+    :func:`same_code_pairs` together."""
+    if variant != "A2":
+        return column([t for t in trials if t.name == "A"], [t for t in trials if t.name == variant], policy, args)
+    parts = [column(base, cand, policy, args) for base, cand in same_code_pairs(trials)]
+    return Outcome(sum(p.failed for p in parts), sum(p.comparisons for p in parts), [s for p in parts for s in p.seconds])
 
 
 def _cell(o: Outcome) -> str:
@@ -214,7 +229,7 @@ def _load(path: Path) -> list[Trial]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cycles", type=int, default=50, help="palindromic cycles (2 trials per variant each)")
+    parser.add_argument("--cycles", type=int, default=18, help="palindromic cycles (2 trials per variant each)")
     parser.add_argument("--margin", type=float, default=0.01, help="the gate's practical margin on time")
     parser.add_argument("--trials", type=int, default=6, help="trials per side before the first look (ci.trials)")
     parser.add_argument("--max-trials", type=int, default=30, help="trials per side at most (ci.max_trials)")

@@ -152,10 +152,12 @@ def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alp
         verb = "decided" if kind is not VerdictKind.INCONCLUSIVE else "still undecided"
         message = f"{text} ({METHOD}, alpha {alpha:.2g}; {verb} after {n} trials per side, {elapsed:.0f} s)"
         details = {"method": METHOD, "n_baseline": len(a), "n_candidate": len(b), "trials_per_side": n,
+                   "geometric_mean_ratio": bound.ratio if bound else None,
                    "pairs": bound.pairs if bound else 0, "sd_log_ratio": bound.sd if bound else None,
                    "alpha_sequence": alpha, "elapsed_s": round(elapsed, 3)}
-        verdicts.append(Verdict(case.benchmark, dict(case.params), m.name, kind,
-                                bound.ratio if bound else None, statistics.median(a), statistics.median(b),
+        base, cand = statistics.median(a), statistics.median(b)
+        ratio = (base / cand if m.direction is Direction.HIGHER else cand / base) if base > 0 and cand > 0 else None
+        verdicts.append(Verdict(case.benchmark, dict(case.params), m.name, kind, ratio, base, cand,
                                 rule.margin, message, bound.low if bound else None, bound.high if bound else None,
                                 details=details))
     return _Look(verdicts, decided or final)
@@ -193,7 +195,7 @@ def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePoli
     decided_after: dict[str, float] = {}
     todo, done, start = list(cases), 0, time.monotonic()
     while todo:
-        for arm in abba_order(trials if done == 0 else 2):
+        for arm in abba_order(trials if done == 0 else min(2, max_trials - done)):
             got = measure(arm, todo)
             for case in todo:
                 for m in case.measures:

@@ -118,7 +118,7 @@ def sequential_kind(bound: SequentialBound, margin: float) -> tuple[VerdictKind,
         >>> sequential_kind(SequentialBound(1.0, 0.98, 1.02, 6, 0.02), 0.01) is None
         True
     """
-    ci = f"ratio {bound.ratio:.3f} [{bound.low:.3f}, {bound.high:.3f}]"
+    ci = f"geometric-mean ratio {bound.ratio:.3f}, always-valid CI [{bound.low:.3f}, {bound.high:.3f}]"
     if bound.low > 1 + margin:
         return VerdictKind.REGRESSED, f"{ci}: worse beyond the {margin:.0%} margin"
     if bound.high < 1 / (1 + margin):

@@ -257,17 +257,19 @@ def _git_repo(folder: Path) -> None:
 def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
     _git_repo(userproj)
-    args = ["suite=mine", "ci=interleaved", "ci.ref=main", "ci.trials=6", "ci.max_trials=8", *QUICK]
+    args = ["suite=mine", "ci=interleaved", "ci.ref=main", "ci.trials=5", "ci.max_trials=12", *QUICK]
     same = run_cli("calibrax-run", *args, cwd=userproj)
     assert same.returncode == 0, same.stdout + same.stderr
     _set_work(userproj, 2)  # an uncommitted change that doubles the work
     slow = run_cli("calibrax-run", *args, cwd=userproj)
     assert slow.returncode == 1, slow.stdout + slow.stderr
-    assert "REGRESSED steady" in slow.stdout
+    assert "REGRESSED steady" in slow.stdout and "confidence sequence" in slow.stdout
+    assert "interleaved verdicts in" in slow.stdout + slow.stderr  # the time to the verdict
     with Store.open(userproj / "calibrax.db") as store:
         [v] = store.load_verdicts(store.resolve_run_id("latest"))
     assert v.kind.value == "regressed" and v.ratio is not None and 1.6 < v.ratio < 2.6
-    assert v.details["n_baseline"] >= 6 and v.details["n_candidate"] >= 6
+    assert v.details["n_baseline"] >= 5 and v.details["n_candidate"] >= 5
+    assert v.details["elapsed_s"] > 0 and v.details["trials_per_side"] >= 5  # time to the verdict, stored
     worktrees = subprocess.run(["git", "worktree", "list"], cwd=userproj, capture_output=True, text=True).stdout
     assert len(worktrees.strip().splitlines()) == 1  # the temporary worktree is gone
     assert "WORK = 2" in (userproj / "userbench.py").read_text()  # the user's checkout is untouched
