@@ -91,8 +91,14 @@ def _spin(stop_at: float) -> None:
         pass
 
 
-def run_sequence(pool: mp.pool.Pool, cycles: int, noisy: bool, rounds: int) -> list[Trial]:
-    """Trials in palindromic cycles; with ``noisy``, a spinning neighbour in the middle half."""
+def _write(path: Path | None, trials: Sequence[Trial]) -> None:
+    if path is not None:
+        path.write_text(json.dumps([[t.name, t.samples, t.seconds] for t in trials]))
+
+
+def run_sequence(pool: mp.pool.Pool, cycles: int, noisy: bool, rounds: int, save: Path | None = None) -> list[Trial]:
+    """Trials in palindromic cycles; with ``noisy``, a spinning neighbour in the middle half.
+    With ``save``, the trials so far are written there after every cycle."""
     order = CYCLE * cycles
     out: list[Trial] = []
     neighbour: mp.Process | None = None
@@ -106,7 +112,8 @@ def run_sequence(pool: mp.pool.Pool, cycles: int, noisy: bool, rounds: int) -> l
         t0 = time.monotonic()
         samples = pool.apply(trial, (VARIANTS[name], rounds))
         out.append(Trial(name, samples, time.monotonic() - t0))
-        if (i + 1) % 50 == 0:
+        if (i + 1) % len(CYCLE) == 0:
+            _write(save, out)
             print(f"  {i + 1}/{len(order)} trials", file=sys.stderr, flush=True)
     if neighbour is not None:
         neighbour.kill()
@@ -255,11 +262,9 @@ def main() -> None:
     for noisy in (False, True):
         with ctx.Pool(1, maxtasksperchild=1) as pool:
             t0 = time.time()
-            trials = run_sequence(pool, args.cycles, noisy, rounds)
+            path = Path(f"{args.save}.{'noisy' if noisy else 'quiet'}.json") if args.save else None
+            trials = run_sequence(pool, args.cycles, noisy, rounds, path)
             label = "noisy neighbour on one core (middle half)" if noisy else "quiet machine"
-            if args.save:
-                path = Path(f"{args.save}.{'noisy' if noisy else 'quiet'}.json")
-                path.write_text(json.dumps([[t.name, t.samples, t.seconds] for t in trials]))
             report(f"{label}, {time.time() - t0:.0f} s, load average {os.getloadavg()[0]:.1f}", trials, policy, args)
 
 
