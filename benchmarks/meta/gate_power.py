@@ -1,7 +1,8 @@
 """False-alarm rate, detection power and time to a verdict of the CI gate, measured on this machine.
 
-A real jitted workload (a ``fori_loop`` of 64x64 matmul + tanh steps, about 30 ms on a loaded
-2-core machine) is made slower by a controlled fraction of extra loop steps (3%, 5%, 10%).
+A real jitted workload (a ``fori_loop`` of 3000 64x64 matmul + tanh steps, about 30 ms on a
+quiet 2-core machine: 1000 steps took 10 ms here when quiet, 20 to 100 ms under load) is made
+slower by a controlled fraction of extra loop steps (3%, 5%, 10%).
 Every trial is a fresh process forked from a server that has imported JAX and calibrax's timing
 code (as the ``ci=interleaved`` gate forks its trials), so each trial has its own JAX backend,
 compilation and memory layout; it times one variant with calibrax's timing loop, for as many
@@ -14,7 +15,8 @@ the trials of the baseline and the candidate):
 
 - interleaved: calibrax's sequential gate (``run_interleaved``) replayed on the trials, one
   comparison per start position, the k-th baseline trial paired with the k-th candidate trial;
-  its time to a verdict is the wall time of the trials it used, both sides. A/A comparisons
+  its time to a verdict is the wall time of the trials it used, both sides (not the fork
+  servers' start, once per side). A/A comparisons
   are ``A'`` against ``A`` and each variant's first trial in a cycle against its second (the
   same code), each both ways round; they reuse trials, so they are not independent;
 - stored (no history): one trial's samples against another trial's from half a sequence later
@@ -50,7 +52,7 @@ from calibrax.analysis import GatePolicy, Pair, judge
 from calibrax.ci import TRIAL_PRECISION, TRIAL_ROUNDS, CaseRef, rounds_for_precision, run_interleaved
 from calibrax.core import STANDARD_MEASURES, VerdictKind
 
-BASE_STEPS = 1000
+BASE_STEPS = 3000
 VARIANTS = {"A": 0.0, "A2": 0.0, "s3": 0.03, "s5": 0.05, "s10": 0.10}
 CYCLE = ["A", "A2", "s3", "s5", "s10", "s10", "s5", "s3", "A2", "A"]
 COMPARISONS = (("A2", "A/A (false +)"), ("s3", "3% slower"), ("s5", "5% slower"), ("s10", "10% slower"))
