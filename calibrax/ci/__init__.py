@@ -13,9 +13,20 @@ from calibrax.ci.check import (
 )
 from calibrax.ci.guard import CheckResult, check_run, policy_from_config, summary_lines
 from calibrax.ci.history import MIN_CHANGEPOINT_RUNS, BenchmarkHistory, CaseHistory, HistoryRun, benchmark_history
-from calibrax.ci.interleaved import Arm, CaseRef, InterleavedResult, abba_order, run_interleaved
+from calibrax.ci.interleaved import (
+    TRIAL_PRECISION,
+    TRIAL_ROUNDS,
+    Arm,
+    CaseRef,
+    InterleavedResult,
+    abba_order,
+    rounds_for_precision,
+    run_interleaved,
+)
 
 __all__ = [
+    "TRIAL_PRECISION",
+    "TRIAL_ROUNDS",
     "Arm",
     "BenchmarkHistory",
     "BisectResult",
@@ -39,6 +50,7 @@ __all__ = [
     "noise_models",
     "policy_from_config",
     "policy_with_margins",
+    "rounds_for_precision",
     "run_interleaved",
     "summary_lines",
     "worst",

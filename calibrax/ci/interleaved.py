@@ -3,8 +3,15 @@
 On a shared machine, timings drift between runs by more than the effects worth catching. The
 interleaved gate measures both sides in the same job, alternating A B B A so that drift hits
 both equally; each trial is a fresh worker process, so the unit of the test (one median per
-trial) carries the process-to-process variation too. Cases still inconclusive after
-``trials`` per side get more ABBA blocks, up to ``max_trials`` per side.
+trial) carries the process-to-process variation too.
+
+The design is sequential: after ``trials`` per side, and again after every further ABBA block,
+each undecided case is judged by an always-valid confidence sequence for the ratio of its trial
+medians (:mod:`calibrax.ci.sequential`; Waudby-Smith et al. 2021). A case stops as soon as the
+sequence rules out a regression beyond the margin (pass), shows one (regressed) or shows an
+improvement; only cases still undecided after ``max_trials`` per side are inconclusive. The
+sequence holds at every look at once, so stopping early keeps its error rate; its level is the
+measure's ``alpha`` divided by the number of case-measures judged (Bonferroni across the suite).
 
 The measuring itself is supplied by the caller (the runner), so this module only schedules
 trials and judges them.
@@ -12,22 +19,31 @@ trials and judges them.
 
 from __future__ import annotations
 
+import math
+import statistics
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from calibrax.analysis.regression import GatePolicy, Pair, judge
+from calibrax.ci.sequential import METHOD, sequential_bound, sequential_kind
 from calibrax.core.errors import ConfigError
-from calibrax.core.models import Measure, Verdict, VerdictKind
+from calibrax.core.models import Direction, Measure, Verdict, VerdictKind
 
-__all__ = ["Arm", "CaseRef", "InterleavedResult", "abba_order", "run_interleaved"]
+__all__ = ["TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult", "abba_order", "rounds_for_precision", "run_interleaved"]
 
 Arm = Literal["A", "B"]
 TrialFn = Callable[[Arm, Sequence["CaseRef"]], Mapping[str, Mapping[str, float]]]
 """``measure(arm, cases)`` runs one trial of ``cases`` on one side and returns, per case key,
 measure name -> the trial's median; a case that failed is left out."""
 
-_UNDECIDED = (VerdictKind.INCONCLUSIVE, VerdictKind.UNSTABLE)
+TRIAL_PRECISION = 0.005
+"""Relative standard error the runner aims at for one trial's median (see rounds_for_precision)."""
+TRIAL_ROUNDS = (5, 30)
+"""Bounds on the timed rounds of a trial chosen from the measured noise."""
+
+_Series = dict[Arm, list[float | None]]  # per side, one entry per trial (None: the case failed)
 
 
 @dataclass(frozen=True)
@@ -42,11 +58,24 @@ class CaseRef:
 
 @dataclass(frozen=True)
 class InterleavedResult:
-    """Verdicts with the per-trial medians they came from."""
+    """Verdicts with the per-trial medians they came from.
+
+    Attributes:
+        trials: per case key and measure, each side's trial medians (failed trials left out).
+        order: the sides of every trial, in the order they ran.
+        elapsed: seconds from the first trial to the last verdict.
+        stopped_at: per case key, the trials per side measured when its verdict was reached.
+        decided_after: per case key, the seconds from the first trial to its verdict.
+        method: how the verdicts were reached.
+    """
 
     verdicts: tuple[Verdict, ...]
     trials: Mapping[str, Mapping[str, Mapping[Arm, tuple[float, ...]]]] = field(default_factory=dict)
     order: tuple[Arm, ...] = ()
+    elapsed: float = 0.0
+    stopped_at: Mapping[str, int] = field(default_factory=dict)
+    decided_after: Mapping[str, float] = field(default_factory=dict)
+    method: str = METHOD
 
 
 def abba_order(pairs: int) -> list[Arm]:
@@ -62,62 +91,129 @@ def abba_order(pairs: int) -> list[Arm]:
     return out[: 2 * pairs]
 
 
-def _judge(cases: Sequence[CaseRef], samples: Mapping[str, Mapping[str, dict[Arm, list[float]]]],
-           policy: GatePolicy) -> list[Verdict]:
-    pairs = []
-    for case in cases:
-        for m in case.measures:
-            got = samples.get(case.key, {}).get(m.name, {"A": [], "B": []})
-            # Trial medians are independent units: the test and CI weigh their spread in full.
-            pairs.append(Pair(case.benchmark, case.params, m, tuple(got["A"]) or None, tuple(got["B"]) or None,
-                              noise=0.0))
-    return judge(pairs, policy)
+def rounds_for_precision(samples: Sequence[float], target: float, low: int = 5, high: int = 100) -> int:
+    """Timed rounds for a trial whose median has relative standard error ``target``, from one
+    trial's round samples: ``(1.2533 * CV / target)^2`` with the MAD-based CV (1.2533 is the
+    median's efficiency factor under normal noise), clamped to ``[low, high]``.
+
+    Example:
+        >>> rounds_for_precision([1.0, 1.02, 0.98, 1.01, 0.99], 0.005)
+        14
+        >>> rounds_for_precision([1.0, 1.1, 0.9, 1.05, 0.95], 0.005)
+        100
+    """
+    if not samples:
+        return high
+    med = statistics.median(samples)
+    if med <= 0:
+        return high
+    cv = 1.4826 * statistics.median(abs(s - med) for s in samples) / med
+    return max(low, min(high, math.ceil((1.2533 * cv / target) ** 2)))
+
+
+def _log_ratios(series: _Series, measure: Measure) -> list[float]:
+    """log(worse / better-is-lower) of each pair of trials where both sides have a value."""
+    out = []
+    for a, b in zip(series["A"], series["B"], strict=False):
+        if a is not None and b is not None and a > 0 and b > 0:
+            out.append(math.log(a / b) if measure.direction is Direction.HIGHER else math.log(b / a))
+    return out
+
+
+@dataclass(frozen=True)
+class _Look:
+    """One look at a case: its verdict per measure, and whether all of them are decided."""
+
+    verdicts: list[Verdict]
+    decided: bool
+
+
+def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alpha_share: int,
+          elapsed: float, final: bool) -> _Look:
+    verdicts, decided = [], True
+    for m in case.measures:
+        series = samples.get(m.name, {"A": [], "B": []})
+        a = tuple(v for v in series["A"] if v is not None)
+        b = tuple(v for v in series["B"] if v is not None)
+        rule = policy.rule(case.benchmark, m.name)
+        if not a or not b:  # a side with no ok trial at all: the analysis layer says which
+            verdicts += judge([Pair(case.benchmark, case.params, m, a or None, b or None, noise=0.0)], policy)
+            continue
+        alpha = rule.alpha / alpha_share
+        n = len(series["A"])
+        bound = sequential_bound(_log_ratios(series, m), alpha, t_star=max(n, 2))
+        made = sequential_kind(bound, rule.margin) if bound is not None else None
+        if made is None:
+            decided = False
+            ci = f"ratio {bound.ratio:.3f} [{bound.low:.3f}, {bound.high:.3f}]" if bound else "fewer than 2 paired trials"
+            made = (VerdictKind.INCONCLUSIVE,
+                    f"{ci}: cannot tell whether it is within the {rule.margin:.0%} margin; add trials")
+        kind, text = made
+        verb = "decided" if kind is not VerdictKind.INCONCLUSIVE else "still undecided"
+        message = f"{text} ({METHOD}, alpha {alpha:.2g}; {verb} after {n} trials per side, {elapsed:.0f} s)"
+        details = {"method": METHOD, "n_baseline": len(a), "n_candidate": len(b), "trials_per_side": n,
+                   "geometric_mean_ratio": bound.ratio if bound else None,
+                   "pairs": bound.pairs if bound else 0, "sd_log_ratio": bound.sd if bound else None,
+                   "alpha_sequence": alpha, "elapsed_s": round(elapsed, 3)}
+        base, cand = statistics.median(a), statistics.median(b)
+        ratio = (base / cand if m.direction is Direction.HIGHER else cand / base) if base > 0 and cand > 0 else None
+        verdicts.append(Verdict(case.benchmark, dict(case.params), m.name, kind, ratio, base, cand,
+                                rule.margin, message, bound.low if bound else None, bound.high if bound else None,
+                                details=details))
+    return _Look(verdicts, decided or final)
 
 
 def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePolicy, *, trials: int = 10,
                     max_trials: int = 30, on_trial: Callable[[Arm, int], None] | None = None) -> InterleavedResult:
-    """Measure A (baseline) and B (candidate) in ABBA order and judge every case.
+    """Measure A (baseline) and B (candidate) in ABBA order, judging each case sequentially.
 
     Args:
         measure: runs one trial of some cases on one side (a fresh process each time).
         cases: the cases to compare and the measures judged on each.
-        policy: margins, alpha and the suite-level FDR.
-        trials: trials per side before the first verdict (a rank test needs at least 5).
+        policy: margins and alpha per measure.
+        trials: trials per side before the first look (at least 5).
         max_trials: trials per side at most; undecided cases get ABBA blocks until then.
         on_trial: called after each trial with the side and the trial's number (progress).
 
     Raises:
         ConfigError: ``trials`` below 5 or above ``max_trials``.
+
+    Example:
+        >>> from calibrax.core import STANDARD_MEASURES
+        >>> same = lambda arm, todo: {c.key: {"time": 1.0} for c in todo}
+        >>> res = run_interleaved(same, [CaseRef("k", "b", {}, (STANDARD_MEASURES["time"],))], GatePolicy(), trials=5)
+        >>> res.verdicts[0].kind.value, res.stopped_at["k"]
+        ('pass', 5)
     """
     if not 5 <= trials <= max_trials:
         raise ConfigError(f"ci.trials must be at least 5 and at most ci.max_trials ({max_trials}), got {trials}.")
-    samples: dict[str, dict[str, dict[Arm, list[float]]]] = {}
+    share = max(1, sum(len(c.measures) for c in cases))
+    samples: dict[str, dict[str, _Series]] = {c.key: {m.name: {"A": [], "B": []} for m in c.measures} for c in cases}
     order: list[Arm] = []
-    todo, done = list(cases), 0
+    final: dict[str, list[Verdict]] = {}
+    stopped: dict[str, int] = {}
+    decided_after: dict[str, float] = {}
+    todo, done, start = list(cases), 0, time.monotonic()
     while todo:
-        block = abba_order(trials if done == 0 else 2)
-        for arm in block:
-            for key, medians in measure(arm, todo).items():
-                for name, value in medians.items():
-                    samples.setdefault(key, {}).setdefault(name, {"A": [], "B": []})[arm].append(value)
+        for arm in abba_order(trials if done == 0 else min(2, max_trials - done)):
+            got = measure(arm, todo)
+            for case in todo:
+                for m in case.measures:
+                    samples[case.key][m.name][arm].append(got.get(case.key, {}).get(m.name))
             order.append(arm)
             if on_trial is not None:
                 on_trial(arm, len(order))
-        done += len(block) // 2
-        by_case = _group(todo, _judge(todo, samples, policy))
-        if done >= max_trials:
-            break
-        todo = [c for c in todo if any(v.kind in _UNDECIDED for v in by_case[c.key])]
-    final = _judge(cases, samples, policy)  # one suite-wide BH over every case's final samples
-    frozen = {k: {m: {a: tuple(v) for a, v in arms.items()} for m, arms in ms.items()} for k, ms in samples.items()}
-    return InterleavedResult(tuple(final), frozen, tuple(order))
-
-
-def _group(cases: Sequence[CaseRef], verdicts: Sequence[Verdict]) -> dict[str, list[Verdict]]:
-    out: dict[str, list[Verdict]] = {c.key: [] for c in cases}
-    i = 0
-    for case in cases:
-        for _ in case.measures:
-            out[case.key].append(verdicts[i])
-            i += 1
-    return out
+        done = len(samples[todo[0].key][todo[0].measures[0].name]["A"]) if todo[0].measures else max_trials
+        elapsed = time.monotonic() - start
+        still = []
+        for case in todo:
+            look = _look(case, samples[case.key], policy, share, elapsed, final=done >= max_trials)
+            if look.decided:
+                final[case.key], stopped[case.key], decided_after[case.key] = look.verdicts, done, elapsed
+            else:
+                still.append(case)
+        todo = still
+    frozen = {k: {m: {a: tuple(v for v in vals if v is not None) for a, vals in arms.items()}
+                  for m, arms in ms.items()} for k, ms in samples.items()}
+    verdicts = tuple(v for c in cases for v in final[c.key])
+    return InterleavedResult(verdicts, frozen, tuple(order), time.monotonic() - start, stopped, decided_after)

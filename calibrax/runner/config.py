@@ -190,8 +190,8 @@ class CIConfig:
     mode: CIMode = CIMode.none  # none, stored or interleaved
     baseline: str | None = None  # stored: the named baseline (calibrax baseline set NAME)
     ref: str | None = None  # interleaved: the git ref to compare with (main, HEAD~1, a sha)
-    trials: int = 10  # interleaved: trials (worker processes) per side, in ABBA order
-    max_trials: int = 50  # interleaved: trials per side at most, added while inconclusive
+    trials: int = 6  # interleaved: trials (worker processes) per side before the first look, in ABBA order
+    max_trials: int = 30  # interleaved: trials per side at most, added in ABBA blocks while undecided
     history: int = 10  # stored: runs of the baseline's branch whose spread is learnt (0: baseline run only)
     repeats: int = 1  # stored: fresh worker processes that measure the candidate (its own between-run spread)
 

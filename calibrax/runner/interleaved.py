@@ -3,10 +3,22 @@
 Supplies the ``measure`` callable of :func:`calibrax.ci.interleaved.run_interleaved` for the
 ``ci=interleaved`` gate and for ``calibrax bisect``: each trial runs a benchmark's cases in a
 fresh worker process whose ``sys.path`` starts with that side's folder.
+
+Trials are forked from a fork server per side (:mod:`calibrax.runner.forkserver`) that has
+already imported JAX and the benchmarks' sources with that side's folder first on ``sys.path``,
+so a trial pays no interpreter start or import, yet still starts its own JAX backend, compiles
+and lays out its memory afresh. Where a server cannot serve, trials start plain workers.
+
+Trial lengths follow the measured noise: the first trial of a benchmark runs the profile's
+protocol; from its round samples (``time``), :func:`calibrax.ci.rounds_for_precision` picks the
+rounds that give a trial median a relative standard error of ``TRIAL_PRECISION`` (0.5%),
+within ``TRIAL_ROUNDS`` (5 to 30), and every later trial of that benchmark, on both sides,
+runs exactly that many rounds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import statistics
 import time
@@ -17,15 +29,25 @@ from pathlib import Path
 from typing import Any
 
 from calibrax.analysis import GatePolicy
-from calibrax.ci import Arm, CaseRef, CheckResult, InterleavedResult, run_interleaved
+from calibrax.ci import (
+    TRIAL_PRECISION,
+    TRIAL_ROUNDS,
+    Arm,
+    CaseRef,
+    CheckResult,
+    InterleavedResult,
+    rounds_for_precision,
+    run_interleaved,
+)
 from calibrax.core.benchmark import BENCHMARKS
 from calibrax.core.models import CaseStatus, measure_for
 from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
+from calibrax.runner.forkserver import ForkServer, ForkServerUnavailable
 from calibrax.runner.isolation import WorkerJob, run_isolated
 from calibrax.runner.progress import format_duration
 from calibrax.runner.worktree import checkout, resolve_commit
 
-__all__ = ["Side", "case_refs", "compare_folders", "interleaved_gate", "trial_progress"]
+__all__ = ["Side", "case_refs", "compare_folders", "interleaved_gate", "trial_progress", "verdict_line"]
 
 log = logging.getLogger("calibrax")
 
@@ -64,8 +86,10 @@ def case_refs(planned: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], policy
     return out
 
 
-def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings) -> dict[str, dict[str, float]]:
-    """One trial: each benchmark's cases in a fresh worker; per case, each measure's median."""
+def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings, server: ForkServer | None,
+           rounds: dict[str, int]) -> dict[str, dict[str, float]]:
+    """One trial: each benchmark's cases in a fresh worker; per case, each measure's median.
+    A benchmark's first trial sets its ``rounds`` from its noise; later ones run that many."""
     by_bench: dict[str, list[CaseRef]] = defaultdict(list)
     for c in cases:
         by_bench[c.benchmark].append(c)
@@ -77,15 +101,37 @@ def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings) -> dic
         protocol = dict(settings.protocol)
         if "allow_recompile" in protocol and entry is not None:  # the benchmark's own YAML on this side
             protocol["allow_recompile"] = entry.allow_recompile
+        if bench in rounds:
+            protocol.update(min_rounds=rounds[bench], max_rounds=rounds[bench], min_time=0.0)
         job = WorkerJob(bench, entry.source if entry else None, [(i, r.params) for i, r in enumerate(refs)],
                         protocol, settings.platform, [str(side.folder)], settings.case_timeout,
-                        settings.start_timeout)
+                        settings.start_timeout, server=server)
+        chosen = []
         for index, case in run_isolated(job):
             if case.status is CaseStatus.OK:
+                if case.measures.get("time") and case.measures["time"].samples:
+                    chosen.append(rounds_for_precision(case.measures["time"].samples, TRIAL_PRECISION, *TRIAL_ROUNDS))
                 ref = refs[index]
                 out[ref.key] = {m.name: statistics.median(case.measures[m.name].samples)
                                 for m in ref.measures if case.measures.get(m.name) and case.measures[m.name].samples}
+        if chosen and bench not in rounds:
+            rounds[bench] = max(chosen)
     return out
+
+
+def _server(side: Side, cases: Sequence[CaseRef], settings: TrialSettings) -> ForkServer:
+    """A fork server for ``side`` that imports its benchmarks' sources (:func:`_ready` waits)."""
+    sources = sorted({e.source for c in cases if (e := side.catalog.get(c.benchmark)) is not None and e.source})
+    return ForkServer([str(side.folder)], sources, settings.start_timeout, wait=False)
+
+
+def _ready(server: ForkServer, side: Side) -> ForkServer | None:
+    try:
+        server.wait_ready()
+    except ForkServerUnavailable as exc:
+        log.info("Trials of %s start plain workers: %s", side.folder, exc)
+        return None
+    return server
 
 
 def trial_progress(number: int, trials: int, max_trials: int, elapsed: float) -> str:
@@ -112,19 +158,40 @@ def compare_folders(baseline: Side, candidate: Side, cases: Sequence[CaseRef], p
     progress line after each trial (default: the ``calibrax`` log)."""
     sides: dict[Arm, Side] = {"A": baseline, "B": candidate}
     start = time.monotonic()
+    rounds: dict[str, int] = {}
 
-    def measure(arm: Arm, todo: Sequence[CaseRef]) -> Mapping[str, Mapping[str, float]]:
-        return _trial(sides[arm], todo, settings)
-
-    def progress(arm: Arm, number: int) -> None:
-        side = "baseline" if arm == "A" else "candidate"
-        line = f"interleaved {trial_progress(number, trials, max_trials, time.monotonic() - start)} ({side})"
+    def say(line: str) -> None:
         if on_trial is not None:
             on_trial(line)
         else:
             log.info("%s", line)
 
-    return run_interleaved(measure, cases, policy, trials=trials, max_trials=max_trials, on_trial=progress)
+    def progress(arm: Arm, number: int) -> None:
+        side = "baseline" if arm == "A" else "candidate"
+        say(f"interleaved {trial_progress(number, trials, max_trials, time.monotonic() - start)} ({side})")
+
+    with contextlib.ExitStack() as stack:
+        started = {arm: stack.enter_context(_server(side, cases, settings)) for arm, side in sides.items()}
+        servers = {arm: _ready(server, sides[arm]) for arm, server in started.items()}  # they import side by side
+
+        def measure(arm: Arm, todo: Sequence[CaseRef]) -> Mapping[str, Mapping[str, float]]:
+            return _trial(sides[arm], todo, settings, servers[arm], rounds)
+
+        result = run_interleaved(measure, cases, policy, trials=trials, max_trials=max_trials, on_trial=progress)
+    say(verdict_line(result, time.monotonic() - start))
+    return result
+
+
+def verdict_line(result: InterleavedResult, seconds: float) -> str:
+    """The closing line: time to the verdicts, the trials per side they took, and the method.
+
+    Example:
+        >>> verdict_line(InterleavedResult((), stopped_at={"a": 6, "b": 10}), 41.5)
+        'interleaved verdicts in 41.5 s (6 to 10 trials per side; asymptotic confidence sequence (Waudby-Smith et al. 2021))'
+    """
+    counts = sorted(set(result.stopped_at.values()))
+    span = f"{counts[0]} to {counts[-1]}" if len(counts) > 1 else (str(counts[0]) if counts else "no")
+    return f"interleaved verdicts in {seconds:.1f} s ({span} trials per side; {result.method})"
 
 
 def interleaved_gate(ref: str, trials: int, max_trials: int, cwd: Path, run_id: str,

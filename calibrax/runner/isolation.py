@@ -6,6 +6,11 @@ and reads events from a private pipe. A case that outlives ``case_timeout`` has 
 whole process group killed and is recorded as ``timeout``; a worker that dies mid-case
 (segfault, out-of-memory kill, ``os._exit``) gives a ``crashed`` case. Either way a fresh
 worker takes the remaining cases.
+
+With ``WorkerJob.server`` (a :class:`calibrax.runner.forkserver.ForkServer`), the worker is
+forked from a server that has already imported JAX and the benchmark's source instead of
+started as a new interpreter; it joins the same kind of guarded process group, so timeouts,
+crashes and the parent's death are handled alike. A server that has gone makes a plain worker.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from calibrax.core.models import CaseResult, CaseStatus
 from calibrax.core.result import case_from_dict
 from calibrax.runner._reaper import Guard, die_with_parent
 from calibrax.runner.execute import utc_now
+from calibrax.runner.forkserver import ForkServer, ForkServerUnavailable
 
 __all__ = ["WorkerJob", "run_isolated"]
 
@@ -51,6 +57,8 @@ class WorkerJob:
     calibrated_peaks: bool = False  # the worker adds this machine's calibrated roofline peaks
     # called in this process with the device each worker reports, before its first case
     on_device: Callable[[Mapping[str, Any]], None] | None = field(default=None, compare=False)
+    # fork the worker from this server (imports already done) instead of a new interpreter
+    server: ForkServer | None = field(default=None, compare=False)
 
 
 class _WorkerGone(Exception):
@@ -61,10 +69,28 @@ class _Worker:
     """One worker process with a line-oriented event channel, in a process group of its own
     with a guard (see :mod:`calibrax.runner._reaper`)."""
 
-    def __init__(self, payload: dict[str, Any]) -> None:
+    def __init__(self, payload: dict[str, Any], server: ForkServer | None = None) -> None:
         self._guard = Guard()
         read_fd, write_fd = os.pipe()
         self.log: IO[bytes] = tempfile.TemporaryFile()
+        self._server: ForkServer | None = None
+        self._code: int | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        if server is not None:
+            try:
+                self.pid = server.fork(payload, write_fd, self.log.fileno(), self._guard.pgid)
+                self._server = server
+            except ForkServerUnavailable:
+                pass
+        if self._server is None:
+            self._start(payload, write_fd)
+        os.close(write_fd)
+        self._fd = read_fd
+        self._buffer = b""
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(read_fd, selectors.EVENT_READ)
+
+    def _start(self, payload: dict[str, Any], write_fd: int) -> None:
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "calibrax.runner._worker", str(write_fd)],
@@ -78,14 +104,19 @@ class _Worker:
         except BaseException:
             self._guard.close()
             raise
-        os.close(write_fd)
-        self._fd = read_fd
-        self._buffer = b""
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(read_fd, selectors.EVENT_READ)
+        self.pid = self.proc.pid
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps(payload).encode())
         self.proc.stdin.close()
+
+    def wait(self) -> int:
+        """The worker's exit code, once it has ended (negative: killed by that signal)."""
+        if self.proc is not None:
+            return self.proc.wait()
+        if self._code is None:
+            assert self._server is not None
+            self._code = self._server.wait(self.pid)
+        return self._code
 
     def next_event(self, timeout: float) -> dict[str, Any] | None:
         """The next event, or None when ``timeout`` seconds pass without one."""
@@ -107,7 +138,7 @@ class _Worker:
         self._guard.kill_group()
 
     def exit_reason(self) -> str:
-        code = self.proc.wait()
+        code = self.wait()
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else "?"
             return f"the worker process was killed by signal {name} ({-code})"
@@ -120,7 +151,7 @@ class _Worker:
 
     def close(self) -> None:
         self.kill()
-        self.proc.wait()
+        self.wait()
         self._guard.close()
         self._selector.close()
         os.close(self._fd)
@@ -159,7 +190,7 @@ def run_isolated(job: WorkerJob) -> Iterator[tuple[int, CaseResult]]:
     """
     pending = list(job.cases)
     while pending:
-        worker = _Worker(_payload(job, pending))
+        worker = _Worker(_payload(job, pending), job.server)
         try:
             yield from _drain(job, worker, pending)
         finally:

@@ -65,3 +65,77 @@ def test_failed_trials_read_as_missing() -> None:
 def test_bad_trial_counts(trials: int, max_trials: int) -> None:
     with pytest.raises(ConfigError, match="ci.trials must be at least 5"):
         run_interleaved(lambda a, c: {}, [], GatePolicy(), trials=trials, max_trials=max_trials)
+
+
+def test_an_a_a_comparison_stops_early_with_a_pass() -> None:
+    calls: list[tuple[str, tuple[str, ...]]] = []
+    res = run_interleaved(_measure({}, {"same": 0.003}, calls), [CaseRef("same", "b", {}, TIME)], GatePolicy(),
+                          trials=6, max_trials=50)
+    [v] = res.verdicts
+    assert v.kind is VerdictKind.PASS and res.stopped_at["same"] < 50 and len(calls) < 100
+    assert "confidence sequence" in v.message and f"after {res.stopped_at['same']} trials per side" in v.message
+    assert v.details["trials_per_side"] == res.stopped_at["same"] and v.ci_high is not None and v.ci_high < 1.01
+    assert res.elapsed >= res.decided_after["same"] >= 0
+
+
+def test_a_five_percent_slowdown_is_regressed_at_the_first_look() -> None:
+    policy = GatePolicy.from_config({"measures": {"time": {"margin": 0.01, "alpha": 0.01}}})
+    res = run_interleaved(_measure({"slow": 1.05}, {"slow": 0.01}, []), [CaseRef("slow", "b", {}, TIME)],
+                          policy, trials=6, max_trials=50)
+    [v] = res.verdicts
+    assert v.kind is VerdictKind.REGRESSED and v.ci_low is not None and v.ci_low > 1.01
+    assert res.stopped_at["slow"] <= 10
+
+
+def test_a_faster_candidate_is_improved() -> None:
+    [v] = run_interleaved(_measure({"fast": 0.8}, {}, []), [CaseRef("fast", "b", {}, TIME)], GatePolicy(),
+                          trials=5, max_trials=10).verdicts
+    assert v.kind is VerdictKind.IMPROVED
+
+
+def test_higher_is_better_measures_are_judged_the_other_way_round() -> None:
+    tput = (STANDARD_MEASURES["throughput"],)
+
+    def measure(arm: str, cases: Sequence[CaseRef]) -> dict[str, dict[str, float]]:
+        return {c.key: {"throughput": 0.8 if arm == "B" else 1.0} for c in cases}
+
+    [v] = run_interleaved(measure, [CaseRef("k", "b", {}, tput)], GatePolicy(), trials=5, max_trials=10).verdicts
+    assert v.kind is VerdictKind.REGRESSED and v.ratio is not None and v.ratio > 1.2
+
+
+def test_optional_stopping_keeps_the_false_alarm_rate_at_the_margin() -> None:
+    # The true slowdown sits exactly on the 1% margin: "regressed" is then a false alarm, and
+    # looking after every block must not push its rate above alpha (0.01, with some slack for
+    # the sequence being asymptotic).
+    policy = GatePolicy.from_config({"measures": {"time": {"margin": 0.01, "alpha": 0.01}}})
+    alarms = 0
+    for seed in range(300):
+        rng = np.random.default_rng(seed)
+
+        def measure(arm: str, cases: Sequence[CaseRef], rng: np.random.Generator = rng) -> dict[str, dict[str, float]]:
+            return {c.key: {"time": (1.01 if arm == "B" else 1.0) * float(rng.lognormal(0, 0.01))} for c in cases}
+
+        [v] = run_interleaved(measure, [CaseRef("k", "b", {}, TIME)], policy, trials=5, max_trials=40).verdicts
+        alarms += v.kind is VerdictKind.REGRESSED
+    assert alarms <= 9  # 3% of 300
+
+
+def test_a_case_failing_on_one_side_in_some_trials_is_paired_on_the_rest() -> None:
+    count = {"n": 0}
+
+    def measure(arm: str, cases: Sequence[CaseRef]) -> dict[str, dict[str, float]]:
+        count["n"] += 1
+        return {} if arm == "B" and count["n"] == 2 else {c.key: {"time": 1.0} for c in cases}
+
+    res = run_interleaved(measure, [CaseRef("k", "b", {}, TIME)], GatePolicy(), trials=5, max_trials=5)
+    [v] = res.verdicts
+    assert v.kind is VerdictKind.PASS and v.details["pairs"] == 4 and len(res.trials["k"]["time"]["B"]) == 4
+
+
+def test_rounds_for_precision_is_bounded() -> None:
+    from calibrax.ci import rounds_for_precision
+
+    assert rounds_for_precision([], 0.005) == 100
+    assert rounds_for_precision([1.0] * 10, 0.005) == 5
+    assert rounds_for_precision([1.0, 1.05, 0.95, 1.0, 1.02], 0.005, high=40) == 40
+    assert rounds_for_precision([1.0, 1.02, 0.98, 1.01, 0.99], 0.005) == 14
