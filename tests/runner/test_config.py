@@ -89,7 +89,7 @@ def test_unknown_benchmark_names_are_config_errors() -> None:
         (["profile.carbon.intensty=300"], r"profile.carbon has no key 'intensty'. Did you mean "
          r"'profile.carbon.intensity'\?.*commented in calibrax/profiling/options.py"),
         (["profile.tracing.call=2"], "profile.tracing has no key 'call'. Did you mean 'profile.tracing.calls'?"),
-        (["profile.carbon_intensity=300"], "profile has no key 'carbon_intensity'. Its keys are: .*carbon"),
+        (["profile.carbon_intensity=300"], "profile.carbon_intensity is now profile.carbon.intensity: write 'profile.carbon.intensity=300'"),
     ],
 )
 def test_override_precheck_names_the_mistake(argv: list[str], match: str) -> None:
