@@ -48,8 +48,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     pytest-xdist hands tests out in collection order, so a long test collected last keeps one
     worker busy after the other has run out of work; started first, the long tests run side by
-    side and the many short ones fill the gaps at the end. The order within each group stays
-    as collected, and every worker sorts the same way, as xdist requires.
+    side and the many short ones fill the gaps at the end. This needs ``--maxschedchunk=1``
+    (make test passes it): otherwise xdist's first batch gives the whole front of the list,
+    every long test, to the first worker. The order within each group stays as collected, and
+    every worker sorts the same way, as xdist requires.
     """
     def rank(item: pytest.Item) -> int:
         if item.nodeid.startswith(LONGEST_FIRST):
