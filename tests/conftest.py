@@ -38,13 +38,14 @@ LONGEST_FIRST = (
     "tests/e2e/test_sweeps.py",
     "tests/e2e/test_e2e.py::test_default_suite_end_to_end",
     "tests/e2e/test_profilers_e2e.py",
+    "tests/runner/test_orphans.py",  # the cold-compile test waits out its 60 s timeout
     "tests/runner/test_config_mistakes.py",
 )
 """Node-id prefixes of the tests that took longest in ``make test`` (``--durations``), started first."""
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Start the longest tests first: LONGEST_FIRST, then the other ``slow`` ones, then the rest.
+    """Start the longest tests first: LONGEST_FIRST in its order, then the other ``slow`` ones, then the rest.
 
     pytest-xdist hands tests out in collection order, so a long test collected last keeps one
     worker busy after the other has run out of work; started first, the long tests run side by
@@ -54,9 +55,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     every worker sorts the same way, as xdist requires.
     """
     def rank(item: pytest.Item) -> int:
-        if item.nodeid.startswith(LONGEST_FIRST):
-            return 0
-        return 1 if item.get_closest_marker("slow") is not None else 2
+        for i, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(LONGEST_FIRST) + (item.get_closest_marker("slow") is None)
 
     items.sort(key=rank)
 
