@@ -33,6 +33,36 @@ QUICK = ["profile=quick", "exporters=[]"]
 """Overrides for end-to-end runs that only need a few samples and no report."""
 
 
+LONGEST_FIRST = (
+    "tests/e2e/test_slurm.py",  # waits on a SLURM node for cancelled and timed-out jobs
+    "tests/e2e/test_sweeps.py",
+    "tests/e2e/test_e2e.py::test_default_suite_end_to_end",
+    "tests/e2e/test_profilers_e2e.py",
+    "tests/runner/test_orphans.py",  # the cold-compile test waits out its 60 s timeout
+    "tests/runner/test_config_mistakes.py",
+)
+"""Node-id prefixes of the tests that took longest in ``make test`` (``--durations``), started first."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the longest tests first: LONGEST_FIRST in its order, then the other ``slow`` ones, then the rest.
+
+    pytest-xdist hands tests out in collection order, so a long test collected last keeps one
+    worker busy after the other has run out of work; started first, the long tests run side by
+    side and the many short ones fill the gaps at the end. This needs ``--maxschedchunk=1``
+    (make test passes it): otherwise xdist's first batch gives the whole front of the list,
+    every long test, to the first worker. The order within each group stays as collected, and
+    every worker sorts the same way, as xdist requires.
+    """
+    def rank(item: pytest.Item) -> int:
+        for i, prefix in enumerate(LONGEST_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(LONGEST_FIRST) + (item.get_closest_marker("slow") is None)
+
+    items.sort(key=rank)
+
+
 @pytest.fixture
 def userproj(tmp_path: Path) -> Path:
     """A copy of tests/fixtures/userproj: a user project with its own conf/ and module."""

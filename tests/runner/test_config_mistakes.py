@@ -82,10 +82,17 @@ def catalog(project: Path) -> dict[str, BenchmarkEntry]:
 
 
 @pytest.mark.slow
-@settings(max_examples=140, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Each example composes the whole config with Hydra (about 0.2 s): 40 generated ones plus one
+# explicit example of each kind of mistake reach every check these overrides can trip.
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(override=bad_overrides)
 @example(override="profile.case_timeout=nan")
 @example(override="store.busy_timeout=0")
+@example(override="profile.min_rounds=0")
+@example(override="profile.warmup_time=-1.0")
+@example(override="params.softmax.cols=[]")
+@example(override="zzzz.qq=1")
+@example(override="suite.description='${oc.env:CALIBRAX_SURELY_UNSET_42}'")
 def test_generated_bad_overrides_are_config_errors(project: Path, catalog: dict[str, BenchmarkEntry],
                                                    override: str) -> None:
     assert_config_error(["profile=quick", "benchmarks=[steady]", override], project, catalog)
@@ -105,10 +112,18 @@ _YAML_MISTAKES = st.one_of(
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Each example finds the benchmark files again and composes (about 0.8 s): 20 generated ones
+# plus one explicit example of each kind of broken file.
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_YAML_MISTAKES)
 @example(text="source: [unclosed\n")  # YAML's parse errors span several lines
 @example(text="source: userbench\nparams:\n  size: [64]\n  work: ${7*7}\n")
+@example(text="source: userbench\ndescription: ${undefined}\n")
+@example(text="source: userbench\nwarmups: 1\n")
+@example(text="- a\n- b\n")
+@example(text="description: no source\n")
+@example(text="source: userbench\nparams: {size: []}\n")
+@example(text="source: userbench\nallow_recompile: maybe\n")
 def test_generated_bad_benchmark_files_are_config_errors(project: Path, text: str) -> None:
     path = project / "conf" / "benchmark" / "broken.yaml"
     path.write_text(text, encoding="utf-8")
