@@ -19,11 +19,11 @@ $(BIN)/uv: | $(BIN)/python
 INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/uv
-	$(INSTALL) -e .
+	$(INSTALL) -e . || $(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/uv
-	$(INSTALL) -e ".[dev]"
+	$(INSTALL) -e ".[dev]" || $(BIN)/python -m pip install --quiet -e ".[dev]"   # pip where uv cannot reach an index
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
