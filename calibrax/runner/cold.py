@@ -46,25 +46,40 @@ def cold_compile(benchmark: str, source: str | None, params: Mapping[str, Any], 
     job = {"benchmark": benchmark, "source": source, "params": dict(params), "platform": platform,
            "sys_path": list(sys_path)}
     with tempfile.TemporaryDirectory(prefix="calibrax-cold-") as tmp:
-        out = Path(tmp) / "result.json"
+        out, log = Path(tmp) / "result.json", Path(tmp) / "output.txt"
         guard = Guard()  # the fresh process and what it starts die with calibrax-run, or here
+        # Output goes to a file, not a pipe: a child the benchmark starts may hold the pipe open
+        # long after the fresh process has exited, and the wait is for the process itself.
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "calibrax.runner.cold", str(out)], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                    process_group=guard.pgid, preexec_fn=die_with_parent())
-            try:
-                stdout, stderr = proc.communicate(json.dumps(job), timeout=timeout)
-            except subprocess.TimeoutExpired:
-                return {"error": f"the fresh process did not finish within profile.case_timeout={timeout} s"}
-            finally:
-                guard.kill_group()
-                proc.wait()
+            with log.open("w", encoding="utf-8") as sink:
+                proc = subprocess.Popen([sys.executable, "-m", "calibrax.runner.cold", str(out)],
+                                        stdin=subprocess.PIPE, stdout=sink, stderr=subprocess.STDOUT, text=True,
+                                        env=env, process_group=guard.pgid, preexec_fn=die_with_parent())
+                try:
+                    _send(proc, json.dumps(job))
+                    proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    return {"error": f"the fresh process did not finish within profile.case_timeout={timeout} s"}
+                finally:
+                    guard.kill_group()
+                    proc.wait()
         finally:
             guard.close()
         if not out.exists():
-            tail = (stderr or stdout).strip()[-2000:]
+            tail = log.read_text(encoding="utf-8", errors="replace").strip()[-2000:]
             return {"error": f"the fresh process exited with code {proc.returncode}: {tail}"}
         return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def _send(proc: subprocess.Popen[str], text: str) -> None:
+    """Write the job to the fresh process's stdin; one that died before reading it is judged by
+    its exit code and output."""
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(text)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
 
 
 def with_cold_compile(case: CaseResult, source: str | None, *, platform: str | None, sys_path: Sequence[str],
