@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from calibrax.analysis._common import AnalysisError
 from calibrax.core.models import CaseStatus, Direction, Measure
@@ -131,6 +130,7 @@ def ratio_ci(
         Efron, "Better bootstrap confidence intervals", JASA 82, 1987 (BCa); Kalibera and Jones,
         "Rigorous benchmarking in reasonable time", ISMM 2013 (ratios of benchmark results).
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     a, b = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     if not 0 < level < 1:
         raise AnalysisError(f"The confidence level must be between 0 and 1, got {level}.")

@@ -18,7 +18,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, stats
 
 from calibrax.analysis._common import AnalysisError, finite_array
 
@@ -147,6 +146,7 @@ def _check_xy(x: ArrayLike, y: ArrayLike, min_points: int, model: str) -> tuple[
 
 
 def _t_quantile(level: float, dof: int) -> float:
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     if not 0 < level < 1:
         raise AnalysisError(f"The confidence level must be between 0 and 1, got {level}.")
     return float(stats.t.ppf(0.5 + level / 2, dof))
@@ -177,6 +177,7 @@ def fit_power_law(x: ArrayLike, y: ArrayLike, *, level: float = 0.95) -> Scaling
         Clauset, Shalizi and Newman, "Power-law distributions in empirical data", SIAM Review
         51(4), 2009 (log-log least squares and its caveats); Draper and Smith (1998), ch. 3.
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     xs, ys = _check_xy(x, y, 3, "power_law")
     lx, ly = np.log(xs), np.log(ys)
     res = stats.linregress(lx, ly)
@@ -191,6 +192,7 @@ def fit_power_law(x: ArrayLike, y: ArrayLike, *, level: float = 0.95) -> Scaling
 
 def _nnls_start(columns: NDArray[np.float64], ys: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
     """Non-negative coefficients of ``y ~ columns @ c`` with rows weighted by 1/y, and the cost."""
+    from scipy import optimize  # on first use: scipy adds 2 s to the CLI start-up
     a = columns / ys[:, None]
     scale = np.maximum(np.abs(a).max(axis=0), 1e-300)
     coef, rnorm = optimize.nnls(a / scale, np.ones_like(ys))
@@ -203,6 +205,7 @@ def _least_squares_fit(
     loss: Loss, f_scale: float, level: float,
 ) -> ScalingFit:
     """Run least_squares from each start, keep the best, and turn its Jacobian into intervals."""
+    from scipy import optimize  # on first use: scipy adds 2 s to the CLI start-up
     if loss not in ("linear", "huber", "soft_l1"):
         raise AnalysisError(f"loss must be 'linear', 'huber' or 'soft_l1', got {loss!r}.")
     if not f_scale > 0:

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from calibrax.core.models import Summary
 
@@ -32,6 +31,7 @@ def median_ci(values: ArrayLike, level: float = 0.95) -> tuple[float, float]:
     References:
         Conover, Practical Nonparametric Statistics (3rd ed., 1999), section 3.2.
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     x = np.sort(np.asarray(values, dtype=float))
     n = x.size
     if n == 0:
@@ -91,6 +91,7 @@ def bootstrap_ci(
         Efron, Better Bootstrap Confidence Intervals, JASA 82 (1987) (BCa);
         scipy.stats.bootstrap.
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     samples = data if isinstance(data, tuple) else (data,)
     arrays = tuple(np.asarray(a, dtype=float) for a in samples)
     point = float(statistic(*arrays, axis=-1))
@@ -114,6 +115,7 @@ def summarize(values: ArrayLike, level: float = 0.95) -> Summary:
         >>> s.median, s.min, s.max
         (3.0, 1.0, 100.0)
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         raise ValueError("summarize needs at least one sample, got none.")

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from calibrax.statistics.analyzer import bootstrap_ci
 
@@ -72,6 +71,7 @@ def mann_whitney(a: ArrayLike, b: ArrayLike) -> TestResult:
     References:
         Mann and Whitney, Ann. Math. Statist. 18 (1947); scipy.stats.mannwhitneyu.
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     x, y = _pair(a, b)
     res = stats.mannwhitneyu(y, x, alternative="two-sided")
     return TestResult(float(res.statistic), float(res.pvalue))
@@ -87,6 +87,7 @@ def welch_t(a: ArrayLike, b: ArrayLike) -> TestResult:
     References:
         Welch, Biometrika 34 (1947); scipy.stats.ttest_ind(equal_var=False).
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     x, y = _pair(a, b, need=2)
     res = stats.ttest_ind(y, x, equal_var=False)
     return TestResult(float(res.statistic), float(res.pvalue))
@@ -110,6 +111,7 @@ def permutation_test(
         Good, Permutation, Parametric and Bootstrap Tests of Hypotheses (2005);
         scipy.stats.permutation_test.
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     x, y = _pair(a, b)
 
     def diff_of_medians(u: np.ndarray, v: np.ndarray, axis: int) -> np.ndarray:
@@ -169,6 +171,7 @@ def cliffs_delta(a: ArrayLike, b: ArrayLike) -> float:
     References:
         Cliff, Psychological Bulletin 114 (1993).
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     x, y = _pair(a, b)
     u = stats.mannwhitneyu(y, x, alternative="two-sided").statistic
     return float(2.0 * u / (x.size * y.size) - 1.0)
@@ -259,6 +262,7 @@ def benjamini_hochberg(p_values: Sequence[float]) -> np.ndarray:
     References:
         Benjamini and Hochberg, JRSS B 57 (1995); scipy.stats.false_discovery_control.
     """
+    from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     p = _check_p(p_values)
     if p.size == 0:
         return p
