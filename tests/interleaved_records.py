@@ -1,21 +1,29 @@
 """Stored interleaved gates built through the library with real measured timings.
 
 Each side of a gate times a pure-Python loop in this process (the baseline commit does
-``n`` iterations, the candidate ``factor * n``), so the trial medians are real measurements
+``n`` iterations, the candidate ``factor * n``), so the trial values are real measurements
 and the verdict is the gate's own, without a git checkout or worker processes.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 from factories import hardware
 
-from calibrax.ci import CaseRef, InterleavedResult, policy_from_config, run_interleaved
-from calibrax.core import STANDARD_MEASURES, CaseResult, CaseStatus, GitInfo, MeasureResult, RunInfo, RunStatus
+from calibrax.ci import CaseRef, InterleavedResult, TrialStatistic, policy_from_config, run_interleaved, trial_value
+from calibrax.core import (
+    STANDARD_MEASURES,
+    CaseResult,
+    CaseStatus,
+    Direction,
+    GitInfo,
+    MeasureResult,
+    RunInfo,
+    RunStatus,
+)
 from calibrax.runner.evidence import record_interleaved
 from calibrax.statistics import summarize
 from calibrax.storage import Store
@@ -59,12 +67,12 @@ def gated_run(store: Store, run_id: str, started_at: str, n: int, factor: float,
 
     def measure(arm: str, todo: Any) -> dict[str, dict[str, float]]:
         size = n if arm == "A" else work
-        return {ref.key: {"time": statistics.median(loop_seconds(size))} for ref in todo}
+        return {ref.key: {"time": trial_value(loop_seconds(size), Direction.LOWER, TrialStatistic.best)} for ref in todo}
 
     result = run_interleaved(measure, refs, policy_from_config(CONFIG), trials=trials, max_trials=trials)
     gate_start = started_at.replace("00+00:00", "30+00:00")
     linked = record_interleaved(store, run_id, "main", BASE_SHA, refs, result, gate_start,
-                                {"trials": trials, "max_trials": trials})
+                                {"trials": trials, "max_trials": trials, "trial_statistic": "best"})
     store.add_verdicts(run_id, linked, result.verdicts)
     return linked, result
 

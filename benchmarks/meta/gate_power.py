@@ -13,12 +13,14 @@ interleaved with the baseline ``A`` (``A'`` is the same code, for A/A comparison
 trials, one row per comparison and one column per gate (``COLUMNS``; a column is a function of
 the trials of the baseline and the candidate):
 
-- interleaved: calibrax's sequential gate (``run_interleaved``) replayed on the trials, one
+- interleaved: calibrax's sequential gate (``run_interleaved``) with its default
+  ``ci.trial_statistic=best`` (each trial judged by its best round), replayed on the trials, one
   comparison per start position, the k-th baseline trial paired with the k-th candidate trial;
   its time to a verdict is the wall time of the trials it used, both sides (not the fork
   servers' start, once per side). A/A comparisons
   are ``A'`` against ``A`` and each variant's first trial in a cycle against its second (the
   same code), each both ways round; they reuse trials, so they are not independent;
+- interleaved/median: the same with ``ci.trial_statistic=median``;
 - stored (no history): one trial's samples against another trial's from half a sequence later
   (two separate runs, as a stored baseline is), judged by calibrax's verdict; its time to a
   verdict is the candidate's one trial;
@@ -52,7 +54,15 @@ from pathlib import Path
 import numpy as np
 
 from calibrax.analysis import GatePolicy, Pair, judge
-from calibrax.ci import TRIAL_PRECISION, TRIAL_ROUNDS, CaseRef, rounds_for_precision, run_interleaved
+from calibrax.ci import (
+    TRIAL_PRECISION,
+    TRIAL_ROUNDS,
+    CaseRef,
+    TrialStatistic,
+    rounds_for_precision,
+    run_interleaved,
+    trial_value,
+)
 from calibrax.core import STANDARD_MEASURES, VerdictKind
 
 BASE_STEPS = 3000
@@ -134,7 +144,8 @@ class Outcome:
     seconds: list[float]
 
 
-def _replay(a: Sequence[Trial], b: Sequence[Trial], policy: GatePolicy, trials: int, max_trials: int) -> tuple[bool, float]:
+def _replay(a: Sequence[Trial], b: Sequence[Trial], policy: GatePolicy, trials: int, max_trials: int,
+            statistic: TrialStatistic) -> tuple[bool, float]:
     """The sequential gate on trials already measured: the k-th call for a side gets its k-th trial."""
     used = {"A": 0, "B": 0}
     seconds = 0.0
@@ -144,19 +155,20 @@ def _replay(a: Sequence[Trial], b: Sequence[Trial], policy: GatePolicy, trials: 
         t = (a if arm == "A" else b)[used[arm]]
         used[arm] += 1
         seconds += t.seconds
-        return {c.key: {"time": statistics.median(t.samples)} for c in cases}
+        return {c.key: {"time": trial_value(t.samples, TIME.direction, statistic)} for c in cases}
 
     [v] = run_interleaved(measure, [CaseRef("k", "gate_power", {}, (TIME,))], policy, trials=trials,
-                          max_trials=max_trials).verdicts
+                          max_trials=max_trials, statistic=statistic).verdicts
     return v.kind is VerdictKind.REGRESSED, seconds
 
 
-def interleaved(base: Sequence[Trial], cand: Sequence[Trial], policy: GatePolicy, args: argparse.Namespace) -> Outcome:
+def interleaved(base: Sequence[Trial], cand: Sequence[Trial], policy: GatePolicy, args: argparse.Namespace,
+                statistic: TrialStatistic = TrialStatistic.best) -> Outcome:
     """One sequential comparison per start position with ``max_trials`` trials left per side."""
     size = min(len(base), len(cand))
     fails, seconds = 0, []
     for start in range(0, size - args.max_trials + 1):
-        failed, took = _replay(base[start:], cand[start:], policy, args.trials, args.max_trials)
+        failed, took = _replay(base[start:], cand[start:], policy, args.trials, args.max_trials, statistic)
         fails += failed
         seconds.append(took)
     return Outcome(fails, len(seconds), seconds)
@@ -202,8 +214,10 @@ def pytest_benchmark(base: Sequence[Trial], cand: Sequence[Trial], policy: GateP
 
 
 Column = Callable[[Sequence[Trial], Sequence[Trial], GatePolicy, argparse.Namespace], Outcome]
-COLUMNS: dict[str, Column] = {"interleaved": interleaved, "stored": stored, "stored+history": stored_history,
-                              "pytest-benchmark": pytest_benchmark}
+COLUMNS: dict[str, Column] = {
+    "interleaved": interleaved,
+    "interleaved/median": lambda base, cand, policy, args: interleaved(base, cand, policy, args, TrialStatistic.median),
+    "stored": stored, "stored+history": stored_history, "pytest-benchmark": pytest_benchmark}
 """One column per gate; a further gate is one more entry."""
 
 

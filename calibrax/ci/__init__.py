@@ -19,9 +19,11 @@ from calibrax.ci.interleaved import (
     Arm,
     CaseRef,
     InterleavedResult,
+    TrialStatistic,
     abba_order,
     rounds_for_precision,
     run_interleaved,
+    trial_value,
 )
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "CheckedRun",
     "HistoryRun",
     "InterleavedResult",
+    "TrialStatistic",
     "MIN_CHANGEPOINT_RUNS",
     "abba_order",
     "baseline_history",
@@ -53,5 +56,6 @@ __all__ = [
     "rounds_for_precision",
     "run_interleaved",
     "summary_lines",
+    "trial_value",
     "worst",
 ]

@@ -2,12 +2,19 @@
 
 On a shared machine, timings drift between runs by more than the effects worth catching. The
 interleaved gate measures both sides in the same job, alternating A B B A so that drift hits
-both equally; each trial is a fresh worker process, so the unit of the test (one median per
+both equally; each trial is a fresh worker process, so the unit of the test (one value per
 trial) carries the process-to-process variation too.
+
+A trial's value is its best round by default (``TrialStatistic.best``: the minimum time, the
+maximum of a higher-is-better measure). Interference from the rest of a shared machine only adds
+time, so the best round is the steadiest estimate of what the code itself costs (Chen & Revels
+2016, "Robust benchmarking in noisy environments"); on a 2-core machine under load the trial
+medians of one unchanged benchmark were bimodal where the trial minima were not. ``median``
+judges a change that shows in the typical round rather than the best one.
 
 The design is sequential: after ``trials`` per side, and again after every further ABBA block,
 each undecided case is judged by an always-valid confidence sequence for the ratio of its trial
-medians (:mod:`calibrax.ci.sequential`; Waudby-Smith et al. 2021). A case stops as soon as the
+values (:mod:`calibrax.ci.sequential`; Waudby-Smith et al. 2021). A case stops as soon as the
 sequence rules out a regression beyond the margin (pass), shows one (regressed) or shows an
 improvement; only cases still undecided after ``max_trials`` per side are inconclusive. The
 sequence holds at every look at once, so stopping early keeps its error rate; its level is the
@@ -24,6 +31,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal
 
 from calibrax.analysis.regression import GatePolicy, Pair, judge
@@ -31,19 +39,56 @@ from calibrax.ci.sequential import METHOD, sequential_bound, sequential_kind
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Direction, Measure, Verdict, VerdictKind
 
-__all__ = ["TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult", "abba_order", "rounds_for_precision", "run_interleaved"]
+__all__ = ["TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult", "TrialStatistic", "abba_order",
+           "rounds_for_precision", "run_interleaved", "trial_value"]
 
 Arm = Literal["A", "B"]
 TrialFn = Callable[[Arm, Sequence["CaseRef"]], Mapping[str, Mapping[str, float]]]
 """``measure(arm, cases)`` runs one trial of ``cases`` on one side and returns, per case key,
-measure name -> the trial's median; a case that failed is left out."""
+measure name -> the trial's value (:func:`trial_value`); a case that failed is left out."""
 
 TRIAL_PRECISION = 0.005
-"""Relative standard error the runner aims at for one trial's median (see rounds_for_precision)."""
+"""Relative standard error the runner aims at for one trial's median (see rounds_for_precision);
+the same rounds steady a trial's best round too."""
 TRIAL_ROUNDS = (5, 30)
 """Bounds on the timed rounds of a trial chosen from the measured noise."""
 
 _Series = dict[Arm, list[float | None]]  # per side, one entry per trial (None: the case failed)
+
+
+class TrialStatistic(str, Enum):
+    """What one trial's rounds are reduced to before the sides are compared."""
+
+    best = "best"  # the best round: minimum time, maximum of a higher-is-better measure
+    median = "median"  # the median round
+
+    @property
+    def label(self) -> str:
+        """How reports name a trial's value.
+
+        Example:
+            >>> TrialStatistic.best.label
+            'best round'
+        """
+        return "best round" if self is TrialStatistic.best else "median round"
+
+
+def trial_value(samples: Sequence[float], direction: Direction, statistic: TrialStatistic) -> float:
+    """One trial's value from its round samples.
+
+    Example:
+        >>> trial_value([3.0, 1.0, 2.0], Direction.LOWER, TrialStatistic.best)
+        1.0
+        >>> trial_value([3.0, 1.0, 2.0], Direction.HIGHER, TrialStatistic.best)
+        3.0
+        >>> trial_value([3.0, 1.0, 2.0, 9.0], Direction.LOWER, TrialStatistic.median)
+        2.5
+    """
+    if not samples:
+        raise ValueError("a trial with no round samples has no value")
+    if statistic is TrialStatistic.median:
+        return float(statistics.median(samples))
+    return float(max(samples) if direction is Direction.HIGHER else min(samples))
 
 
 @dataclass(frozen=True)
@@ -58,15 +103,16 @@ class CaseRef:
 
 @dataclass(frozen=True)
 class InterleavedResult:
-    """Verdicts with the per-trial medians they came from.
+    """Verdicts with the per-trial values they came from.
 
     Attributes:
-        trials: per case key and measure, each side's trial medians (failed trials left out).
+        trials: per case key and measure, each side's trial values (failed trials left out).
         order: the sides of every trial, in the order they ran.
         elapsed: seconds from the first trial to the last verdict.
         stopped_at: per case key, the trials per side measured when its verdict was reached.
         decided_after: per case key, the seconds from the first trial to its verdict.
         method: how the verdicts were reached.
+        statistic: what each trial's rounds were reduced to (:class:`TrialStatistic`).
     """
 
     verdicts: tuple[Verdict, ...]
@@ -76,6 +122,7 @@ class InterleavedResult:
     stopped_at: Mapping[str, int] = field(default_factory=dict)
     decided_after: Mapping[str, float] = field(default_factory=dict)
     method: str = METHOD
+    statistic: TrialStatistic = TrialStatistic.best
 
 
 def abba_order(pairs: int) -> list[Arm]:
@@ -129,7 +176,7 @@ class _Look:
 
 
 def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alpha_share: int,
-          elapsed: float, final: bool) -> _Look:
+          elapsed: float, final: bool, statistic: TrialStatistic) -> _Look:
     verdicts, decided = [], True
     for m in case.measures:
         series = samples.get(m.name, {"A": [], "B": []})
@@ -150,11 +197,12 @@ def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alp
                     f"{ci}: cannot tell whether it is within the {rule.margin:.0%} margin; add trials")
         kind, text = made
         verb = "decided" if kind is not VerdictKind.INCONCLUSIVE else "still undecided"
-        message = f"{text} ({METHOD}, alpha {alpha:.2g}; {verb} after {n} trials per side, {elapsed:.0f} s)"
+        message = (f"{text} ({METHOD} on each trial's {statistic.label}, alpha {alpha:.2g}; "
+                   f"{verb} after {n} trials per side, {elapsed:.0f} s)")
         details = {"method": METHOD, "n_baseline": len(a), "n_candidate": len(b), "trials_per_side": n,
                    "geometric_mean_ratio": bound.ratio if bound else None,
                    "pairs": bound.pairs if bound else 0, "sd_log_ratio": bound.sd if bound else None,
-                   "alpha_sequence": alpha, "elapsed_s": round(elapsed, 3)}
+                   "alpha_sequence": alpha, "elapsed_s": round(elapsed, 3), "trial_statistic": statistic.value}
         base, cand = statistics.median(a), statistics.median(b)
         ratio = (base / cand if m.direction is Direction.HIGHER else cand / base) if base > 0 and cand > 0 else None
         verdicts.append(Verdict(case.benchmark, dict(case.params), m.name, kind, ratio, base, cand,
@@ -164,7 +212,8 @@ def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alp
 
 
 def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePolicy, *, trials: int = 10,
-                    max_trials: int = 30, on_trial: Callable[[Arm, int], None] | None = None) -> InterleavedResult:
+                    max_trials: int = 30, on_trial: Callable[[Arm, int], None] | None = None,
+                    statistic: TrialStatistic = TrialStatistic.best) -> InterleavedResult:
     """Measure A (baseline) and B (candidate) in ABBA order, judging each case sequentially.
 
     Args:
@@ -174,6 +223,7 @@ def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePoli
         trials: trials per side before the first look (at least 5).
         max_trials: trials per side at most; undecided cases get ABBA blocks until then.
         on_trial: called after each trial with the side and the trial's number (progress).
+        statistic: what ``measure`` reduced each trial to; recorded with the verdicts.
 
     Raises:
         ConfigError: ``trials`` below 5 or above ``max_trials``.
@@ -207,7 +257,7 @@ def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePoli
         elapsed = time.monotonic() - start
         still = []
         for case in todo:
-            look = _look(case, samples[case.key], policy, share, elapsed, final=done >= max_trials)
+            look = _look(case, samples[case.key], policy, share, elapsed, final=done >= max_trials, statistic=statistic)
             if look.decided:
                 final[case.key], stopped[case.key], decided_after[case.key] = look.verdicts, done, elapsed
             else:
@@ -216,4 +266,5 @@ def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePoli
     frozen = {k: {m: {a: tuple(v for v in vals if v is not None) for a, vals in arms.items()}
                   for m, arms in ms.items()} for k, ms in samples.items()}
     verdicts = tuple(v for c in cases for v in final[c.key])
-    return InterleavedResult(verdicts, frozen, tuple(order), time.monotonic() - start, stopped, decided_after)
+    return InterleavedResult(verdicts, frozen, tuple(order), time.monotonic() - start, stopped, decided_after,
+                             statistic=statistic)

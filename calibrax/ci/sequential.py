@@ -12,7 +12,7 @@ The observations are paired trials: the k-th baseline trial and the k-th candida
 ABBA sequence run next to each other (A B, then B A), and ``log(candidate / baseline)`` of their
 medians is one observation, so machine drift cancels within a pair and the process-to-process
 variation is in every observation. The sequence bounds the mean log-ratio; its exponent is the
-geometric-mean ratio of trial medians.
+geometric-mean ratio of trial values.
 
 The sequence is asymptotic: with the standard deviation estimated from few pairs it covers less
 than it claims (about 7.5% misses for a 95% sequence looked at from 5 pairs on). The estimate is

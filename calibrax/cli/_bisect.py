@@ -26,9 +26,11 @@ __all__ = ["bisect_cmd"]
 @click.option("--margin", type=click.FloatRange(min=0), default=0.05, show_default=True, help="Practical margin on time.")
 @click.option("--trials", type=click.IntRange(min=5), default=10, show_default=True, help="Trials per side and comparison.")
 @click.option("--max-trials", type=click.IntRange(min=5), default=30, show_default=True, help="Trials per side when undecided.")
+@click.option("--trial-statistic", type=click.Choice(["best", "median"]), default="best", show_default=True,
+              help="What each trial is judged by: its best round (the minimum time) or its median round.")
 @json_option
 def bisect_cmd(good: str, bad: str, bench: str, params: Sequence[str], profile: str, margin: float, trials: int,
-               max_trials: int, as_json: bool) -> None:
+               max_trials: int, trial_statistic: str, as_json: bool) -> None:
     """Find the first commit between --good and --bad that made a benchmark slower.
 
     Each commit is checked out in a temporary git worktree (your checkout is never touched) and
@@ -37,6 +39,7 @@ def bisect_cmd(good: str, bad: str, bench: str, params: Sequence[str], profile: 
 
     Example: calibrax bisect --good v1.0 --bad HEAD --benchmark matmul --param n=512
     """
+    from calibrax.ci import TrialStatistic
     from calibrax.runner.bisect import bisect_commits
 
     def show(step: BisectStep) -> None:
@@ -48,7 +51,7 @@ def bisect_cmd(good: str, bad: str, bench: str, params: Sequence[str], profile: 
 
     result = bisect_commits(Path.cwd(), good, bad, bench, params=parse_params(params), profile=profile,
                             margin=margin, trials=trials, max_trials=max_trials, on_step=show,
-                            on_progress=progress)
+                            on_progress=progress, statistic=TrialStatistic(trial_statistic))
     _render(result, as_json)
     # 1 (no slowdown between the ends) shares its number with a regression: the documented contract
     exit_with(ExitCode.OK if result.first_bad else ExitCode.REGRESSION)

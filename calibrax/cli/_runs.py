@@ -99,9 +99,9 @@ def show(run: str, db: Path, as_json: bool, no_samples: bool, measures: Sequence
 def _link_line(run_id: str, link: InterleavedLink) -> str:
     """What ``show`` says first about a run on either side of an interleaved gate."""
     if run_id == link.candidate_run_id:
-        return (f"Interleaved gate: the baseline commit's trial medians are run {link.baseline_run_id} "
+        return (f"Interleaved gate: the baseline commit's trial values are run {link.baseline_run_id} "
                 f"(calibrax show {link.baseline_run_id}).")
-    return (f"Interleaved baseline of run {link.candidate_run_id}: each sample is one trial's median of the "
+    return (f"Interleaved baseline of run {link.candidate_run_id}: each sample is one trial's value of the "
             "baseline commit, not a sample of a plain run.")
 
 

@@ -33,7 +33,7 @@ class HistoryChart:
     unit: str
     measure: str = "time"
     other_method: frozenset[str] = frozenset()
-    """Runs whose medians are an interleaved gate's trial medians, marked apart."""
+    """Runs whose medians are an interleaved gate's trial values, marked apart."""
 
     def __post_init__(self) -> None:
         if len(self.points) < 2:

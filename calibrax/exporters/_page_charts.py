@@ -197,8 +197,8 @@ class HistoryData:
         return out
 
 
-OTHER_METHOD_LEGEND = "interleaved gate: baseline trial medians"
-"""The history legend of a run measured as an interleaved gate's trial medians."""
+OTHER_METHOD_LEGEND = "interleaved gate: baseline trial values"
+"""The history legend of a run measured as an interleaved gate's trial values."""
 PLAIN_LEGEND = "run samples (calibrax-run)"
 """The history legend of a run measured the usual way."""
 
@@ -207,7 +207,7 @@ def history_data(points: Sequence[HistoryPoint], changepoints: Sequence[Changepo
                  measure: str = "time", other_method: frozenset[str] = frozenset()) -> HistoryData | None:
     """The history chart of one case for the page (the geometry of :func:`_svg.history_plot`);
     None for fewer than two runs. The runs in ``other_method`` (ids of runs whose medians are
-    an interleaved gate's trial medians) are marked apart.
+    an interleaved gate's trial values) are marked apart.
 
     Example:
         >>> data = history_data([HistoryPoint(f"r{i}", 1e-3 * (1 + i % 2)) for i in range(4)], [], "s")

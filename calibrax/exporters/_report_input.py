@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from calibrax.analysis import HistoryPoint
 from calibrax.core import Alert, ExporterError, NotFoundError, RunRecord, ValidationEntry
-from calibrax.storage import TrialMedian
+from calibrax.storage import TrialValue
 
 __all__ = [
     "DEFAULT_HISTORY_RUNS",
@@ -65,7 +65,7 @@ class ReportInput:
             not read.
         validation: the run's validation checks in stored order; None when not read.
         validation_gate: whether a failed check fails the run.
-        trials: the trial medians of both sides of the run's interleaved gate (empty: not
+        trials: the trial values of both sides of the run's interleaved gate (empty: not
             needed, or the run was not checked by an interleaved gate).
         trial_runs: the runs of ``history`` whose medians are an interleaved gate's trial
             medians (the linked baseline runs), which the history chart marks apart.
@@ -85,7 +85,7 @@ class ReportInput:
     alerts: tuple[Alert, ...] | None = None
     validation: tuple[ValidationEntry, ...] | None = None
     validation_gate: bool = False
-    trials: tuple[TrialMedian, ...] = ()
+    trials: tuple[TrialValue, ...] = ()
     trial_runs: frozenset[str] = frozenset()
 
     @property
@@ -155,7 +155,7 @@ def read_report_input(store: Any, record: RunRecord, needs: Iterable[str] = (), 
 
 
 def _trial_runs(store: Any, points: Mapping[str, tuple[HistoryPoint, ...]]) -> frozenset[str]:
-    """The runs of the history that hold an interleaved gate's baseline trial medians."""
+    """The runs of the history that hold an interleaved gate's baseline trial values."""
     ids = {p.run_id for found in points.values() for p in found}
     return frozenset(run_id for run_id, link in store.interleaved_links(sorted(ids)).items()
                      if run_id == link.baseline_run_id)

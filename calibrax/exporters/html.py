@@ -77,8 +77,8 @@ class CaseSection:
             axis as ``chart``; None without a baseline record or without samples there.
         history: the case's median over past runs on the same hardware, with changepoints;
             None without ``report_data`` or with fewer than two runs of history.
-        trial_chart: both sides' trial medians of an interleaved gate on one axis, in trial
-            order (then no ``baseline_chart``: the baseline's samples are trial medians, not
+        trial_chart: both sides' trial values of an interleaved gate on one axis, in trial
+            order (then no ``baseline_chart``: the baseline's samples are trial values, not
             samples comparable with this run's).
     """
 
@@ -252,16 +252,21 @@ def _environment(record: RunRecord) -> dict[str, Any]:
 
 
 def _trial_names(baseline: RunRecord | None) -> dict[str, str]:
-    """The trial chart's legend: the baseline commit's ref and sha, and this run."""
+    """The trial chart's legend (the baseline commit's ref and sha, and this run) and what each
+    trial's value is (``ci.trial_statistic`` as the gate stored it; gates stored before it was
+    recorded judged trial values)."""
     commit = baseline.run.git.commit if baseline is not None else None
     if baseline is None or not commit:
         return {"candidate": "candidate (this run)"}
+    gate = baseline.run.config.get("interleaved")
+    statistic = gate.get("trial_statistic", "median") if isinstance(gate, dict) else "median"
     ref = f"{baseline.run.git.branch} " if baseline.run.git.branch else ""
-    return {"baseline": f"baseline {ref}({commit[:10]})", "candidate": "candidate (this run)"}
+    return {"baseline": f"baseline {ref}({commit[:10]})", "candidate": "candidate (this run)",
+            "value": "best round" if statistic == "best" else "median round"}
 
 
 def _section(row: _rows.CaseView, baseline: CaseResult | None,
-             history: _history.HistoryChart | None = None, trials: Sequence[_trials.TrialMedian] = (),
+             history: _history.HistoryChart | None = None, trials: Sequence[_trials.TrialValue] = (),
              names: dict[str, str] | None = None) -> CaseSection:
     time = row.case.measures.get("time")
     samples = time.samples if time else ()

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from calibrax.analysis import GatePolicy
-from calibrax.ci import BisectResult, BisectStep, bisect, worst
+from calibrax.ci import BisectResult, BisectStep, TrialStatistic, bisect, worst
 from calibrax.core.benchmark import BENCHMARKS, expand_grid
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Verdict
@@ -64,7 +64,7 @@ def bisect_commits(
     cwd: Path, good: str, bad: str, benchmark: str, *, params: Mapping[str, Any] | None = None,
     profile: str = "quick", margin: float = 0.05, trials: int = 10, max_trials: int = 30,
     platform: str | None = None, on_step: Callable[[BisectStep], None] | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Callable[[str], None] | None = None, statistic: TrialStatistic = TrialStatistic.best,
 ) -> BisectResult:
     """Bisect the first-parent commits from ``good`` to ``bad`` for a slowdown of ``benchmark``.
 
@@ -82,7 +82,7 @@ def bisect_commits(
     points = _grid(benchmark, params or {}, cwd)
     policy = GatePolicy.from_config({"gate": ["time"], "measures": {"time": {"margin": margin}}})
     prof = load_profile(profile, cwd)
-    settings = TrialSettings(protocol_settings(prof), platform, prof.case_timeout, prof.worker_start_timeout)
+    settings = TrialSettings(protocol_settings(prof), platform, prof.case_timeout, prof.worker_start_timeout, statistic)
     refs = case_refs([(benchmark, points)], policy)
 
     def compare(older: str, newer: str) -> Verdict:

@@ -17,6 +17,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
+from calibrax.ci import TrialStatistic
 from calibrax.core.errors import ConfigError
 from calibrax.exporters import (
     FiguresSettings,
@@ -192,6 +193,7 @@ class CIConfig:
     ref: str | None = None  # interleaved: the git ref to compare with (main, HEAD~1, a sha)
     trials: int = 6  # interleaved: trials (worker processes) per side before the first look, in ABBA order
     max_trials: int = 30  # interleaved: trials per side at most, added in ABBA blocks while undecided
+    trial_statistic: TrialStatistic = TrialStatistic.best  # interleaved: a trial's best round (min time) or median
     history: int = 10  # stored: runs of the baseline's branch whose spread is learnt (0: baseline run only)
     repeats: int = 1  # stored: fresh worker processes that measure the candidate (its own between-run spread)
 

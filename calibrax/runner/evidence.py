@@ -1,8 +1,9 @@
 """What an interleaved gate measured, kept as evidence beside its verdicts.
 
-The baseline side's trial medians become a run of their own (the baseline commit, one sample
-per trial), linked to the candidate run; every trial median of both sides is stored at its
-place in the gate's order of trials, so the report can draw them in the order measured.
+The baseline side's trial values (each trial's best or median round, ``ci.trial_statistic``)
+become a run of their own (the baseline commit, one sample per trial), linked to the candidate
+run; every trial value of both sides is stored at its place in the gate's order of trials, so
+the report can draw them in the order measured.
 """
 
 from __future__ import annotations
@@ -16,23 +17,23 @@ from calibrax.ci import CaseRef, InterleavedResult
 from calibrax.core.models import CaseResult, CaseStatus, GitInfo, MeasureResult, RunInfo, RunStatus
 from calibrax.runner.execute import utc_now
 from calibrax.statistics import summarize
-from calibrax.storage import Store, TrialMedian
+from calibrax.storage import Store, TrialValue
 
-__all__ = ["INTERLEAVED_KEY", "record_interleaved", "trial_medians"]
+__all__ = ["INTERLEAVED_KEY", "record_interleaved", "trial_values"]
 
 INTERLEAVED_KEY = "interleaved"
 """The key of the linked baseline run's config that says which gate it holds the baseline of."""
 
 
-def trial_medians(result: InterleavedResult) -> list[TrialMedian]:
-    """Every trial median of ``result`` at its position in the gate's order of trials.
+def trial_values(result: InterleavedResult) -> list[TrialValue]:
+    """Every trial value of ``result`` at its position in the gate's order of trials.
 
     A case is measured in every trial until it is decided, so its n-th baseline median belongs
     to the n-th baseline trial it took part in.
 
     Example:
         >>> r = InterleavedResult((), {"k": {"time": {"A": (1.0, 1.1), "B": (2.0, 2.1)}}}, ("A", "B", "B", "A"))
-        >>> [(t.position, t.arm, t.value) for t in trial_medians(r)]
+        >>> [(t.position, t.arm, t.value) for t in trial_values(r)]
         [(1, 'A', 1.0), (2, 'B', 2.0), (3, 'B', 2.1), (4, 'A', 1.1)]
     """
     out = []
@@ -42,13 +43,13 @@ def trial_medians(result: InterleavedResult) -> list[TrialMedian]:
             for position, arm in enumerate(result.order, start=1):
                 values = arms.get(arm, ())
                 if taken[arm] < len(values):
-                    out.append(TrialMedian(key, name, position, arm, float(values[taken[arm]])))
+                    out.append(TrialValue(key, name, position, arm, float(values[taken[arm]])))
                     taken[arm] += 1
     return out
 
 
 def _baseline_cases(refs: Sequence[CaseRef], result: InterleavedResult, started_at: str) -> list[CaseResult]:
-    """The baseline side's cases: each gated measure's samples are its per-trial medians."""
+    """The baseline side's cases: each gated measure's samples are its per-trial values."""
     cases = []
     for ref in refs:
         measures = {}
@@ -56,7 +57,8 @@ def _baseline_cases(refs: Sequence[CaseRef], result: InterleavedResult, started_
             values = tuple(float(v) for v in result.trials.get(ref.key, {}).get(m.name, {}).get("A", ()))
             if values:
                 measures[m.name] = MeasureResult(m, values, summarize(values),
-                                                 {"mode": "interleaved trial medians", "trials": len(values)})
+                                                 {"mode": f"interleaved trial values ({result.statistic.label})",
+                                                  "trials": len(values)})
         if measures:
             cases.append(CaseResult(ref.benchmark, dict(ref.params), CaseStatus.OK, measures, started_at=started_at))
         else:
@@ -94,7 +96,7 @@ def record_interleaved(store: Store, candidate: str, ref: str, sha: str, refs: S
     cases = _baseline_cases(refs, result, started_at)
     for case in cases:
         store.add_case(run_id, case)
-    store.add_trials(candidate, trial_medians(result))
+    store.add_trials(candidate, trial_values(result))
     status = RunStatus.OK if all(c.status is CaseStatus.OK for c in cases) else RunStatus.FAILED
     store.finish_run(run_id, status, utc_now())
     return run_id

@@ -13,14 +13,14 @@ Trial lengths follow the measured noise: the first trial of a benchmark runs the
 protocol; from its round samples (``time``), :func:`calibrax.ci.rounds_for_precision` picks the
 rounds that give a trial median a relative standard error of ``TRIAL_PRECISION`` (0.5%),
 within ``TRIAL_ROUNDS`` (5 to 30), and every later trial of that benchmark, on both sides,
-runs exactly that many rounds.
+runs exactly that many rounds. Each trial is reduced to one value per measure by
+``ci.trial_statistic`` (:func:`calibrax.ci.trial_value`: its best round by default).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -36,8 +36,10 @@ from calibrax.ci import (
     CaseRef,
     CheckResult,
     InterleavedResult,
+    TrialStatistic,
     rounds_for_precision,
     run_interleaved,
+    trial_value,
 )
 from calibrax.core.benchmark import BENCHMARKS
 from calibrax.core.models import CaseStatus, measure_for
@@ -66,12 +68,14 @@ class Side:
 
 @dataclass(frozen=True)
 class TrialSettings:
-    """How each trial measures: the protocol fields, platform and timeouts."""
+    """How each trial measures: the protocol fields, platform and timeouts, and what each
+    trial's rounds are reduced to."""
 
     protocol: Mapping[str, Any]
     platform: str | None
     case_timeout: float
     start_timeout: float
+    statistic: TrialStatistic = TrialStatistic.best
 
 
 def case_refs(planned: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], policy: GatePolicy) -> list[CaseRef]:
@@ -88,7 +92,7 @@ def case_refs(planned: Sequence[tuple[str, Sequence[Mapping[str, Any]]]], policy
 
 def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings, server: ForkServer | None,
            rounds: dict[str, int]) -> dict[str, dict[str, float]]:
-    """One trial: each benchmark's cases in a fresh worker; per case, each measure's median.
+    """One trial: each benchmark's cases in a fresh worker; per case, each measure's value.
     A benchmark's first trial sets its ``rounds`` from its noise; later ones run that many."""
     by_bench: dict[str, list[CaseRef]] = defaultdict(list)
     for c in cases:
@@ -112,7 +116,7 @@ def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings, server
                 if case.measures.get("time") and case.measures["time"].samples:
                     chosen.append(rounds_for_precision(case.measures["time"].samples, TRIAL_PRECISION, *TRIAL_ROUNDS))
                 ref = refs[index]
-                out[ref.key] = {m.name: statistics.median(case.measures[m.name].samples)
+                out[ref.key] = {m.name: trial_value(case.measures[m.name].samples, m.direction, settings.statistic)
                                 for m in ref.measures if case.measures.get(m.name) and case.measures[m.name].samples}
         if chosen and bench not in rounds:
             rounds[bench] = max(chosen)
@@ -177,7 +181,8 @@ def compare_folders(baseline: Side, candidate: Side, cases: Sequence[CaseRef], p
         def measure(arm: Arm, todo: Sequence[CaseRef]) -> Mapping[str, Mapping[str, float]]:
             return _trial(sides[arm], todo, settings, servers[arm], rounds)
 
-        result = run_interleaved(measure, cases, policy, trials=trials, max_trials=max_trials, on_trial=progress)
+        result = run_interleaved(measure, cases, policy, trials=trials, max_trials=max_trials, on_trial=progress,
+                                 statistic=settings.statistic)
     say(verdict_line(result, time.monotonic() - start))
     return result
 

@@ -68,16 +68,17 @@ def gate(ctx: RunContext, cases: Sequence[CaseResult]) -> CheckResult | None:
         return CheckResult(ctx.run_id, "thresholds", "", tuple(bounds))
     profile = ctx.cfg.profile
     settings = TrialSettings(protocol_settings(profile), ctx.cfg.hardware.platform, profile.case_timeout,
-                             profile.worker_start_timeout)
+                             profile.worker_start_timeout, ci.trial_statistic)
     assert ci.ref is not None  # checked before anything ran
     planned = [(b.name, b.cases) for b in ctx.planned]
     started = utc_now()
     check, result = interleaved_gate(ci.ref, ci.trials, ci.max_trials, ctx.cwd, ctx.run_id,
                                      planned, ctx.policy, settings)
-    if result.order:  # the trials' evidence: the baseline side as a linked run, both sides' medians
+    if result.order:  # the trials' evidence: the baseline side as a linked run, both sides' trial values
         sha = check.baseline_run_id.removeprefix("git:")
         linked = record_interleaved(ctx.store, ctx.run_id, ci.ref, sha, case_refs(planned, ctx.policy), result,
-                                    started, {"trials": ci.trials, "max_trials": ci.max_trials})
+                                    started, {"trials": ci.trials, "max_trials": ci.max_trials,
+                                              "trial_statistic": ci.trial_statistic.value})
         check = replace(check, baseline_run_id=linked)
     check = replace(check, verdicts=(*check.verdicts, *bounds))
     ctx.store.add_verdicts(ctx.run_id, check.baseline_run_id, check.verdicts)

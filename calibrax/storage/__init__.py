@@ -22,10 +22,10 @@ if "pandas" not in _sys.modules:
 
 from calibrax.storage._annotations import Annotation
 from calibrax.storage._extras import Artifact
-from calibrax.storage._interleaved import InterleavedLink, TrialMedian
+from calibrax.storage._interleaved import InterleavedLink, TrialValue
 from calibrax.storage._outbox import Delivery, DeliveryState
 from calibrax.storage._schema import SCHEMA_VERSION
 from calibrax.storage.store import Baseline, Store
 
 __all__ = ["SCHEMA_VERSION", "Annotation", "Artifact", "Baseline", "Delivery", "DeliveryState", "InterleavedLink",
-           "Store", "TrialMedian"]
+           "Store", "TrialValue"]

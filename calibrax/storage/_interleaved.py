@@ -2,8 +2,8 @@
 
 The gate measures the baseline commit and the candidate side by side in trials. Its baseline
 side is stored as a run of its own, *linked* to the candidate run (``runs.interleaved_of``):
-that run's cases hold one sample per trial (the trial's median), so it is not a run measured
-the usual way, and ``latest``, histories and baselines leave it out. Every trial median of
+that run's cases hold one sample per trial (the trial's best or median round,
+``ci.trial_statistic``), so it is not a run measured the usual way, and ``latest``, histories and baselines leave it out. Every trial value of
 both sides is kept too, at its position in the gate's trial order, under the candidate run
 (``interleaved_trials``), so a report can draw both sides in the order they were measured.
 
@@ -22,24 +22,24 @@ from sqlite_utils import Database
 
 from calibrax.core import StoreError
 
-__all__ = ["InterleavedLink", "InterleavedMixin", "TrialMedian"]
+__all__ = ["InterleavedLink", "InterleavedMixin", "TrialValue"]
 
 _ARMS = {"A": "baseline", "B": "candidate"}
 
 
 @dataclass(frozen=True)
-class TrialMedian:
-    """One trial's median of one measure of one case, on one side of an interleaved gate.
+class TrialValue:
+    """One trial's value (its best or median round) of one measure of one case, on one side of an interleaved gate.
 
     Attributes:
         case_key: the case (:attr:`~calibrax.core.CaseResult.key`, benchmark plus params).
         measure: the measure's name (``time``).
         position: the trial's place in the gate's order of trials, from 1.
         arm: ``A`` (the baseline commit) or ``B`` (the candidate).
-        value: the trial's median.
+        value: the trial's value.
 
     Example:
-        >>> TrialMedian('mm{"n": 8}', "time", 1, "A", 0.002).side
+        >>> TrialValue('mm{"n": 8}', "time", 1, "A", 0.002).side
         'baseline'
     """
 
@@ -57,7 +57,7 @@ class TrialMedian:
 
 @dataclass(frozen=True)
 class InterleavedLink:
-    """A candidate run and the run that holds its interleaved gate's baseline trial medians.
+    """A candidate run and the run that holds its interleaved gate's baseline trial values.
 
     Example:
         >>> InterleavedLink("r2", "r2b").other("r2")
@@ -73,7 +73,7 @@ class InterleavedLink:
 
 
 class InterleavedMixin:
-    """The linked baseline run of an interleaved gate and the trial medians of both sides."""
+    """The linked baseline run of an interleaved gate and the trial values of both sides."""
 
     if TYPE_CHECKING:
 
@@ -83,8 +83,8 @@ class InterleavedMixin:
 
         def _require_run(self, db: Database, run_id: str) -> None: ...
 
-    def add_trials(self, run_id: str, trials: Iterable[TrialMedian]) -> None:
-        """Store the trial medians of both sides of ``run_id``'s interleaved gate, replacing any
+    def add_trials(self, run_id: str, trials: Iterable[TrialValue]) -> None:
+        """Store the trial values of both sides of ``run_id``'s interleaved gate, replacing any
         stored earlier for the run, in one transaction.
 
         Raises:
@@ -93,13 +93,13 @@ class InterleavedMixin:
                 a finite number.
 
         Example:
-            store.add_trials("r2", [TrialMedian('mm{"n": 8}', "time", 1, "A", 0.002)])
+            store.add_trials("r2", [TrialValue('mm{"n": 8}', "time", 1, "A", 0.002)])
         """
         rows = []
         for t in trials:
             if t.arm not in _ARMS or t.position < 1 or not math.isfinite(t.value):
                 raise StoreError(
-                    f"A trial median needs arm 'A' or 'B', a position >= 1 and a finite value; got arm "
+                    f"A trial value needs arm 'A' or 'B', a position >= 1 and a finite value; got arm "
                     f"{t.arm!r}, position {t.position}, value {t.value!r} for {t.case_key} {t.measure}."
                 )
             rows.append([run_id, t.case_key, t.measure, t.position, t.arm, float(t.value)])
@@ -110,8 +110,8 @@ class InterleavedMixin:
                 "INSERT INTO interleaved_trials (run_id, case_key, measure, position, arm, value) "
                 "VALUES (?, ?, ?, ?, ?, ?)", rows)
 
-    def load_trials(self, run_id: str) -> tuple[TrialMedian, ...]:
-        """The trial medians stored for ``run_id``, by case, measure and trial order (empty when
+    def load_trials(self, run_id: str) -> tuple[TrialValue, ...]:
+        """The trial values stored for ``run_id``, by case, measure and trial order (empty when
         the run was not checked by an interleaved gate).
 
         Example:
@@ -121,7 +121,7 @@ class InterleavedMixin:
                "ORDER BY case_key, measure, position")
         with self._read() as db:
             rows = db.execute(sql, [run_id]).fetchall()
-        return tuple(TrialMedian(str(k), str(m), int(p), str(a), float(v)) for k, m, p, a, v in rows)
+        return tuple(TrialValue(str(k), str(m), int(p), str(a), float(v)) for k, m, p, a, v in rows)
 
     def _require_candidate(self, db: Database, run_id: str) -> None:
         """Inside a transaction: ``run_id`` is stored and is not itself a linked baseline run."""
@@ -150,7 +150,7 @@ class InterleavedMixin:
         return out
 
     def interleaved_baseline_of(self, run_id: str) -> str | None:
-        """The run holding the baseline trial medians of ``run_id``'s interleaved gate, or None.
+        """The run holding the baseline trial values of ``run_id``'s interleaved gate, or None.
 
         Example:
             store.interleaved_baseline_of("r2")  # 'r2b'
@@ -166,7 +166,7 @@ class InterleavedMixin:
         row = db.execute("SELECT interleaved_of FROM runs WHERE id = ?", [run_id]).fetchone()
         if row is not None and row[0] is not None:
             raise StoreError(
-                f"Run {run_id!r} holds the baseline side's trial medians of the interleaved gate of run "
+                f"Run {run_id!r} holds the baseline side's trial values of the interleaved gate of run "
                 f"{row[0]!r}, one sample per trial rather than a run's samples, so it cannot be {use}; "
                 f"use run {row[0]!r} or another run measured by calibrax-run."
             )

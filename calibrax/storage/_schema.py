@@ -298,8 +298,8 @@ def _alert_deliveries(db: Database) -> None:
 
 def _interleaved_links(db: Database) -> None:
     """The evidence of an interleaved gate: ``runs.interleaved_of`` names, on the run that holds
-    the baseline side's trial medians, the candidate run it was measured beside; and
-    ``interleaved_trials`` keeps every trial median of both sides (``arm`` A baseline, B
+    the baseline side's trial values, the candidate run it was measured beside; and
+    ``interleaved_trials`` keeps every trial value of both sides (``arm`` A baseline, B
     candidate) at its ``position`` in the gate's trial order, keyed by the candidate run."""
     columns = {str(row[1]) for row in db.execute("PRAGMA table_info(runs)").fetchall()}
     if "interleaved_of" not in columns:

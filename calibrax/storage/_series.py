@@ -78,7 +78,7 @@ class SeriesMixin:
                   benchmarks: Sequence[str] | None = None) -> dict[str, Any]:
         """The ok cases stored after case row ``after_id``, in one pass in the order they were stored.
 
-        The linked baseline runs of interleaved gates are left out: their samples are trial medians,
+        The linked baseline runs of interleaved gates are left out: their samples are trial values,
         not a run measured the usual way.
 
         The pass walks the measures in case order (the order they lie in the file), which reads a

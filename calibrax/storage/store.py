@@ -200,7 +200,7 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin, Interleaved
         The pid and hostname of this process are recorded so that a later open can tell a
         run whose process died (it then reads ``interrupted``). ``run.status`` and
         ``run.finished_at`` are ignored: :meth:`finish_run` sets them. ``interleaved_of`` names
-        the candidate run whose interleaved gate this run holds the baseline trial medians of
+        the candidate run whose interleaved gate this run holds the baseline trial values of
         (see :meth:`interleaved_links`); such a run is never ``latest`` nor part of a history.
 
         Raises:
@@ -366,7 +366,7 @@ class Store(ChecksMixin, AnnotationsMixin, SeriesMixin, OutboxMixin, Interleaved
         """Return one row per ok case of ``benchmark`` over all runs, oldest run first.
 
         Excluded runs and cases (:meth:`exclude`) are left out, and so are the linked baseline runs
-        of interleaved gates (their samples are trial medians, see :meth:`interleaved_links`).
+        of interleaved gates (their samples are trial values, see :meth:`interleaved_links`).
 
         Args:
             benchmark: the benchmark name.

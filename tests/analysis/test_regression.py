@@ -141,7 +141,7 @@ def test_bad_policies_are_config_errors(cfg: dict, match: str) -> None:
         GatePolicy.from_config(cfg)
 
 
-def test_independent_trial_medians_skip_the_unstable_rule() -> None:
+def test_independent_trial_values_skip_the_unstable_rule() -> None:
     noisy = _pair(1.0, 1.15, cv=0.06, n=30, seed=3)
     [default] = judge([noisy], GatePolicy())
     [trials] = judge([Pair(noisy.benchmark, noisy.params, TIME, noisy.baseline, noisy.candidate, noise=0.0)], GatePolicy())

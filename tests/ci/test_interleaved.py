@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from calibrax.analysis import GatePolicy
-from calibrax.ci.interleaved import CaseRef, abba_order, run_interleaved
+from calibrax.ci.interleaved import CaseRef, TrialStatistic, abba_order, run_interleaved, trial_value
 from calibrax.core import STANDARD_MEASURES, ConfigError, VerdictKind
 
 TIME = (STANDARD_MEASURES["time"],)
@@ -139,3 +139,33 @@ def test_rounds_for_precision_is_bounded() -> None:
     assert rounds_for_precision([1.0] * 10, 0.005) == 5
     assert rounds_for_precision([1.0, 1.05, 0.95, 1.0, 1.02], 0.005, high=40) == 40
     assert rounds_for_precision([1.0, 1.02, 0.98, 1.01, 0.99], 0.005) == 14
+
+
+def _interfered(arm: str, rng: np.random.Generator, slowdown: float) -> list[float]:
+    """One trial's 20 rounds: the code's own time (a steady 1.0, times ``slowdown`` on the
+    candidate, with 0.2% jitter) plus interference that only ever adds time, hitting a random
+    share of the rounds (0 to 100%) by 30%, as a neighbour on a shared machine does."""
+    own = (slowdown if arm == "B" else 1.0) * rng.lognormal(0, 0.002, 20)
+    hit = rng.random(20) < rng.random()
+    return list(own * np.where(hit, 1.3, 1.0))
+
+
+@pytest.mark.parametrize("statistic, caught", [(TrialStatistic.best, True), (TrialStatistic.median, False)])
+def test_the_best_round_sees_through_interference_that_only_adds_time(statistic: TrialStatistic, caught: bool) -> None:
+    policy = GatePolicy.from_config({"measures": {"time": {"margin": 0.01, "alpha": 0.01}}})
+    rng = np.random.default_rng(3)
+
+    def measure(arm: str, cases: Sequence[CaseRef]) -> dict[str, dict[str, float]]:
+        rounds = _interfered(arm, rng, 1.05)
+        return {c.key: {"time": trial_value(rounds, TIME[0].direction, statistic)} for c in cases}
+
+    res = run_interleaved(measure, [CaseRef("k", "b", {}, TIME)], policy, trials=6, max_trials=20, statistic=statistic)
+    [v] = res.verdicts
+    assert (v.kind is VerdictKind.REGRESSED) is caught, v.message
+    assert res.statistic is statistic and v.details["trial_statistic"] == statistic.value
+    assert f"on each trial's {statistic.label}" in v.message
+
+
+def test_a_trial_without_rounds_has_no_value() -> None:
+    with pytest.raises(ValueError, match="no round samples"):
+        trial_value([], TIME[0].direction, TrialStatistic.best)

@@ -264,7 +264,7 @@ def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     # decided after 5 trials per side on a quiet machine; load bursts on a shared one may need more
     slow = run_cli("calibrax-run", *args, "ci.max_trials=20", cwd=userproj)
     assert slow.returncode == 1, slow.stdout + slow.stderr
-    assert "REGRESSED steady" in slow.stdout and "confidence sequence" in slow.stdout
+    assert "REGRESSED steady" in slow.stdout and "confidence sequence on each trial's best round" in slow.stdout
     assert "interleaved verdicts in" in slow.stdout + slow.stderr  # the time to the verdict
     with Store.open(userproj / "calibrax.db") as store:
         candidate = store.get_run("latest")
@@ -277,11 +277,14 @@ def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     assert v.kind.value == "regressed" and v.ratio is not None and 1.6 < v.ratio < 2.6
     assert v.details["n_baseline"] >= 5 and v.details["n_candidate"] >= 5
     assert v.details["elapsed_s"] > 0 and v.details["trials_per_side"] >= 5  # time to the verdict, stored
-    # the evidence: the baseline commit's trial medians as a linked run, both sides in trial order
+    assert v.details["trial_statistic"] == "best"  # ci.trial_statistic's default
+    # the evidence: the baseline commit's trial values as a linked run, both sides in trial order
     main_sha = subprocess.run(["git", "rev-parse", "main"], cwd=userproj, capture_output=True, text=True).stdout.strip()
     assert baseline.run.git.commit == main_sha and baseline.run.config["interleaved"]["candidate"] == candidate.id
     [case] = [c for c in baseline.cases if c.benchmark == "steady"]
     key = case.key
+    assert baseline.run.config["interleaved"]["trial_statistic"] == "best"
+    assert case.measures["time"].meta["mode"] == "interleaved trial values (best round)"
     assert case.measures["time"].samples == tuple(t.value for t in trials if t.case_key == key and t.arm == "A")
     assert v.details["n_baseline"] == len(case.measures["time"].samples)
     assert sum(1 for t in trials if t.case_key == key and t.arm == "B") == v.details["n_candidate"]

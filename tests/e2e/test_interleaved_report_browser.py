@@ -1,8 +1,8 @@
 """The HTML report of a run checked by an interleaved gate, opened in headless Chromium.
 
 The gate is built through the library with real timings (tests/interleaved_records.py): the
-page must draw both sides' trial medians on one axis, say the verdict in its header badge,
-and mark the earlier gate's baseline trial medians apart in the history chart.
+page must draw both sides' trial values on one axis, say the verdict in its header badge,
+and mark the earlier gate's baseline trial values apart in the history chart.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.serial]
 @pytest.fixture(scope="module")
 def gate_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[Any]]:
     """The run report as the run's export writes it (its verdicts name the linked run), with the
-    trial medians and verdicts stored for the last candidate."""
+    trial values and verdicts stored for the last candidate."""
     folder = tmp_path_factory.mktemp("interleaved")
     candidate, linked = interleaved_store(folder / "calibrax.db")
     with Store.open(folder / "calibrax.db") as store:
@@ -37,7 +37,7 @@ def gate_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, li
     return outcome.entry, linked, [verdicts, trials]
 
 
-def test_both_sides_trial_medians_are_drawn_in_trial_order_beside_the_verdict(
+def test_both_sides_trial_values_are_drawn_in_trial_order_beside_the_verdict(
         browser: Any, gate_report: tuple[Path, str, list[Any]]) -> None:
     page_path, linked, (verdicts, trials) = gate_report
     [verdict] = verdicts
@@ -62,6 +62,7 @@ def test_both_sides_trial_medians_are_drawn_in_trial_order_beside_the_verdict(
             "baseline main (5555555555)", "candidate (this run)"]
         label = page.locator("article.case p.chart-label", has_text="Interleaved gate").text_content() or ""
         assert linked in label and f"verdict {verdict.kind.value}" in label
+        assert "each side's best round per trial" in label  # what the gate judged (ci.trial_statistic)
         header_badge = page.locator("header p.lead .badge").first.text_content()
         case_badge = page.locator("article.case h3 .badge.verdict-" + verdict.kind.value)
         assert case_badge.count() == 1
@@ -72,7 +73,7 @@ def test_both_sides_trial_medians_are_drawn_in_trial_order_beside_the_verdict(
         context.close()
 
 
-def test_the_history_marks_the_earlier_gates_trial_medians_with_their_own_legend(
+def test_the_history_marks_the_earlier_gates_trial_values_with_their_own_legend(
         browser: Any, gate_report: tuple[Path, str, list[Any]]) -> None:
     page_path = gate_report[0]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -84,6 +85,6 @@ def test_the_history_marks_the_earlier_gates_trial_medians_with_their_own_legend
         assert history.locator("g.marks circle.mark").count() == 3  # r1-gate, r2-plain, this run
         assert history.locator("g.marks path.mark.other").count() == 1  # r1-gate's linked baseline run
         assert history.locator(".legend text").all_text_contents() == [
-            "run samples (calibrax-run)", "interleaved gate: baseline trial medians"]
+            "run samples (calibrax-run)", "interleaved gate: baseline trial values"]
     finally:
         context.close()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from calibrax.analysis import HistoryPoint
 from calibrax.exporters._page_charts import OTHER_METHOD_LEGEND, PLAIN_LEGEND, decode_positions, history_data
 from calibrax.exporters._trials import trial_data, trials_by_case
-from calibrax.storage import TrialMedian
+from calibrax.storage import TrialValue
 
 K = 'mm{"n": 8}'
 
 
-def _trials(values: list[tuple[str, float]]) -> list[TrialMedian]:
-    return [TrialMedian(K, "time", i, arm, v) for i, (arm, v) in enumerate(values, start=1)]
+def _trials(values: list[tuple[str, float]]) -> list[TrialValue]:
+    return [TrialValue(K, "time", i, arm, v) for i, (arm, v) in enumerate(values, start=1)]
 
 
 def test_each_side_is_placed_at_its_trials_in_order_on_one_shared_axis() -> None:
@@ -33,7 +33,7 @@ def test_no_chart_without_a_finite_trial_on_each_side() -> None:
 
 
 def test_trials_are_grouped_by_case_for_one_measure_in_trial_order() -> None:
-    mixed = [*_trials([("A", 1.0), ("B", 2.0)])[::-1], TrialMedian(K, "flops", 1, "A", 5.0)]
+    mixed = [*_trials([("A", 1.0), ("B", 2.0)])[::-1], TrialValue(K, "flops", 1, "A", 5.0)]
     assert [t.position for t in trials_by_case(mixed)[K]] == [1, 2]
     assert [t.value for t in trials_by_case(mixed, "flops")[K]] == [5.0]
 

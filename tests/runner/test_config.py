@@ -67,6 +67,15 @@ def test_schema_rejects_mistakes(override: str, error: type[Exception]) -> None:
         _cfg(override)
 
 
+def test_the_trial_statistic_is_best_or_median() -> None:
+    from calibrax.ci import TrialStatistic
+
+    assert load_config().ci.trial_statistic is TrialStatistic.best
+    assert load_config({"ci": {"trial_statistic": "median"}}).ci.trial_statistic is TrialStatistic.median
+    with pytest.raises(ConfigError, match=r"ci.trial_statistic.*'worst', expected one of \[best, median\]"):
+        load_config({"ci": {"trial_statistic": "worst"}})
+
+
 def test_unknown_benchmark_names_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="Unknown benchmark 'matmull'. Did you mean 'matmul'"):
         plan_run(_cfg("benchmarks=[matmull]"), CATALOG)

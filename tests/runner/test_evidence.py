@@ -12,7 +12,7 @@ from factories import add_run
 from calibrax.ci import CaseRef, InterleavedResult
 from calibrax.cli.main import cli
 from calibrax.core import STANDARD_MEASURES, CaseStatus, RunStatus, Verdict, VerdictKind
-from calibrax.runner.evidence import INTERLEAVED_KEY, record_interleaved, trial_medians
+from calibrax.runner.evidence import INTERLEAVED_KEY, record_interleaved, trial_values
 from calibrax.storage import Store
 
 TIME = STANDARD_MEASURES["time"]
@@ -31,7 +31,7 @@ def _result() -> InterleavedResult:
 
 
 def test_each_trial_median_gets_its_place_in_the_gates_order() -> None:
-    placed = [(t.case_key, t.position, t.arm, t.value) for t in trial_medians(_result())]
+    placed = [(t.case_key, t.position, t.arm, t.value) for t in trial_values(_result())]
     assert [p for p in placed if p[0] == MM] == [
         (MM, 1, "A", 1.0), (MM, 2, "B", 2.0), (MM, 3, "B", 2.1), (MM, 4, "A", 1.1),
         (MM, 5, "A", 1.2), (MM, 6, "B", 2.2), (MM, 7, "B", 2.3), (MM, 8, "A", 1.3)]
@@ -46,7 +46,7 @@ def store(tmp_path: Path) -> Store:
     return store
 
 
-def test_the_baseline_side_is_stored_as_a_linked_run_of_its_trial_medians(store: Store) -> None:
+def test_the_baseline_side_is_stored_as_a_linked_run_of_its_trial_values(store: Store) -> None:
     linked = record_interleaved(store, "cand", "main", SHA, REFS, _result(), "2026-11-26T00:00:30+00:00",
                                 {"trials": 2, "max_trials": 4})
     record = store.load_run(linked)
@@ -78,12 +78,12 @@ def test_runs_and_show_make_the_link_visible_and_baseline_set_refuses_the_linked
     shown = runner.invoke(cli, ["show", linked, "--db", db])
     assert shown.exit_code == 0
     assert shown.output.startswith("Interleaved baseline of run cand: each sample is one trial")
-    assert f"the baseline commit's trial medians are run {linked}" in runner.invoke(cli, ["show", "--db", db]).output
+    assert f"the baseline commit's trial values are run {linked}" in runner.invoke(cli, ["show", "--db", db]).output
     assert json.loads(runner.invoke(cli, ["show", "cand", "--db", db, "--json"]).output)["interleaved"] == {
         "role": "candidate", "run_id": linked}
     refused = runner.invoke(cli, ["baseline", "set", "main", linked, "--db", db])
     assert refused.exit_code == 2 and "Error: Run" in refused.output
-    assert "holds the baseline side's trial medians" in refused.output
+    assert "holds the baseline side's trial values" in refused.output
     assert runner.invoke(cli, ["baseline", "set", "main", "--db", db]).exit_code == 0
     assert store.get_baseline("main").run_id == "cand"
 

@@ -1,4 +1,4 @@
-"""The interleaved gate's evidence in the store: the linked baseline run and both sides' trial medians."""
+"""The interleaved gate's evidence in the store: the linked baseline run and both sides' trial values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from factories import add_run, run_info, time_case
 
 from calibrax.core import NotFoundError, RunStatus, StoreError
-from calibrax.storage import SCHEMA_VERSION, InterleavedLink, Store, TrialMedian
+from calibrax.storage import SCHEMA_VERSION, InterleavedLink, Store, TrialValue
 from calibrax.storage._schema import MIGRATIONS, _interleaved_links
 
 KEY = 'matmul{"n": 128}'
@@ -42,7 +42,7 @@ def test_the_linked_baseline_run_is_listed_but_never_latest_nor_in_a_history(sto
 
 
 def test_a_linked_baseline_run_cannot_become_a_named_baseline(store: Store) -> None:
-    with pytest.raises(StoreError, match="holds the baseline side's trial medians of the interleaved gate of run 'r1'"):
+    with pytest.raises(StoreError, match="holds the baseline side's trial values of the interleaved gate of run 'r1'"):
         store.set_baseline("main", "r1b")
     with pytest.raises(StoreError, match="cannot be the baseline 'main'; use run 'r1' or another run"):
         store.set_baseline("main", "r1b")
@@ -58,8 +58,8 @@ def test_a_link_must_name_a_stored_candidate_that_is_not_a_baseline_run_itself(s
     assert [r.id for r in store.list_runs()] == ["r1b", "r1", "r0"]
 
 
-def test_trial_medians_are_kept_in_trial_order_and_replaced_as_a_whole(store: Store) -> None:
-    trials = [TrialMedian(KEY, "time", p, a, v) for p, a, v in [(2, "B", 2.0), (1, "A", 1.0), (3, "B", 2.1),
+def test_trial_values_are_kept_in_trial_order_and_replaced_as_a_whole(store: Store) -> None:
+    trials = [TrialValue(KEY, "time", p, a, v) for p, a, v in [(2, "B", 2.0), (1, "A", 1.0), (3, "B", 2.1),
                                                                  (4, "A", 1.1)]]
     store.add_trials("r1", trials)
     loaded = store.load_trials("r1")
@@ -70,12 +70,12 @@ def test_trial_medians_are_kept_in_trial_order_and_replaced_as_a_whole(store: St
     assert store.load_trials("r0") == ()
 
 
-@pytest.mark.parametrize("bad", [TrialMedian(KEY, "time", 1, "C", 1.0), TrialMedian(KEY, "time", 0, "A", 1.0),
-                                 TrialMedian(KEY, "time", 1, "A", float("nan"))])
-def test_a_malformed_trial_median_is_refused_and_nothing_is_stored(store: Store, bad: TrialMedian) -> None:
-    store.add_trials("r1", [TrialMedian(KEY, "time", 1, "A", 1.0)])
+@pytest.mark.parametrize("bad", [TrialValue(KEY, "time", 1, "C", 1.0), TrialValue(KEY, "time", 0, "A", 1.0),
+                                 TrialValue(KEY, "time", 1, "A", float("nan"))])
+def test_a_malformed_trial_median_is_refused_and_nothing_is_stored(store: Store, bad: TrialValue) -> None:
+    store.add_trials("r1", [TrialValue(KEY, "time", 1, "A", 1.0)])
     with pytest.raises(StoreError, match="needs arm 'A' or 'B', a position >= 1 and a finite value"):
-        store.add_trials("r1", [TrialMedian(KEY, "time", 2, "B", 2.0), bad])
+        store.add_trials("r1", [TrialValue(KEY, "time", 2, "B", 2.0), bad])
     assert len(store.load_trials("r1")) == 1
     with pytest.raises(NotFoundError, match="No run with id 'nope'"):
         store.add_trials("nope", [])
@@ -97,7 +97,7 @@ def test_a_store_from_before_the_links_migrates_and_keeps_its_runs(tmp_path: Pat
         assert store.get_run("latest").id == "old" and store.interleaved_links() == {}
     with Store.open(path) as store:
         assert store.get_run("latest").id == "old"
-        store.add_trials("old", [TrialMedian(KEY, "time", 1, "A", 1.0)])
+        store.add_trials("old", [TrialValue(KEY, "time", 1, "A", 1.0)])
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
     conn.close()
