@@ -14,7 +14,8 @@ judges a change that shows in the typical round rather than the best one.
 
 The design is sequential: after ``trials`` per side, and again after every further ABBA block,
 each undecided case is judged by an always-valid confidence sequence for the ratio of its trial
-values (:mod:`calibrax.ci.sequential`; Waudby-Smith et al. 2021). A case stops as soon as the
+values (:mod:`calibrax.ci.sequential`: the mean's and the median's, Waudby-Smith et al. 2021 and
+Howard & Ramdas 2022). A case stops as soon as the
 sequence rules out a regression beyond the margin (pass), shows one (regressed) or shows an
 improvement; only cases still undecided after ``max_trials`` per side are inconclusive. The
 sequence holds at every look at once, so stopping early keeps its error rate; its level is the
@@ -197,7 +198,7 @@ def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alp
                     f"{ci}: cannot tell whether it is within the {rule.margin:.0%} margin; add trials")
         kind, text = made
         verb = "decided" if kind is not VerdictKind.INCONCLUSIVE else "still undecided"
-        message = (f"{text} ({METHOD} on each trial's {statistic.label}, alpha {alpha:.2g}; "
+        message = (f"{text} (each trial judged by its {statistic.label}; {METHOD}, alpha {alpha:.2g}; "
                    f"{verb} after {n} trials per side, {elapsed:.0f} s)")
         details = {"method": METHOD, "n_baseline": len(a), "n_candidate": len(b), "trials_per_side": n,
                    "geometric_mean_ratio": bound.ratio if bound else None,

@@ -192,7 +192,7 @@ def verdict_line(result: InterleavedResult, seconds: float) -> str:
 
     Example:
         >>> verdict_line(InterleavedResult((), stopped_at={"a": 6, "b": 10}), 41.5)
-        'interleaved verdicts in 41.5 s (6 to 10 trials per side; asymptotic confidence sequence (Waudby-Smith et al. 2021))'
+        'interleaved verdicts in 41.5 s (6 to 10 trials per side; confidence sequences for the mean (Waudby-Smith et al. 2021) and median (Howard & Ramdas 2022))'
     """
     counts = sorted(set(result.stopped_at.values()))
     span = f"{counts[0]} to {counts[-1]}" if len(counts) > 1 else (str(counts[0]) if counts else "no")

@@ -163,7 +163,7 @@ def test_the_best_round_sees_through_interference_that_only_adds_time(statistic:
     [v] = res.verdicts
     assert (v.kind is VerdictKind.REGRESSED) is caught, v.message
     assert res.statistic is statistic and v.details["trial_statistic"] == statistic.value
-    assert f"on each trial's {statistic.label}" in v.message
+    assert f"each trial judged by its {statistic.label}" in v.message
 
 
 def test_a_trial_without_rounds_has_no_value() -> None:

@@ -264,7 +264,7 @@ def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     # decided after 5 trials per side on a quiet machine; load bursts on a shared one may need more
     slow = run_cli("calibrax-run", *args, "ci.max_trials=20", cwd=userproj)
     assert slow.returncode == 1, slow.stdout + slow.stderr
-    assert "REGRESSED steady" in slow.stdout and "confidence sequence on each trial's best round" in slow.stdout
+    assert "REGRESSED steady" in slow.stdout and "each trial judged by its best round" in slow.stdout
     assert "interleaved verdicts in" in slow.stdout + slow.stderr  # the time to the verdict
     with Store.open(userproj / "calibrax.db") as store:
         candidate = store.get_run("latest")
