@@ -42,7 +42,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -n $(WORKERS) --maxschedchunk=1 -m "not serial" --durations=10  # one test at a time, longest first
+	$(BIN)/python -m pytest -n $(WORKERS) --maxschedchunk=1 -m "not serial" --durations=30  # one test at a time, longest first
 	$(BIN)/python -m pytest -m serial --durations=10   # timing assertions, alone on the machine
 
 clean:
