@@ -23,7 +23,7 @@ from types import TracebackType
 from sqlite_utils import Database
 
 from calibrax.core import RunStatus, StoreError
-from calibrax.storage import _schema, _sqlite
+from calibrax.storage import _opening, _schema, _sqlite
 from calibrax.storage._annotations import AnnotationsMixin
 from calibrax.storage._baselines import Baseline, BaselinesMixin
 from calibrax.storage._extras import ChecksMixin
@@ -96,22 +96,22 @@ class Store(RunsMixin, BaselinesMixin, ChecksMixin, AnnotationsMixin, SeriesMixi
             []
         """
         p = Path(path).expanduser().absolute()
-        _schema.check_file(p, create=create and not read_only)
+        _opening.check_file(p, create=create and not read_only)
         with _sqlite.sqlite_errors(p, "Opening"):
             db = _sqlite.connect_read_only(p, busy_timeout) if read_only else _sqlite.connect(p, busy_timeout)
         store = cls(db, p, read_only=read_only)
         try:
             with _sqlite.sqlite_errors(p, "Opening"):
                 # Refuses foreign and newer files before anything is written.
-                version = _schema.read_version(db, p)
+                version = _opening.read_version(db, p)
                 if read_only:
                     if version < _schema.SCHEMA_VERSION:
-                        store._db = _schema.migrated_copy(db, p)
+                        store._db = _opening.migrated_copy(db, p)
                         db.close()
                     store._dead = frozenset(store._dead_runs())
                     return store
                 if version > 0:
-                    _schema.check_integrity(db, p)
+                    _opening.check_integrity(db, p)
                 _sqlite.enable_wal(db, busy_timeout)
                 if version < _schema.SCHEMA_VERSION:
                     with store._write():
@@ -164,10 +164,10 @@ class Store(RunsMixin, BaselinesMixin, ChecksMixin, AnnotationsMixin, SeriesMixi
     def _migrate(self) -> None:
         """Under the write lock: back the file up, then migrate it (unless another process
         did while this one waited for the lock)."""
-        version = _schema.read_version(self._db, self._path)
+        version = _opening.read_version(self._db, self._path)
         if 0 < version < _schema.SCHEMA_VERSION:
-            _schema.backup_copy(self._path, version)
-        _schema.migrate(self._db, self._path)
+            _opening.backup_copy(self._path, version)
+        _opening.migrate(self._db, self._path)
 
     def _dead_runs(self) -> list[str]:
         """Runs of this host left ``running`` by a process that has died."""
