@@ -31,10 +31,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from calibrax.core.adapters import Workload
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Basis, MeasureResult, Provenance
 from calibrax.core.registry import Registry, unknown_name_message
+from calibrax.core.workload import Workload
 from calibrax.profiling.options import CarbonOptions, TracingOptions
 
 __all__ = [
