@@ -5,7 +5,6 @@ hierarchy. Imports no other calibrax module and never imports JAX at import time
 """
 
 from calibrax.core.adapters import (
-    Workload,
     as_workload,
     from_callable,
     from_jitted,
@@ -56,6 +55,7 @@ from calibrax.core.result import (
     run_info_to_dict,
     verdict_to_dict,
 )
+from calibrax.core.workload import Workload
 
 __all__ = [
     "MISSING",

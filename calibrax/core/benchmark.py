@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from calibrax.core.adapters import Workload, as_workload
+from calibrax.core.adapters import as_workload
 from calibrax.core.errors import BenchmarkError
 from calibrax.core.registry import Registry
+from calibrax.core.workload import Workload
 
 __all__ = ["BENCHMARKS", "BenchmarkSpec", "benchmark", "expand_grid"]
 

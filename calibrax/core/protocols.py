@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from calibrax.core.adapters import Workload
+    from calibrax.core.workload import Workload
 
 __all__ = ["BenchmarkFactory"]
 

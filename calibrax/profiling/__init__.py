@@ -13,9 +13,6 @@ from calibrax.profiling.base import (
     ProfileContext,
     ProfileOutput,
     Profiler,
-    ProfilerSession,
-    ProfilingOptions,
-    measure_profiled,
     producible_measures,
     register_profiler,
     resolve_profilers,
@@ -26,8 +23,9 @@ from calibrax.profiling.carbon import codecarbon_available
 from calibrax.profiling.devicetime import DeviceTimeError, device_measures
 from calibrax.profiling.flops import analytic_flops, cost_summary, declare_flops
 from calibrax.profiling.hardware import apply_platform, device_info, hardware_info, host_info
-from calibrax.profiling.options import CarbonBackend, CarbonOptions, TracingOptions
+from calibrax.profiling.options import CarbonBackend, CarbonOptions, ProfilingOptions, TracingOptions
 from calibrax.profiling.roofline import Roofline, roofline
+from calibrax.profiling.session import ProfilerSession, measure_profiled
 from calibrax.profiling.timing import TimingProtocol, calibrate_calls, measure_workload, time_stages
 from calibrax.profiling.tracing import summarize_trace
 

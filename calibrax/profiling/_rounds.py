@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
 
-from calibrax.core.adapters import Workload
 from calibrax.core.errors import BenchmarkError
+from calibrax.core.workload import Workload
 
 __all__ = ["Guard", "Mode", "blocker", "device_call", "round_runner"]
 

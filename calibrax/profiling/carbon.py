@@ -21,9 +21,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.errors import CalibraxError
 from calibrax.core.models import MeasureResult, measure_for
+from calibrax.core.workload import Workload
 from calibrax.profiling.base import BaseProfiler, ProfileOutput, register_profiler
 
 __all__ = ["CODECARBON_REGION", "CarbonProfiler", "WORLD_INTENSITY", "codecarbon_available", "grams_co2e",

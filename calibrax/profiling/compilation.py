@@ -14,8 +14,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.models import Direction, MeasureResult, measure_for
+from calibrax.core.workload import Workload
 from calibrax.profiling.base import BaseProfiler, ProfileContext, ProfileOutput, register_profiler
 
 __all__ = ["CompilationProfiler", "EAGER_HELPERS", "cache_state"]

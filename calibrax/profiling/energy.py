@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.models import Direction, MeasureResult, measure_for
+from calibrax.core.workload import Workload
 from calibrax.profiling._nvml import NvmlHandle, open_devices
 from calibrax.profiling.base import BaseProfiler, ProfileContext, ProfileOutput, register_profiler
 

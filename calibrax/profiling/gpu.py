@@ -26,8 +26,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.models import Direction, MeasureResult, measure_for
+from calibrax.core.workload import Workload
 from calibrax.profiling._nvml import NvmlHandle, open_devices
 from calibrax.profiling.base import BaseProfiler, ProfileContext, ProfileOutput, register_profiler
 

@@ -19,8 +19,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.models import Direction, MeasureResult, measure_for
+from calibrax.core.workload import Workload
 from calibrax.profiling.base import BaseProfiler, ProfileContext, ProfileOutput, register_profiler
 
 __all__ = ["LEAK_CHECK_SECONDS", "LEAK_MIN_BYTES", "ResourcesProfiler", "current_rss", "peak_rss_supported"]

@@ -36,9 +36,9 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, NamedTuple
 
-from calibrax.core.adapters import Workload
 from calibrax.core.errors import BenchmarkError, ConfigError
 from calibrax.core.models import STANDARD_MEASURES, MeasureResult
+from calibrax.core.workload import Workload
 from calibrax.profiling._rounds import Mode, blocker, device_call, round_runner
 
 __all__ = ["TimingProtocol", "calibrate_calls", "measure_workload", "time_stages"]

@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.models import Direction, MeasureResult, measure_for
+from calibrax.core.workload import Workload
 from calibrax.profiling.base import BaseProfiler, ProfileContext, ProfileOutput, register_profiler
 
 __all__ = ["TOP_OPS", "TracingProfiler", "case_trace_dir", "summarize_trace"]

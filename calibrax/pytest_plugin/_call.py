@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.errors import ConfigError
+from calibrax.core.workload import Workload
 
 __all__ = ["untimed", "workload_of"]
 

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from calibrax.core.adapters import Workload
 from calibrax.core.models import CaseResult, CaseStatus, MeasureResult
+from calibrax.core.workload import Workload
 from calibrax.profiling import ProfileContext, ProfilingOptions, TimingProtocol, measure_profiled
 from calibrax.runner.execute import summarised, utc_now
 

@@ -36,7 +36,7 @@ from calibrax.core import (
     VerdictKind,
 )
 from calibrax.storage import Baseline, Store
-from calibrax.storage.store import _CASES_SQL, _HISTORY_SQL, _LATEST_SQL
+from calibrax.storage._runs import _CASES_SQL, _HISTORY_SQL, _LATEST_SQL
 
 HARDWARE = HardwareInfo(
     backend="cpu",
