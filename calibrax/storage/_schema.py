@@ -307,9 +307,43 @@ def _annotation_measure(db: Database) -> None:
         db.execute("ALTER TABLE annotations ADD COLUMN measure TEXT")
 
 
+def _benchmark_stamps(db: Database) -> None:
+    """``benchmark_stamps`` keeps, per benchmark, how many case rows it has and the newest case
+    row id ever stored for it, kept current by triggers on ``cases``, so ``calibrax publish``
+    learns what changed without counting a million rows. A deleted row lowers the count (the
+    newest id stays), so any change of a benchmark's rows changes its stamp."""
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS benchmark_stamps (
+            benchmark TEXT PRIMARY KEY,
+            cases INTEGER NOT NULL,
+            last_id INTEGER NOT NULL
+        );
+        DELETE FROM benchmark_stamps;
+        INSERT INTO benchmark_stamps (benchmark, cases, last_id)
+            SELECT benchmark, COUNT(*), MAX(id) FROM cases GROUP BY benchmark;
+        CREATE TRIGGER IF NOT EXISTS cases_stamp_insert AFTER INSERT ON cases BEGIN
+            INSERT INTO benchmark_stamps (benchmark, cases, last_id) VALUES (NEW.benchmark, 1, NEW.id)
+            ON CONFLICT (benchmark) DO UPDATE SET cases = cases + 1, last_id = MAX(last_id, NEW.id);
+        END;
+        CREATE TRIGGER IF NOT EXISTS cases_stamp_delete AFTER DELETE ON cases BEGIN
+            UPDATE benchmark_stamps SET cases = cases - 1 WHERE benchmark = OLD.benchmark;
+            DELETE FROM benchmark_stamps WHERE benchmark = OLD.benchmark AND cases <= 0;
+        END;
+        CREATE TRIGGER IF NOT EXISTS cases_stamp_rename AFTER UPDATE OF benchmark ON cases
+        WHEN NEW.benchmark IS NOT OLD.benchmark BEGIN
+            UPDATE benchmark_stamps SET cases = cases - 1 WHERE benchmark = OLD.benchmark;
+            DELETE FROM benchmark_stamps WHERE benchmark = OLD.benchmark AND cases <= 0;
+            INSERT INTO benchmark_stamps (benchmark, cases, last_id) VALUES (NEW.benchmark, 1, NEW.id)
+            ON CONFLICT (benchmark) DO UPDATE SET cases = cases + 1, last_id = MAX(last_id, NEW.id);
+        END;
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _create_v1, _v1_to_v2, _v2_to_v3, _v3_to_v4, _v4_to_v5, _v5_to_v6, _stamp_application_id, _add_annotations,
-    _alert_deliveries, _interleaved_links, _annotation_measure,
+    _alert_deliveries, _interleaved_links, _annotation_measure, _benchmark_stamps,
 ]
 """``MIGRATIONS[n]`` upgrades a store from schema version ``n`` to ``n + 1``."""
 

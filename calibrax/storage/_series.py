@@ -17,7 +17,7 @@ from calibrax.core.models import canonical_params
 
 __all__ = ["SeriesMixin"]
 
-_STAMPS_SQL = "SELECT benchmark, COUNT(*), MAX(id) FROM cases GROUP BY benchmark"
+_STAMPS_SQL = "SELECT benchmark, cases, last_id FROM benchmark_stamps"  # kept by triggers on cases
 _RUNS_SQL = "SELECT rowid, id, started_at, git_commit, hardware_id FROM runs ORDER BY started_at, rowid"
 _ROWS_SQL = """
 SELECT c.id, c.benchmark, c.params_key, r.rowid, m.median, m.ci_low, m.ci_high
@@ -54,10 +54,12 @@ class SeriesMixin:
         def _read(self) -> contextlib.AbstractContextManager[Database]: ...
 
     def benchmark_stamps(self) -> dict[str, tuple[int, int]]:
-        """Per benchmark: how many case rows it has and the newest case row id.
+        """Per benchmark: how many case rows it has and the newest case row id stored for it.
 
         Two stores with equal stamps for a benchmark hold the same results of it (case rows are
-        only ever added or deleted), so a page built from it need not be built again.
+        only ever added or deleted, and a deletion lowers the count), so a page built from it
+        need not be built again. Read from ``benchmark_stamps``, which triggers keep current: no
+        pass over the case rows.
 
         Example:
             store.benchmark_stamps()  # {'matmul': (30, 30)}

@@ -59,6 +59,8 @@ def _write_v4_store(path: Path) -> None:
     with Store.open(path) as store:
         add_run(store, "old", 1e-3, "02")
     conn = sqlite3.connect(path)
+    conn.executescript("DROP TRIGGER cases_stamp_insert; DROP TRIGGER cases_stamp_delete; "
+                       "DROP TRIGGER cases_stamp_rename; DROP TABLE benchmark_stamps;")  # a later migration
     conn.execute("DROP TABLE alert_deliveries")  # added by a later migration
     conn.execute("DROP TABLE interleaved_trials")  # added by a later migration, with the column below
     conn.execute("DROP INDEX runs_interleaved_of")
