@@ -83,11 +83,13 @@ def regressions_html(title: str) -> str:
     return _page(title, "regressions", "", ["data/site.js", "data/regressions.js"], body)
 
 
-def benchmark_html(name: str, slug: str, title: str) -> str:
-    """One benchmark's page: a history chart per case, chosen by params and hardware.
+def benchmark_html(name: str, slug: str, title: str, base_file: str | None = None) -> str:
+    """One benchmark's page: a history chart per case, chosen by params and hardware; its older
+    points come from ``base_file`` (in ``data/b/``), its newer ones from ``data/b/<slug>.js``.
 
     Example:
-        >>> "../data/b/matmul-abc.js" in benchmark_html("matmul", "matmul-abc", "calibrax")
+        >>> page = benchmark_html("matmul", "matmul-abc", "calibrax", "matmul-abc.base-01.js")
+        >>> "../data/b/matmul-abc.js" in page and "../data/b/matmul-abc.base-01.js" in page
         True
     """
     body = f"""<h1>{html.escape(name)}</h1>
@@ -101,5 +103,5 @@ def benchmark_html(name: str, slug: str, title: str) -> str:
 <h2>Changepoints</h2><table id="changepoints"><thead><tr><th>Run</th><th>Commit</th><th>Change</th>
 <th>Before &rarr; after</th><th>p</th></tr></thead><tbody></tbody></table>
 <h2>Annotations</h2><ul id="notes"></ul>"""
-    scripts = ["data/site.js", "data/runs.js", f"data/b/{slug}.js"]
+    scripts = ["data/site.js", "data/runs.js", *([f"data/b/{base_file}"] if base_file else []), f"data/b/{slug}.js"]
     return _page(f"{name}: {title}", "benchmark", "../", scripts, body)

@@ -4,6 +4,10 @@ changepoints of each segment, in the compact form the pages draw from.
 One store query per benchmark; grouping, ordering, exclusions and the changepoint screen run on
 numpy arrays. Values are written as integers in a per-series power of ten (6 significant digits
 of the largest value), CI bounds as integer offsets from the median, run positions as deltas.
+
+A page's older points can go to a base file of their own (``base_upto``): the points of runs
+before that position, per series, which a re-publish leaves as they are while they do not change,
+so a new run rewrites only the newer points, the changepoints and the notes.
 """
 
 from __future__ import annotations
@@ -79,12 +83,30 @@ def run_index(store: Store, since: str | None = None) -> RunIndex:
 
 @dataclass(frozen=True)
 class BenchmarkData:
-    """One benchmark's page data, its rows of the index and its regressions."""
+    """One benchmark's page data, its rows of the index and its regressions.
+
+    With ``base_upto``, ``page`` holds each series' points from that run position on, and
+    ``base`` the older ones (per ``params_key + "\\0" + hardware``: ``e``, ``x``, ``m``, ``lo``,
+    ``hi`` as the page has them, the arrays as numpy arrays) with ``base_digest``, a digest of
+    them all: equal digests, equal base files.
+    """
 
     name: str
     page: Mapping[str, Any]  # what the benchmark page draws (JSON-ready)
     summary: tuple[Mapping[str, Any], ...]  # one index row per case and hardware
     regressions: tuple[Mapping[str, Any], ...] = field(default=())  # changepoints that made it worse
+    base: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    base_digest: str = ""
+
+    def base_json(self) -> dict[str, Any]:
+        """The base file's data (JSON-ready).
+
+        Example:
+            >>> BenchmarkData("b", {}, ()).base_json()
+            {'series': {}}
+        """
+        return {"series": {key: {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in part.items()}
+                           for key, part in self.base.items()}}
 
 
 _ROW = np.dtype([("id", np.int64), ("benchmark", object), ("key", object), ("rowid", np.int64),
@@ -154,7 +176,7 @@ class _Series:
 
 def build_benchmark(name: str, columns: Columns, runs: RunIndex, annotations: Sequence[Annotation], *,
                     measure: str = "time", verdicts: Mapping[tuple[str, str, str], str] | None = None,
-                    cache: dict[str, Any] | None = None) -> BenchmarkData:
+                    cache: dict[str, Any] | None = None, base_upto: int | None = None) -> BenchmarkData:
     """Build one benchmark's page data, index rows and regressions from its stored results.
 
     Excluded runs and cases are left out; each accepted run starts a new segment of every series
@@ -170,6 +192,7 @@ def build_benchmark(name: str, columns: Columns, runs: RunIndex, annotations: Se
         measure: the measure the columns hold.
         verdicts: the newest verdict per ``(benchmark, params_key, hardware)``.
         cache: changepoints found per segment by an earlier build; updated in place.
+        base_upto: put the points of runs before this position in ``base``, not in ``page``.
 
     Example:
         data = build_benchmark("matmul", columns, run_index(store), store.load_annotations())
@@ -180,14 +203,17 @@ def build_benchmark(name: str, columns: Columns, runs: RunIndex, annotations: Se
                       and a.benchmark in (None, name) and a.measure in (None, measure))
     _find_changepoints(series, accepted, {} if cache is None else cache)
     hardware = sorted({s.hardware_name for s in series})
+    encoded = [_encode(s, base_upto) for s in series]
+    base = {f"{s.params_key}\0{s.hardware_name}": older for s, (_, older) in zip(series, encoded, strict=True)
+            if older is not None}
     page = {"benchmark": name, "measure": measure, "unit": columns.unit, "direction": columns.direction,
             "params": _param_names(series), "hardware": hardware,
-            "series": [_encode(s) for s in series],
+            "series": [newer for newer, _ in encoded],
             "notes": _notes(name, annotations, runs)}
     summary = tuple(_summary_row(name, s, runs, columns.unit, columns.direction, verdicts or {}) for s in series)
     worse = [_regression(name, s, cp, runs, columns.unit) for s in series for cp in s.changepoints
              if (cp[1] > 0) == (columns.direction != "higher")]
-    return BenchmarkData(name, page, summary, tuple(worse))
+    return BenchmarkData(name, page, summary, tuple(worse), base, _base_digest(base) if base_upto is not None else "")
 
 
 def _excluded(name: str, annotations: Sequence[Annotation], runs: RunIndex) -> dict[str | None, set[int]]:
@@ -312,15 +338,32 @@ def _sig(v: float, digits: int = 4) -> float:
     return round(v, digits - 1 - int(math.floor(math.log10(abs(v)))))
 
 
-def _encode(s: _Series) -> dict[str, Any]:
+def _encode(s: _Series, base_upto: int | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The series as the page has it, and with ``base_upto`` its points before that position
+    apart (their arrays left as numpy arrays: only a base file that is written needs lists)."""
     top = float(np.nanmax(np.abs(s.median))) or 1.0
     exp = int(math.floor(math.log10(top))) - 5
     scale = 10.0**exp
     m = np.rint(s.median / scale).astype(np.int64)
     down = np.where(np.isnan(s.low), -1, np.rint((s.median - s.low) / scale)).astype(np.int64)
     up = np.where(np.isnan(s.high), -1, np.rint((s.high - s.median) / scale)).astype(np.int64)
-    return {"p": s.params_key, "h": s.hardware, "e": exp, "x": np.diff(s.x, prepend=0).tolist(),
-            "m": m.tolist(), "lo": down.tolist(), "hi": up.tolist(), "cp": s.changepoints, "seg": s.segments}
+    dx = np.diff(s.x, prepend=0)
+    cut = 0 if base_upto is None else int(np.searchsorted(s.x, base_upto))
+    older = None
+    if cut:
+        older = {"e": exp, "x": dx[:cut], "m": m[:cut], "lo": down[:cut], "hi": up[:cut]}
+    return ({"p": s.params_key, "h": s.hardware, "e": exp, "x": dx[cut:].tolist(), "m": m[cut:].tolist(),
+             "lo": down[cut:].tolist(), "hi": up[cut:].tolist(), "cp": s.changepoints, "seg": s.segments}, older)
+
+
+def _base_digest(base: Mapping[str, Mapping[str, Any]]) -> str:
+    h = hashlib.blake2b(digest_size=10)
+    for key in sorted(base):
+        part = base[key]
+        h.update(f"{key}\0{part['e']}\0{part['x'].size}\0".encode())
+        for name in ("x", "m", "lo", "hi"):
+            h.update(np.ascontiguousarray(part[name]).tobytes())
+    return h.hexdigest()
 
 
 def _param_names(series: Sequence[_Series]) -> list[str]:

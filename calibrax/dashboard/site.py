@@ -5,7 +5,9 @@ tags that assign JSON, and draw it with one small script; nothing is fetched fro
 ``manifest.json`` keeps, per benchmark page, a digest of its inputs (its case rows, the
 annotations, the runs before it) and what the index needs of it, and ``.cache/`` keeps each
 benchmark's results as arrays: a re-publish reads only the case rows stored since, and rewrites
-only the pages whose inputs changed.
+only the pages whose inputs changed. A page's older points lie in a base file of their own
+(``data/b/<page>.base-<digest>.js``), rewritten only when they change or when the newer points
+outgrow :data:`NEWER_SHARE` of the page, so a new run rewrites a small file per page.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from calibrax.core import CalibraxError, NotFoundError, unknown_name_message
 from calibrax.dashboard import _assets, _feed
-from calibrax.dashboard._data import Columns, RunIndex, build_benchmark, run_index
+from calibrax.dashboard._data import BenchmarkData, Columns, RunIndex, build_benchmark, run_index
 from calibrax.storage import Annotation, Store
 
 __all__ = ["DEFAULT_REPORT_URL", "PublishResult", "publish"]
@@ -32,7 +34,11 @@ __all__ = ["DEFAULT_REPORT_URL", "PublishResult", "publish"]
 DEFAULT_REPORT_URL = "../reports/{run}/index.html"
 """Where a run's own report is, from the site's folder (``calibrax-run`` writes ``reports/<run>/``)."""
 
-_FORMAT = 1  # bump when the data or page format changes: every page is built again
+_FORMAT = 2  # bump when the data or page format changes: every page is built again
+
+NEWER_SHARE = 0.2
+"""Once a page's points after its base position are more than this share of all its points,
+the base moves up to the newest run and its file is written again."""
 
 
 @dataclass(frozen=True)
@@ -92,16 +98,41 @@ def publish(store: Store, out: str | Path, *, since: str | None = None, benchmar
     for name in changed:
         entry = manifest["pages"].setdefault(name, {})
         cache = entry.setdefault("changepoints", {})
-        data = build_benchmark(name, columns[name], runs, annotations, measure=measure, verdicts=verdicts, cache=cache)
+        upto = _base_position(columns[name], runs, entry.get("base_upto"))
+        data = build_benchmark(name, columns[name], runs, annotations, measure=measure, verdicts=verdicts, cache=cache,
+                               base_upto=upto)
+        base_file = _write_base(root, slugs[name], data, entry.get("base_digest"))
         _write(root / "data" / "b" / f"{slugs[name]}.js", _assets.data_script("CALIBRAX_PAGE", data.page))
-        _write(root / "b" / f"{slugs[name]}.html", _assets.benchmark_html(name, slugs[name], title))
+        _write(root / "b" / f"{slugs[name]}.html", _assets.benchmark_html(name, slugs[name], title, base_file))
         entry.update(digest=_digest(name, stamps[name], annotations), summary=list(data.summary),
-                     regressions=list(data.regressions))
+                     regressions=list(data.regressions), base_upto=upto, base_digest=data.base_digest)
     manifest["pages"] = {n: manifest["pages"][n] for n in names}
     _write_shared(root, manifest, slugs, runs, title, commit_url, report_url, measure)
     manifest["runs"] = {"count": len(runs.ids), "digest": _ids_digest(runs.ids)}
     _write(root / "manifest.json", json.dumps(manifest, separators=(",", ":")))
     return PublishResult(root, len(names), tuple(changed), len(names) - len(changed), time.perf_counter() - start)
+
+
+def _base_position(columns: Columns, runs: RunIndex, upto: int | None) -> int:
+    """The page's base position: the one it had while its newer points are at most
+    :data:`NEWER_SHARE` of all its points, else one past its newest run."""
+    x = runs.order_of_rowid[columns.rowid]
+    if upto is not None and int(np.count_nonzero(x >= upto)) <= NEWER_SHARE * x.size:
+        return int(upto)
+    return int(x.max()) + 1 if x.size else 0
+
+
+def _write_base(root: Path, slug: str, data: BenchmarkData, old_digest: str | None) -> str:
+    """Write the page's base file unless the one there holds the same points; remove the page's
+    older base files; return the file's name."""
+    name = f"{slug}.base-{data.base_digest}.js"
+    folder = root / "data" / "b"
+    if data.base_digest != old_digest or not (folder / name).exists():
+        _write(folder / name, _assets.data_script("CALIBRAX_BASE", data.base_json()))
+    for stale in folder.glob(f"{slug}.base-*.js"):
+        if stale.name != name:
+            stale.unlink()
+    return name
 
 
 def _check_options(since: str | None, commit_url: str | None, report_url: str | None) -> None:

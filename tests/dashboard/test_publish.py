@@ -25,6 +25,30 @@ def _load(path: Path) -> Any:
     return json.loads(text.split(" = ", 1)[1].rstrip().rstrip(";"))
 
 
+def _page_file(site: Path, name: str) -> Path:
+    return next(p for p in site.glob(f"data/b/{name}-*.js") if ".base-" not in p.name)
+
+
+def _base_file(site: Path, name: str) -> Path:
+    [found] = site.glob(f"data/b/{name}-*.base-*.js")  # one base file per page: older ones are removed
+    return found
+
+
+def _drawn(site: Path, name: str) -> dict[str, Any]:
+    """The page's data as the page draws it: each series' points from the base file, then its
+    own, as (position, median, CI offsets) in the series' scale."""
+    page, base = _load(_page_file(site, name)), _load(_base_file(site, name))["series"]
+    series = []
+    for s in page["series"]:
+        points, pos = [], 0
+        for part in (base.get(f"{s['p']}\0{page['hardware'][s['h']]}"), s):
+            for dx, m, lo, hi in zip(*(part[k] for k in ("x", "m", "lo", "hi")), strict=True) if part else ():
+                pos += dx
+                points.append((pos, m * 10.0 ** part["e"], lo, hi))
+        series.append({**{k: v for k, v in s.items() if k not in ("x", "m", "lo", "hi", "e")}, "points": points})
+    return {**page, "series": series}
+
+
 def _page(store: Store, name: str) -> dict[str, Any]:
     runs = run_index(store)
     found = store.case_rows(benchmarks=[name])
@@ -124,15 +148,19 @@ def test_republish_rewrites_only_the_pages_a_new_run_changes(tmp_path: Path) -> 
     store.begin_run(info)
     store.add_case("run-new", time_case("conv", {"k": 3}, 6.5e-4, seed=9))
     store.finish_run("run-new", RunStatus.OK, info.started_at)
-    conv_page = next(site.glob("data/b/conv-*.js"))
-    matmul_page = next(site.glob("data/b/matmul-*.js"))
-    matmul_before = matmul_page.stat().st_mtime_ns
+    conv_page, conv_base = _page_file(site, "conv"), _base_file(site, "conv")
+    matmul_page = _page_file(site, "matmul")
+    matmul_before, base_before = matmul_page.stat().st_mtime_ns, conv_base.stat().st_mtime_ns
+    conv_size = conv_page.stat().st_size
     again = publish(store, site)
     assert again.written == ("conv",) and again.kept == 1
     assert matmul_page.stat().st_mtime_ns == matmul_before
+    # the new run's point goes to the page's own small file; its base file is left as it was
+    assert _base_file(site, "conv") == conv_base and conv_base.stat().st_mtime_ns == base_before
+    assert len(_load(conv_page)["series"][0]["m"]) <= 1 and conv_page.stat().st_size < conv_size + 500
     fresh = tmp_path / "fresh"
     publish(store, fresh)
-    assert _load(conv_page) == _load(next(fresh.glob("data/b/conv-*.js")))
+    assert _drawn(site, "conv") == _drawn(fresh, "conv")
     store.exclude("run-new", "a test run")
     assert publish(store, site).written == ("conv", "matmul")  # a run exclusion applies to every benchmark
     add = RunInfo("run-last", "2026-11-03T01:00:00+00:00", RunStatus.RUNNING, GitInfo("e" * 40, "main", False))
@@ -143,7 +171,30 @@ def test_republish_rewrites_only_the_pages_a_new_run_changes(tmp_path: Path) -> 
     assert publish(store, site).written == ("conv", "matmul")
     publish(store, fresh)
     for name in ("conv", "matmul"):  # the cached arrays plus the new rows give what a full read gives
-        assert _load(next(site.glob(f"data/b/{name}-*.js"))) == _load(next(fresh.glob(f"data/b/{name}-*.js")))
+        assert _drawn(site, name) == _drawn(fresh, name)
+
+
+def test_the_base_file_moves_up_once_the_newer_points_outgrow_their_share(tmp_path: Path) -> None:
+    from calibrax.dashboard.site import NEWER_SHARE
+
+    store = build(tmp_path / "calibrax.db")
+    site = tmp_path / "site"
+    publish(store, site)
+    first = _base_file(site, "conv")
+    kept = []
+    for i in range(RUNS // 2):  # 20 newer points of 60: past the share
+        info = RunInfo(f"run-more-{i:02d}", f"2026-11-04T00:{i:02d}:00+00:00", RunStatus.RUNNING,
+                       GitInfo("d" * 40, "main", False))
+        store.begin_run(info)
+        store.add_case(info.id, time_case("conv", {"k": 3}, 6.5e-4, seed=20 + i))
+        store.finish_run(info.id, RunStatus.OK, info.started_at)
+        publish(store, site)
+        kept.append(_base_file(site, "conv") == first)
+    # kept while the newer points were few, then written again up to the newest run (the old one removed)
+    assert kept[:int(NEWER_SHARE * RUNS)] == [True] * int(NEWER_SHARE * RUNS) and not kept[-1] and not first.exists()
+    assert sum(len(s["m"]) for s in _load(_page_file(site, "conv"))["series"]) < RUNS // 2  # some moved to the base
+    publish(store, tmp_path / "fresh")
+    assert _drawn(site, "conv") == _drawn(tmp_path / "fresh", "conv")
 
 
 def test_since_and_benchmark_narrow_the_site(store: Store, tmp_path: Path) -> None:

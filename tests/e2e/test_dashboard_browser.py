@@ -82,9 +82,11 @@ def _benchmark(site: Path, name: str) -> Path:
 
 
 def _longest(page: _Watched, params: str) -> str:
-    """The case's URL hash on the hardware with most runs."""
+    """The case's URL hash on the hardware with most runs (the points in the page's base file too)."""
     hw = page.page.evaluate(
-        """(key) => { const s = CALIBRAX_PAGE.series.filter(s => s.p === key).sort((a, b) => b.m.length - a.m.length);
+        """(key) => { const base = (window.CALIBRAX_BASE || {}).series || {};
+                     const n = s => s.m.length + (base[s.p + "\\u0000" + CALIBRAX_PAGE.hardware[s.h]] || {m: []}).m.length;
+                     const s = CALIBRAX_PAGE.series.filter(s => s.p === key).sort((a, b) => n(b) - n(a));
                      return CALIBRAX_PAGE.hardware[s[0].h]; }""", params)
     return "#" + json.dumps({"p": params, "h": hw})
 

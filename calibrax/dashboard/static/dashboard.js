@@ -120,15 +120,23 @@
   }
 
   /* A benchmark's page: selectors for params and hardware, one history chart. */
-  function decode(s) {
-    var scale = Math.pow(10, s.e), n = s.m.length, x = new Array(n), m = new Array(n), lo = new Array(n), hi = new Array(n);
-    var pos = 0;
-    for (var i = 0; i < n; i++) {
-      pos += s.x[i]; x[i] = pos; m[i] = s.m[i] * scale;
-      lo[i] = s.lo[i] < 0 ? m[i] : m[i] - s.lo[i] * scale;
-      hi[i] = s.hi[i] < 0 ? m[i] : m[i] + s.hi[i] * scale;
+  function decodePart(s, start, out) {
+    var scale = Math.pow(10, s.e), pos = start;
+    for (var i = 0; i < s.m.length; i++) {
+      var m = s.m[i] * scale;
+      pos += s.x[i]; out.x.push(pos); out.m.push(m);
+      out.lo.push(s.lo[i] < 0 ? m : m - s.lo[i] * scale);
+      out.hi.push(s.hi[i] < 0 ? m : m + s.hi[i] * scale);
     }
-    return { x: x, m: m, lo: lo, hi: hi };
+    return pos;
+  }
+  /* A series' points: the older ones from the page's base file (written once, kept while
+     they do not change), then the newer ones from the page's own data. */
+  function decode(s, hardware) {
+    var out = { x: [], m: [], lo: [], hi: [] }, base = window.CALIBRAX_BASE || {};
+    var older = (base.series || {})[s.p + "\u0000" + hardware[s.h]];
+    decodePart(s, older ? decodePart(older, 0, out) : 0, out);
+    return out;
   }
   function benchmark() {
     var data = window.CALIBRAX_PAGE, runs = window.CALIBRAX_RUNS;
@@ -199,7 +207,7 @@
       if (s) draw(s);
     }
     function draw(s) {
-      var d = s.decoded || (s.decoded = decode(s)), chart = document.getElementById("chart");
+      var d = s.decoded || (s.decoded = decode(s, data.hardware)), chart = document.getElementById("chart");
       var byDate = document.getElementById("xmode").value === "date", log = document.getElementById("log").checked;
       var W = 960, H = 380, L = 70, R = 16, T = 14, B = 40, first = runs.first;
       var xv = d.x.map(function (p) { return byDate ? Date.parse(runs.t[p - first] + "Z") : p; });
