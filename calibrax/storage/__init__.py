@@ -10,15 +10,19 @@ Example:
 
 import sys as _sys
 
-if "pandas" not in _sys.modules:
-    # sqlite-utils imports pandas (about 0.6 s) only to give pandas.Timestamp a column type; the
-    # store holds no pandas values, so the store commands start without it. A later
-    # ``import pandas`` in the same process works as usual.
-    _sys.modules["pandas"] = None  # type: ignore[assignment]
+_MASKED = [name for name in ("pandas", "numpy") if name not in _sys.modules]
+if _MASKED and "sqlite_utils" not in _sys.modules:
+    # sqlite-utils imports pandas (about 0.6 s) and numpy (about 0.1 s) only to give their scalar
+    # types a column type when it creates a table from values; the store creates its tables from
+    # its own DDL and binds plain Python values, so the store commands start without them. A
+    # later ``import pandas`` or ``import numpy`` in the same process works as usual.
+    for _name in _MASKED:
+        _sys.modules[_name] = None  # type: ignore[assignment]
     try:
         import sqlite_utils  # noqa: F401
     finally:
-        del _sys.modules["pandas"]
+        for _name in _MASKED:
+            del _sys.modules[_name]
 
 from calibrax.storage._annotations import Annotation
 from calibrax.storage._extras import Artifact

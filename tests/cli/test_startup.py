@@ -1,5 +1,5 @@
-"""The store commands start without the heavy libraries: scipy, JAX, matplotlib and pandas load only
-where a command uses them (their start-up time is measured by benchmarks/meta/cli_startup.py)."""
+"""The store commands start without the heavy libraries: scipy, JAX, matplotlib, pandas and numpy load
+only where a command uses them (their start-up time is measured by benchmarks/meta/cli_startup.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from factories import add_run
 from calibrax.storage import Store
 
 HEAVY = ("scipy", "jax", "matplotlib", "pandas")
+STORE_HEAVY = (*HEAVY, "numpy")  # the store commands go without numpy too
 
 _PROBE = """
 import atexit, json, sys
@@ -39,7 +40,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                   ["runs", "--json"]])
 def test_store_commands_load_no_heavy_library(store: Path, args: list[str]) -> None:
     full = [*args, "--db", str(store)] if args[-1] != "--help" else args
-    res = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY, args=full)], capture_output=True,
+    res = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=STORE_HEAVY, args=full)], capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     loaded = json.loads(res.stderr.rsplit("LOADED=", 1)[1].splitlines()[0])
@@ -54,3 +55,11 @@ def test_calibrax_run_starts_without_scipy_jax_matplotlib_or_pandas() -> None:
     res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout.strip().splitlines()[-1]) == []
+
+
+def test_numpy_imported_after_the_store_works_as_usual() -> None:
+    probe = ("import calibrax.storage, numpy, pandas, sqlite_utils.db as d; "
+             "print(numpy.arange(3).sum(), type(pandas.Timestamp(0)).__name__, d.np is None)")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["3", "Timestamp", "True"]  # sqlite-utils went without it; nothing else did
