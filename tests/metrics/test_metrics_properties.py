@@ -60,7 +60,8 @@ def _is_float(x: Any) -> bool:
     return np.asarray(x).dtype.kind == "f"
 
 
-# ----------------------------------------------------------------------------- symmetry, sign, jit
+# ----------------------------------------------------------------------------- symmetry, sign
+# (jit against eager: test_metrics_reference.py, on every row with a reference)
 @pytest.mark.parametrize("name", _entries("symmetric"))
 @SETTINGS
 @given(seed=SEED)
@@ -78,15 +79,6 @@ def test_symmetric(name: str, seed: int) -> None:
 def test_non_negative(name: str, seed: int) -> None:
     x, kw = _draw(name, seed)
     assert _value(name, x, kw) >= -1e-6
-
-
-@pytest.mark.parametrize("name", _entries("jit_compatible"))
-@SETTINGS
-@given(seed=SEED)
-def test_jit_equals_eager(name: str, seed: int) -> None:
-    x, kw = _draw(name, seed)
-    eager = np.asarray(metrics.get(name).function(*x, **kw))
-    np.testing.assert_allclose(_value(name, x, kw), eager, **TOL)
 
 
 # ----------------------------------------------------------------------------- true metrics

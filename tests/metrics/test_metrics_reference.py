@@ -1,4 +1,5 @@
-"""Every metric with a reference agrees with it on seeded random inputs, eagerly and jitted.
+"""Every metric with a reference agrees with it on seeded random inputs, eagerly and jitted,
+and its jitted value equals its eager one.
 
 A row names its inputs by role; the reference gets them in the row's order and the metric, through
 ``calibrax.metrics.compute``, in the order its registry entry declares. A registry entry whose
@@ -7,6 +8,7 @@ declared roles disagree with what its function computes therefore fails here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -17,10 +19,21 @@ from metric_cases import CASES, Case
 from calibrax import metrics
 
 SEEDS = range(3)
+JIT_TOL = {"rtol": 2e-4, "atol": 2e-5}  # jit and eager run the same operations; XLA may fuse them
+_JITTED: dict[str, Callable[..., Any]] = {}
 
 
 def _is_float(x: Any) -> bool:
     return np.issubdtype(np.asarray(x).dtype, np.floating)
+
+
+def _jitted(name: str, options: dict[str, Any], dtype: type) -> Callable[..., Any]:
+    """One jitted function per metric, options and precision, so the seeds (same shapes) compile
+    it once (a trace made without x64 is not reused with it)."""
+    key = f"{name}:{np.dtype(dtype).name}:{sorted((k, repr(v)) for k, v in options.items())!r}"
+    if key not in _JITTED:
+        _JITTED[key] = jax.jit(lambda *xs: metrics.compute(name, *xs, **options))
+    return _JITTED[key]
 
 
 def _check(name: str, c: Case, seed: int, dtype: type, rtol: float, atol: float, eager: bool = True) -> None:
@@ -31,12 +44,14 @@ def _check(name: str, c: Case, seed: int, dtype: type, rtol: float, atol: float,
     expected = np.asarray(c.reference(*[np.asarray(x, np.float64) if _is_float(x) else x for x in named.values()],
                                       **{k: v for k, v in kwargs.items() if k not in c.extra}))
     inputs = entry.order_inputs({role: x.astype(dtype) if _is_float(x) else x for role, x in named.items()})
-    if eager:
-        value = np.asarray(metrics.compute(name, *inputs, **options))
+    value = np.asarray(metrics.compute(name, *inputs, **options)) if eager else None
+    if value is not None:
         np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, err_msg=f"{name} eager, seed {seed}")
     if entry.jit_compatible:
-        jitted = np.asarray(jax.jit(lambda *xs: metrics.compute(name, *xs, **options))(*inputs))
+        jitted = np.asarray(_jitted(name, options, dtype)(*inputs))
         np.testing.assert_allclose(jitted, expected, rtol=rtol, atol=atol, err_msg=f"{name} jit, seed {seed}")
+        if value is not None:
+            np.testing.assert_allclose(jitted, value, **JIT_TOL, err_msg=f"{name} jit against eager, seed {seed}")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
