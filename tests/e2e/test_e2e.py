@@ -253,7 +253,7 @@ def _git_repo(folder: Path) -> None:
         subprocess.run(["git", *args], cwd=folder, check=True, capture_output=True)
 
 
-@pytest.mark.serial
+@pytest.mark.slow  # interleaved: each pair of trials shares the machine's state, so it runs beside other tests
 def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
     _git_repo(userproj)
@@ -302,8 +302,8 @@ def test_interleaved_gate_outside_git_is_a_config_error(userproj: Path) -> None:
     assert res.returncode == 2 and "not inside a git checkout" in res.stderr
 
 
-@pytest.mark.serial
-@pytest.mark.timeout(960)  # about 3 minutes on a quiet 2-core machine, over 5 on a loaded one
+@pytest.mark.slow  # interleaved trials, beside other tests like the gate's
+@pytest.mark.timeout(960)  # about 1.5 minutes on a quiet 2-core machine, over 5 on a loaded one
 def test_bisect_finds_the_commit_that_slowed_a_benchmark(userproj: Path) -> None:
     (userproj / ".gitignore").write_text("calibrax.db*\noutputs/\nreports/\n")
     _git_repo(userproj)

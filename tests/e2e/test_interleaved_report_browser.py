@@ -17,7 +17,7 @@ from interleaved_records import interleaved_store
 from calibrax.exporters import export_report
 from calibrax.storage import Store
 
-pytestmark = [pytest.mark.slow, pytest.mark.serial]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

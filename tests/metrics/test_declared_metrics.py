@@ -65,3 +65,17 @@ def test_missing_outputs_are_benchmark_errors() -> None:
         compute_metrics("b", None, [MetricSpec("accuracy")])
     with pytest.raises(BenchmarkError, match=r"reads outputs \['scores'\]"):
         compute_metrics("b", OUTPUTS, [MetricSpec("accuracy", predictions="scores")])
+
+
+def test_declared_metrics_equal_the_eager_values_through_jit_or_not() -> None:
+    # jit_compatible metrics are computed jitted (one compile), others and lists eagerly: same values
+    from calibrax.metrics import compute, get
+
+    specs = [MetricSpec("accuracy"), MetricSpec("brier_score", "probabilities"), MetricSpec("roc_auc", "probabilities"),
+             MetricSpec("fbeta", kwargs={"beta": 2.0})]
+    assert all(get(s.name).jit_compatible for s in specs)
+    for outputs in (OUTPUTS, {k: v.tolist() for k, v in OUTPUTS.items()}):
+        out = compute_metrics("b", outputs, specs)
+        for s in specs:
+            eager = float(compute(s.name, OUTPUTS[s.predictions or "predictions"], OUTPUTS["targets"], **s.kwargs))
+            assert out[s.name].samples[0] == pytest.approx(eager, rel=1e-6), s.name
