@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from metric_cases import CASES
+from metric_cases import CASES, jitted
 
 from calibrax import metrics
 from calibrax.metrics import MetricEntry, Signature
@@ -41,19 +41,9 @@ def _draw(name: str, seed: int) -> tuple[list[Any], dict[str, Any]]:
     return cast, {**kwargs, **CASES[name].extra}
 
 
-@cache
-def _jitted(name: str, kw_key: str) -> Callable[..., Any]:
-    return jax.jit(partial(metrics.get(name).function, **_KW[kw_key]))
-
-
-_KW: dict[str, dict[str, Any]] = {}
-
-
 def _value(name: str, inputs: list[Any], kwargs: dict[str, Any]) -> np.ndarray:
-    """The metric's value, through a jitted function cached per metric and options."""
-    key = f"{name}:{sorted((k, repr(v)) for k, v in kwargs.items())!r}"
-    _KW[key] = kwargs
-    return np.asarray(_jitted(name, key)(*inputs))
+    """The metric's value, through the jitted function the reference tests share (float32 rows)."""
+    return np.asarray(jitted(name, kwargs)(*inputs))
 
 
 def _is_float(x: Any) -> bool:

@@ -8,32 +8,21 @@ declared roles disagree with what its function computes therefore fails here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import jax
 import numpy as np
 import pytest
-from metric_cases import CASES, Case
+from metric_cases import CASES, Case, jitted
 
 from calibrax import metrics
 
 SEEDS = range(3)
 JIT_TOL = {"rtol": 2e-4, "atol": 2e-5}  # jit and eager run the same operations; XLA may fuse them
-_JITTED: dict[str, Callable[..., Any]] = {}
 
 
 def _is_float(x: Any) -> bool:
     return np.issubdtype(np.asarray(x).dtype, np.floating)
-
-
-def _jitted(name: str, options: dict[str, Any], dtype: type) -> Callable[..., Any]:
-    """One jitted function per metric, options and precision, so the seeds (same shapes) compile
-    it once (a trace made without x64 is not reused with it)."""
-    key = f"{name}:{np.dtype(dtype).name}:{sorted((k, repr(v)) for k, v in options.items())!r}"
-    if key not in _JITTED:
-        _JITTED[key] = jax.jit(lambda *xs: metrics.compute(name, *xs, **options))
-    return _JITTED[key]
 
 
 def _check(name: str, c: Case, seed: int, dtype: type, rtol: float, atol: float, eager: bool = True) -> None:
@@ -48,10 +37,10 @@ def _check(name: str, c: Case, seed: int, dtype: type, rtol: float, atol: float,
     if value is not None:
         np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, err_msg=f"{name} eager, seed {seed}")
     if entry.jit_compatible:
-        jitted = np.asarray(_jitted(name, options, dtype)(*inputs))
-        np.testing.assert_allclose(jitted, expected, rtol=rtol, atol=atol, err_msg=f"{name} jit, seed {seed}")
+        through_jit = np.asarray(jitted(name, options, np.dtype(dtype).name)(*inputs))
+        np.testing.assert_allclose(through_jit, expected, rtol=rtol, atol=atol, err_msg=f"{name} jit, seed {seed}")
         if value is not None:
-            np.testing.assert_allclose(jitted, value, **JIT_TOL, err_msg=f"{name} jit against eager, seed {seed}")
+            np.testing.assert_allclose(through_jit, value, **JIT_TOL, err_msg=f"{name} jit against eager, seed {seed}")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -87,3 +87,21 @@ def simplex(rng: np.random.Generator, k: int = 8, rows: tuple[int, ...] = ()) ->
 
 def f32(*xs: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(x, np.float32) for x in xs)
+
+
+_JITTED: dict[str, Callable[..., Any]] = {}
+
+
+def jitted(name: str, options: dict[str, Any], precision: str = "float32") -> Callable[..., Any]:
+    """``calibrax.metrics.compute(name, ...)`` jitted once per metric, options and precision, and
+    shared by the reference and property tests: their inputs come from the same rows, so one
+    compile serves every seed and property a worker runs (a trace made without x64 is not reused
+    with it)."""
+    import jax
+
+    from calibrax import metrics
+
+    key = f"{name}:{precision}:{sorted((k, repr(v)) for k, v in options.items())!r}"
+    if key not in _JITTED:
+        _JITTED[key] = jax.jit(lambda *xs: metrics.compute(name, *xs, **options))
+    return _JITTED[key]
