@@ -14,7 +14,7 @@ from factories import add_run
 from calibrax.storage import Store
 
 HEAVY = ("scipy", "jax", "matplotlib", "pandas")
-STORE_HEAVY = (*HEAVY, "numpy")  # the store commands go without numpy too
+STORE_HEAVY = (*HEAVY, "numpy", "psutil")  # the store commands go without numpy and psutil too
 
 _PROBE = """
 import atexit, json, sys
@@ -63,3 +63,4 @@ def test_numpy_imported_after_the_store_works_as_usual() -> None:
     res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["3", "Timestamp", "True"]  # sqlite-utils went without it; nothing else did
+
