@@ -10,6 +10,7 @@ factors (``a``, ``A``, ``B``) are fitted as logarithms, so their intervals are a
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -145,7 +146,10 @@ def _check_xy(x: ArrayLike, y: ArrayLike, min_points: int, model: str) -> tuple[
     return xs, ys
 
 
+@functools.lru_cache(maxsize=256)
 def _t_quantile(level: float, dof: int) -> float:
+    """The two-sided Student t quantile of ``level`` (remembered: a report fits one law per
+    series, and scipy's ppf costs more than the fit)."""
     from scipy import stats  # on first use: scipy adds 2 s to the CLI start-up
     if not 0 < level < 1:
         raise AnalysisError(f"The confidence level must be between 0 and 1, got {level}.")
