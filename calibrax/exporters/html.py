@@ -10,9 +10,11 @@ Jinja2's autoescape, or JSON with ``<``, ``>`` and ``&`` escaped.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,8 +134,9 @@ class HtmlExporter(BaseExporter[HtmlSettings]):
 
     def render_report(self, report: ReportInput, settings: HtmlSettings, folder: Path | None = None) -> str:
         """Return the HTML report of ``report``."""
-        context = html_context(report, settings.title or f"calibrax run {report.run_id}", settings)
-        return render_template("report.html.j2", template_folder(settings.template_dir), **context)
+        with _collector_paused():
+            context = html_context(report, settings.title or f"calibrax run {report.run_id}", settings)
+            return render_template("report.html.j2", template_folder(settings.template_dir), **context)
 
     def history_query(self, settings: HtmlSettings) -> HistoryQuery:
         """The history of the scaling measure over ``history_runs`` runs."""
@@ -144,6 +147,24 @@ class HtmlExporter(BaseExporter[HtmlSettings]):
         """Return the sweep's page (see :func:`~calibrax.exporters.render_sweep_html`); a file
         exporter, it writes nothing into ``folder``."""
         return render_sweep_html(sweep_id, records, settings, axes)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the block, then as it was.
+
+    A run report builds some 10^5 objects (rows, chart data, template output) that all live
+    until the page is written; they push the collector into a full pass over the whole heap
+    (the records, the history, every loaded module) that frees nothing: 0.14 s of a 1 s render
+    of 1,000 cases. Reference counting still frees everything else meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def html_context(report: ReportInput | RunRecord, title: str, settings: HtmlSettings | None = None) -> dict[str, Any]:

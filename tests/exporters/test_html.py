@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -15,6 +16,7 @@ from test_exporters import _parse
 
 from calibrax.core import ExporterError, RunRecord
 from calibrax.exporters import get_exporter, html_context, shared_domain
+from calibrax.exporters import html as html_module
 from calibrax.exporters._page_charts import LEVELS, decode_positions, encode_positions, strip_data, strip_pairs
 from calibrax.exporters._templates import badge_span, render_template
 
@@ -203,3 +205,18 @@ def test_the_python_badge_writes_what_the_template_macro_wrote(value: object, tm
     (tmp_path / "new.html.j2").write_text('{% from "_macros.html.j2" import badge %}{{ badge(group, value) }}')
     old = render_template("old.html.j2", tmp_path, group="status", value=value)
     assert render_template("new.html.j2", tmp_path, group="status", value=value) == old == str(badge_span("status", value))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_while_the_report_renders_and_left_as_it_was(enabled: bool,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    during: list[bool] = []
+    context = html_module.html_context
+    monkeypatch.setattr(html_module, "html_context", lambda *a, **k: during.append(gc.isenabled()) or context(*a, **k))
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        get_exporter("html").render(make_record(), {})
+        assert during == [False] and gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
