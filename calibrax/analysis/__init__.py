@@ -9,6 +9,7 @@ from calibrax.analysis.changepoint import (
     ChangepointResult,
     HistoryPoint,
     detect_changepoints,
+    detect_changepoints_many,
     history_from_runs,
     screen_histories,
 )
@@ -84,6 +85,7 @@ __all__: list[str] = [
     "compare_runs",
     "crowding_distance",
     "detect_changepoints",
+    "detect_changepoints_many",
     "dominates",
     "fit_chinchilla",
     "fit_power_law",

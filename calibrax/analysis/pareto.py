@@ -109,8 +109,13 @@ def _minimised(values: ArrayLike, directions: Sequence[Direction]) -> NDArray[np
 
 def _dominance_matrix(x: NDArray[np.float64]) -> NDArray[np.bool_]:
     """``m[i, j]`` is True when point i dominates point j (all objectives minimised)."""
-    le = np.all(x[:, None, :] <= x[None, :, :], axis=2)
-    lt = np.any(x[:, None, :] < x[None, :, :], axis=2)
+    # One objective at a time: (n, n) comparisons instead of an (n, n, k) array reduced over k,
+    # which was most of the time of a thousand-point sort.
+    n = x.shape[0]
+    le, lt = np.ones((n, n), dtype=bool), np.zeros((n, n), dtype=bool)
+    for col in x.T:
+        le &= col[:, None] <= col[None, :]
+        lt |= col[:, None] < col[None, :]
     return le & lt
 
 
@@ -157,7 +162,11 @@ def non_dominated_sort(values: ArrayLike, directions: Sequence[Direction | str])
     """
     dirs = [as_direction(d, f"Objective {i}") for i, d in enumerate(directions)]
     x = _minimised(values, dirs) if len(np.asarray(values)) else np.empty((0, len(dirs)))
-    dom = _dominance_matrix(x)
+    return _fronts(_dominance_matrix(x))
+
+
+def _fronts(dom: NDArray[np.bool_]) -> list[list[int]]:
+    """The non-dominated fronts of the points of a dominance matrix (see :func:`non_dominated_sort`)."""
     count = dom.sum(axis=0)  # how many points dominate each point
     current = np.flatnonzero(count == 0)
     fronts: list[list[int]] = []
@@ -240,8 +249,9 @@ def pareto_analysis(
     names = [str(i) for i in range(len(xm))] if labels is None else [str(s) for s in labels]
     if len(names) != len(xm):
         raise AnalysisError(f"Got {len(xm)} points but {len(names)} labels; give one label per point.")
-    fronts = non_dominated_sort(x, dirs)
-    dominated_by = _dominance_matrix(xm).sum(axis=0)
+    dom = _dominance_matrix(xm)
+    fronts = _fronts(dom)
+    dominated_by = dom.sum(axis=0)
     front_of = np.empty(len(xm), dtype=int)
     crowd = np.empty(len(xm))
     for k, members in enumerate(fronts):

@@ -64,14 +64,15 @@ def format_seconds(seconds: float | None, unit: str | None = None) -> str:
         return MISSING
     if unit is None:
         unit, scale = time_unit(seconds)
+        text = _significant(seconds / scale)
         # 999.7 µs rounds to 1000 µs: show it as 1 ms instead.
-        if abs(float(_significant(seconds / scale))) >= 1000 and unit != "s":
+        if abs(float(text)) >= 1000 and unit != "s":
             unit, scale = _TIME_UNITS[[u for u, _ in _TIME_UNITS].index(unit) - 1]
-    elif unit in dict(_TIME_UNITS):
-        scale = dict(_TIME_UNITS)[unit]
-    else:
-        raise ValueError(f"unit must be one of ns, µs, ms or s, got {unit!r}.")
-    return f"{_significant(seconds / scale)} {unit}"
+            text = _significant(seconds / scale)
+        return f"{text} {unit}"
+    if unit in dict(_TIME_UNITS):
+        return f"{_significant(seconds / dict(_TIME_UNITS)[unit])} {unit}"
+    raise ValueError(f"unit must be one of ns, µs, ms or s, got {unit!r}.")
 
 
 def format_interval(low: float | None, high: float | None, unit: str = "s") -> str:

@@ -19,6 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from calibrax.analysis import Changepoint, HistoryPoint
 from calibrax.exporters import _numbers, _svg
 
@@ -32,11 +35,13 @@ __all__ = [
     "history_data",
     "page_json",
     "strip_data",
+    "strip_pair",
+    "strip_pairs",
 ]
 
 LEVELS = 4096  # positions per axis; two characters of a 64-letter alphabet each
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_CODES = tuple(a + b for a in _ALPHABET for b in _ALPHABET)
+_LETTERS = np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)
 _MAX_DOTS = 600  # more dots only blur the picture and bloat the file
 
 # Chart geometry in SVG user units, sent to the page once (the script has no numbers of its own).
@@ -44,7 +49,7 @@ STRIP_FRAME: dict[str, float] = {"w": 640, "h": 124, "l": 24.0, "r": 616.0, "top
                                   "axis": 92.0, "label": 110.0, "inset": 10.0}
 
 
-def encode_positions(fractions: Sequence[float]) -> str:
+def encode_positions(fractions: Sequence[float] | NDArray[np.float64]) -> str:
     """Fractions of an axis (0 to 1, clipped) as two characters each, 4,096 levels.
 
     Example:
@@ -53,9 +58,10 @@ def encode_positions(fractions: Sequence[float]) -> str:
         >>> [round(f, 3) for f in decode_positions('AAgA__')]
         [0.0, 0.5, 1.0]
     """
-    top = LEVELS - 1
-    codes = _CODES
-    return "".join([codes[_level(f)] if 0.0 < f < 1.0 else codes[top if f >= 1.0 else 0] for f in fractions])
+    levels = _levels(np.asarray(fractions, dtype=float))
+    out = np.empty(2 * levels.size, dtype=np.uint8)
+    out[0::2], out[1::2] = _LETTERS[levels >> 6], _LETTERS[levels & 63]
+    return out.tobytes().decode("ascii")
 
 
 def decode_positions(text: str) -> list[float]:
@@ -74,6 +80,14 @@ def _level(fraction: float) -> int:
     if not fraction > 0.0:
         return 0
     return min(LEVELS - 1, int(fraction * (LEVELS - 1) + 0.5))
+
+
+def _levels(fractions: NDArray[np.float64]) -> NDArray[np.intp]:
+    """:func:`_level` of each fraction at once (the same arithmetic, so the same levels)."""
+    with np.errstate(invalid="ignore"):
+        scaled = np.floor(fractions * (LEVELS - 1) + 0.5)
+        inside = fractions > 0.0  # False for NaN
+    return np.where(inside, np.minimum(scaled, LEVELS - 1), 0).astype(np.intp)
 
 
 @dataclass(frozen=True)
@@ -126,9 +140,11 @@ def thinned(values: Sequence[float]) -> list[float]:
     return [values[i * len(values) // _MAX_DOTS] for i in range(_MAX_DOTS)]
 
 
-def strip_description(values: Sequence[float], unit: str) -> str:
-    """The strip plot in words: how many samples, the median and the quartiles."""
-    q1, median, q3 = quartiles(values)
+def strip_description(values: Sequence[float], unit: str,
+                      quarters: tuple[float, float, float] | None = None) -> str:
+    """The strip plot in words: how many samples, the median and the quartiles (``quarters``
+    when they were already computed from ``values``)."""
+    q1, median, q3 = quarters or quartiles(values)
     return (f"{len(values)} samples; median {_numbers.format_value(median, unit)}, quartiles "
             f"{_numbers.format_value(q1, unit)} to {_numbers.format_value(q3, unit)}")
 
@@ -148,21 +164,101 @@ def strip_data(samples: Sequence[float], unit: str = "s", domain: tuple[float, f
         >>> data.quartiles[0] <= data.quartiles[1] <= data.quartiles[2]
         True
     """
-    values = [float(v) for v in samples if math.isfinite(v)]
-    if not values:
+    return _strip(_finite(samples), unit, domain, {})
+
+
+def strip_pair(samples: Sequence[float], baseline: Sequence[float],
+               unit: str = "s") -> tuple[StripData | None, StripData | None]:
+    """The strip plots of a case's samples and of its baseline's on one x axis (the range of
+    both), as :func:`strip_data` draws each; without baseline samples, the case's own axis.
+
+    Example:
+        >>> run, base = strip_pair([1.0, 1.1], [1.2, 1.3], "1")
+        >>> run.ticks == base.ticks, run.total, base.total
+        (True, 2, 2)
+    """
+    return strip_pairs([(samples, baseline, unit)])[0]
+
+
+def strip_pairs(cases: Sequence[tuple[Sequence[float], Sequence[float], str]]
+                ) -> list[tuple[StripData | None, StripData | None]]:
+    """:func:`strip_pair` of each case's (samples, baseline samples, unit), for a whole run at
+    once: each pair's axis ticks are worked out once, and the dots of every chart are placed
+    and encoded in one pass.
+
+    Example:
+        >>> [(run, base)] = strip_pairs([([1.0, 1.1], [], "1")])
+        >>> run.total, base
+        (2, None)
+    """
+    parts: list[tuple[_StripParts | None, _StripParts | None]] = []
+    for samples, baseline, unit in cases:
+        values, base = _finite(samples), _finite(baseline)
+        both = np.concatenate([values, base])
+        domain = sample_domain([float(both.min()), float(both.max())]) if base.size else None
+        ticks: dict[tuple[float, float], tuple[tuple[int, str], ...]] = {}
+        parts.append((_strip_parts(values, unit, domain, ticks), _strip_parts(base, unit, domain, ticks)))
+    drawn = [part.fractions for pair in parts for part in pair if part is not None]
+    dots = encode_positions(np.concatenate(drawn)) if drawn else ""
+    out: list[tuple[StripData | None, StripData | None]] = []
+    at = 0
+    for pair in parts:
+        strips: list[StripData | None] = []
+        for part in pair:
+            if part is None:
+                strips.append(None)
+                continue
+            end = at + 2 * part.fractions.size
+            strips.append(StripData(dots[at:end], part.quartiles, part.ticks, int(part.fractions.size), part.total,
+                                    part.description))
+            at = end
+        out.append((strips[0], strips[1]))
+    return out
+
+
+def _finite(samples: Sequence[float]) -> NDArray[np.float64]:
+    """The finite ones of ``samples`` as floats, in their order."""
+    values = np.asarray(samples, dtype=float).ravel()
+    return values if np.isfinite(values).all() else values[np.isfinite(values)]
+
+
+@dataclass(frozen=True)
+class _StripParts:
+    """A strip plot before its dots are encoded: their fractions of the axis."""
+
+    fractions: NDArray[np.float64]
+    quartiles: tuple[int, int, int]
+    ticks: tuple[tuple[int, str], ...]
+    total: int
+    description: str
+
+
+def _strip(values: NDArray[np.float64], unit: str, domain: tuple[float, float] | None,
+           ticks: dict[tuple[float, float], tuple[tuple[int, str], ...]]) -> StripData | None:
+    """:func:`strip_data` of finite ``values``; ``ticks`` holds the axis ticks per x range
+    already worked out (filled here)."""
+    part = _strip_parts(values, unit, domain, ticks)
+    if part is None:
         return None
-    lo, hi = domain if domain is not None and domain[1] > domain[0] else sample_domain(values)
+    return StripData(encode_positions(part.fractions), part.quartiles, part.ticks, int(part.fractions.size),
+                     part.total, part.description)
+
+
+def _strip_parts(values: NDArray[np.float64], unit: str, domain: tuple[float, float] | None,
+                 ticks: dict[tuple[float, float], tuple[tuple[int, str], ...]]) -> _StripParts | None:
+    """Everything of :func:`_strip` but the encoding of the dots."""
+    if not values.size:
+        return None
+    listed = values.tolist()
+    lo, hi = domain if domain is not None and domain[1] > domain[0] else sample_domain(listed)
     span = hi - lo
-    drawn = thinned(values)
-    q1, median, q3 = quartiles(values)
-    return StripData(
-        dots=encode_positions([(v - lo) / span for v in drawn]),
-        quartiles=(_level((q1 - lo) / span), _level((median - lo) / span), _level((q3 - lo) / span)),
-        ticks=tuple((_level((t - lo) / span), label) for t, label in _svg.linear_ticks(lo, hi, unit)),
-        shown=len(drawn),
-        total=len(values),
-        description=strip_description(values, unit),
-    )
+    drawn = values if values.size <= _MAX_DOTS else values[np.arange(_MAX_DOTS) * values.size // _MAX_DOTS]
+    quarters = quartiles(listed)
+    q1, median, q3 = ((q - lo) / span for q in quarters)
+    if (lo, hi) not in ticks:
+        ticks[lo, hi] = tuple((_level((t - lo) / span), label) for t, label in _svg.linear_ticks(lo, hi, unit))
+    return _StripParts((drawn - lo) / span, (_level(q1), _level(median), _level(q3)), ticks[lo, hi],
+                       int(values.size), strip_description(listed, unit, quarters))
 
 
 @dataclass(frozen=True)

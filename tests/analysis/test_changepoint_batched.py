@@ -2,6 +2,7 @@
 
 The search scores every ordering of a segment at once; these tests run the same search with
 ``scipy.stats.permutation_test`` (the loop it replaced) and require equal results for a seed.
+The search of many histories together must equal the search of each alone.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from calibrax.analysis.changepoint import (
     _test_split,
     _welch_profile,
     detect_changepoints,
+    detect_changepoints_many,
 )
 
 
@@ -154,3 +156,35 @@ def test_many_histories_of_one_length_and_seed_equal_the_scipy_loop_each(monkeyp
     monkeypatch.setattr(changepoint, "_test_split", scipy_split)
     assert ours == [detect_changepoints(h, n_permutations=499, alpha=0.05) for h in histories]
     assert sum(len(r.changepoints) for r in ours) >= 3
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), lengths=st.lists(st.integers(4, 70), min_size=1, max_size=12),
+       method=st.sampled_from(["binseg", "edivisive"]), correction=st.sampled_from(["holm", "bh"]),
+       min_size=st.sampled_from([2, 5]), n_permutations=st.sampled_from([60, 299]))
+def test_many_histories_searched_together_equal_each_searched_alone(
+        seed: int, lengths: list[int], method: str, correction: str, min_size: int, n_permutations: int) -> None:
+    # Equal lengths share every split's orderings, others share some; min_size 2 makes exact tests of short segments.
+    histories = [generated(seed + i, n, i % 3, 0.1) for i, n in enumerate(lengths + lengths[:3])]
+    kwargs = {"method": method, "correction": correction, "n_permutations": n_permutations, "alpha": 0.1,
+              "min_size": min_size, "seed": seed % 7}
+    alone = [detect_changepoints(h, **kwargs) for h in histories]  # type: ignore[arg-type]
+    assert detect_changepoints_many(histories, **kwargs) == alone  # type: ignore[arg-type]
+
+
+def test_the_report_sized_batch_equals_the_loop_and_blocks_several_histories(monkeypatch: pytest.MonkeyPatch) -> None:
+    histories = [generated(seed, 30, seed % 2, 0.2) for seed in range(40)]
+    blocks: list[int] = []
+    welch = changepoint._welch_profile
+    monkeypatch.setitem(changepoint._PROFILES, "binseg",
+                        lambda z, m: blocks.append(z.shape[0] if z.ndim == 3 else 0) or welch(z, m))
+    together = detect_changepoints_many(histories, alpha=0.01, correction="bh", n_permutations=499)
+    monkeypatch.setitem(changepoint._PROFILES, "binseg", welch)
+    assert together == [detect_changepoints(h, alpha=0.01, correction="bh", n_permutations=499) for h in histories]
+    assert max(blocks) > 1 and sum(len(r.changepoints) for r in together) >= 15
+
+
+def test_a_history_the_batch_cannot_search_is_named() -> None:
+    with pytest.raises(changepoint.AnalysisError, match="History 1: History values"):
+        detect_changepoints_many([[1.0] * 12, [1.0, -1.0] * 6])
+    assert detect_changepoints_many([]) == []

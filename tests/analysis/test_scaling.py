@@ -17,6 +17,7 @@ from calibrax.analysis import (
     r_squared,
     relative_rms,
 )
+from calibrax.analysis.scaling import _linregress
 
 CHINCHILLA = {"E": 1.69, "A": 406.4, "B": 410.7, "a": 0.34, "b": 0.28}  # Hoffmann et al. 2022
 
@@ -211,3 +212,14 @@ def test_complexity_warns_about_thin_data_instead_of_failing() -> None:
 def test_complexity_refuses_unusable_data(n: list[float], t: list[float], match: str) -> None:
     with pytest.raises(AnalysisError, match=match):
         classify_complexity(n, t)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_power_law_fit_gets_the_numbers_of_scipy_linregress(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 14))
+    x = np.log(np.sort(rng.uniform(1.0, 1e4, n)))
+    y = 2.0 * x + rng.normal(0.0, 0.1, n) if seed else 2.0 * x  # an exact fit too
+    ours, theirs = _linregress(x, y), stats.linregress(x, y)
+    for field in ("slope", "intercept", "rvalue", "pvalue", "stderr", "intercept_stderr"):
+        assert np.array_equal(getattr(ours, field), getattr(theirs, field), equal_nan=True), field

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -15,7 +16,9 @@ from test_exporters import _parse
 
 from calibrax.core import ExporterError, RunRecord
 from calibrax.exporters import get_exporter, html_context, shared_domain
-from calibrax.exporters._page_charts import decode_positions, strip_data
+from calibrax.exporters import html as html_module
+from calibrax.exporters._page_charts import LEVELS, decode_positions, encode_positions, strip_data, strip_pairs
+from calibrax.exporters._templates import badge_span, render_template
 
 
 def _baseline(record: RunRecord) -> RunRecord:
@@ -164,3 +167,56 @@ def test_the_run_badge_follows_the_exit_code() -> None:
     passing = replace(regressed, verdicts=tuple(v for v in record.verdicts if v.kind.value != "regressed"))
     lead = re.search(r'<p class="lead">(.*?)</p>', get_exporter("html").render(passing, {}), flags=re.S)
     assert lead and 'class="badge run-ok"' in lead.group(1)
+
+
+_STRIP_CASES = [
+    ([1e-3 * (1 + (i * 37 % 11) / 100) for i in range(50)], [1.1e-3 * (1 + (i * 7 % 5) / 50) for i in range(50)]),
+    ([1e-3, float("nan"), 2e-3, float("inf")], [3e-3, float("-inf")]),
+    ([2e-3, 1e-3], []),
+    ([], [1e-3, 2e-3]),
+    ([float("nan")], [float("nan")]),
+    ([5.0] * 7, [5.0] * 3),
+    ([1e-3 * (1 + (i % 101) / 1000) for i in range(1500)], [1e-3 * (1 + (i % 13) / 100) for i in range(601)]),
+]
+
+
+@pytest.mark.parametrize(("samples", "baseline"), _STRIP_CASES)
+def test_strips_of_a_whole_run_at_once_equal_each_strip_drawn_alone(samples: list[float], baseline: list[float]) -> None:
+    domain = shared_domain(samples, baseline) if baseline else None
+    alone = (strip_data(samples, "s", domain) if samples else None,
+             strip_data(baseline, "s", domain) if baseline else None)
+    assert strip_pairs([(samples, baseline, "s")]) == [alone]
+    assert strip_pairs([(samples, baseline, "s")] * 3)[2] == alone  # dots are sliced from one encoding
+
+
+def test_positions_encode_as_each_fraction_rounded_to_its_level() -> None:
+    def level(f: float) -> int:  # one fraction at a time, the reference of the vectorised encoding
+        if 0.0 < f < 1.0:
+            return min(LEVELS - 1, int(f * (LEVELS - 1) + 0.5))
+        return LEVELS - 1 if f >= 1.0 else 0
+    fractions = [i / 8191 for i in range(-20, 8212)] + [float("nan"), float("inf"), -float("inf"), 1e-300, 0.99993]
+    assert [round(f * (LEVELS - 1)) for f in decode_positions(encode_positions(fractions))] == [level(f) for f in fractions]
+
+
+@pytest.mark.parametrize("value", ["ok", "<b>\"x\"&'y'", "a" + chr(27) + "[31m" + chr(0), 3, None])
+def test_the_python_badge_writes_what_the_template_macro_wrote(value: object, tmp_path: Path) -> None:
+    (tmp_path / "old.html.j2").write_text('{% macro badge(group, value) %}<span class="badge {{ group }}-{{ value }}">'
+                                          '{{ value }}</span>{% endmacro %}{{ badge(group, value) }}')
+    (tmp_path / "new.html.j2").write_text('{% from "_macros.html.j2" import badge %}{{ badge(group, value) }}')
+    old = render_template("old.html.j2", tmp_path, group="status", value=value)
+    assert render_template("new.html.j2", tmp_path, group="status", value=value) == old == str(badge_span("status", value))
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_paused_while_the_report_renders_and_left_as_it_was(enabled: bool,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    during: list[bool] = []
+    context = html_module.html_context
+    monkeypatch.setattr(html_module, "html_context", lambda *a, **k: during.append(gc.isenabled()) or context(*a, **k))
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        get_exporter("html").render(make_record(), {})
+        assert during == [False] and gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
