@@ -17,6 +17,7 @@ export        ``runner/export.py``         :func:`~calibrax.runner.export.export
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import subprocess
@@ -35,7 +36,7 @@ from calibrax.runner.catalog import BenchmarkEntry, discover_benchmarks
 from calibrax.runner.config import CalibraxConfig, CIMode, ProfileConfig, config_to_dict, load_config
 from calibrax.runner.context import RunContext, RunStart
 from calibrax.runner.execute import utc_now
-from calibrax.runner.executors import executor_for
+from calibrax.runner.executors import executor_for, worker_server
 from calibrax.runner.export import export_run, spool_run
 from calibrax.runner.judge import exit_code_for, gate, validate
 from calibrax.runner.plan import PlannedBenchmark, plan_run, protocol_settings, with_benchmark_thresholds
@@ -189,7 +190,11 @@ def _measure_judge_export(ctx: RunContext, start: RunStart) -> RunOutcome:
     log.info("Run %s: %d benchmark(s), store %s", ctx.run_id, len(ctx.planned), ctx.store.path)
     recorded = Recorded()
     try:
-        record_all(ctx, executor_for(ctx.cfg, ctx.cwd, ctx.profiling, start), recorded)
+        with contextlib.ExitStack() as stack:
+            server = worker_server(ctx.cfg, ctx.cwd, ctx.planned)
+            if server is not None:
+                stack.enter_context(server)
+            record_all(ctx, executor_for(ctx.cfg, ctx.cwd, ctx.profiling, start, server), recorded)
     except HardwareUnavailableError:
         if start.begun:
             ctx.store.finish_run(ctx.run_id, RunStatus.INTERRUPTED, utc_now())
