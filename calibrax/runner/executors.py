@@ -129,7 +129,8 @@ def worker_server(cfg: CalibraxConfig, cwd: Path, planned: Sequence[PlannedBench
 
     Each benchmark's worker is then forked from a process that has imported JAX, calibrax's
     timing code and every benchmark's source once, instead of starting an interpreter that
-    imports them again (about 1.2 s per benchmark on 2 cores); it is still a fresh process with
+    imports them again (the default suite's later benchmarks start about 0.8 s sooner each on
+    2 cores); it is still a fresh process with
     its own JAX backend, compilation and memory layout, as the interleaved gate's trials are.
     One benchmark gains nothing from it; ``profile.isolation=none`` has no workers. A server
     that cannot serve (a source that starts a JAX backend when imported, no answer within

@@ -190,10 +190,8 @@ def _measure_judge_export(ctx: RunContext, start: RunStart) -> RunOutcome:
     log.info("Run %s: %d benchmark(s), store %s", ctx.run_id, len(ctx.planned), ctx.store.path)
     recorded = Recorded()
     try:
-        with contextlib.ExitStack() as stack:
-            server = worker_server(ctx.cfg, ctx.cwd, ctx.planned)
-            if server is not None:
-                stack.enter_context(server)
+        server = worker_server(ctx.cfg, ctx.cwd, ctx.planned)
+        with server or contextlib.nullcontext():
             record_all(ctx, executor_for(ctx.cfg, ctx.cwd, ctx.profiling, start, server), recorded)
     except HardwareUnavailableError:
         if start.begun:
