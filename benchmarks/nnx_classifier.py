@@ -8,14 +8,18 @@ and ``series`` the training loss of every step for the convergence check its YAM
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import nnx
 
 import calibrax
 
 
+@partial(jax.jit, static_argnums=(1, 2, 3, 4))  # one program per size, not one per random op
 def _blobs(key: jax.Array, n: int, classes: int, features: int, spread: float) -> tuple[jax.Array, jax.Array]:
     kc, kx, ky = jax.random.split(key, 3)
     centres = 3.0 * jax.random.normal(kc, (classes, features))
@@ -38,9 +42,11 @@ class Classifier(nnx.Module):
 @calibrax.benchmark("nnx_classifier", params={"steps": [200], "classes": [4]})
 def nnx_classifier(steps: int, classes: int, features: int = 16, hidden: int = 64, spread: float = 3.0) -> calibrax.Workload:
     """Forward pass of an MLP classifier trained for `steps` Adam steps; quality on held-out data."""
-    x, y = _blobs(jax.random.key(0), 2048, classes, features, spread)
-    x_test, y_test = _blobs(jax.random.key(0), 4096, classes, features, spread)  # same centres, new draws
-    x_test, y_test = x_test[2048:], y_test[2048:]
+    # Held on the host: the batches below are numpy slices, where slicing a jax.Array with each
+    # new offset would compile a small program before the first step.
+    x, y = map(np.asarray, _blobs(jax.random.key(0), 2048, classes, features, spread))
+    x_test, y_test = map(np.asarray, _blobs(jax.random.key(0), 4096, classes, features, spread))  # same centres, new draws
+    x_test, y_test = jnp.asarray(x_test[2048:]), jnp.asarray(y_test[2048:])
     model = Classifier(features, hidden, classes, rngs=nnx.Rngs(0))
     optimizer = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
 
