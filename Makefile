@@ -43,10 +43,8 @@ test: $(VENV)/.installed-dev
 	scripts/slurm-local.sh   # a one-node SLURM cluster for tests/e2e/test_slurm.py
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check calibrax tests benchmarks hydra_plugins
-	$(BIN)/python -m mypy
 	$(BIN)/python -m compileall -q calibrax hydra_plugins   # each test's calibrax-run would compile them again
-	$(BIN)/python -m pytest -n $(WORKERS) --maxschedchunk=1 -m "not serial" --durations=30  # one test at a time, longest first
-	$(BIN)/python -m pytest -m serial --durations=10   # timing assertions, alone on the machine
+	PY=$(BIN)/python WORKERS=$(WORKERS) scripts/run-tests.sh   # mypy and the SLURM e2e beside the other tests, then the serial timing tests alone
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache outputs multirun

@@ -34,7 +34,7 @@ QUICK = ["profile=quick", "exporters=[]"]
 
 
 LONGEST_FIRST = (
-    "tests/e2e/test_slurm.py",  # waits on a SLURM node for cancelled and timed-out jobs
+    "tests/e2e/test_slurm.py",  # waits on a SLURM node (make test runs it beside the others)
     "tests/e2e/test_e2e.py::test_bisect_finds_the_commit_that_slowed_a_benchmark",
     "tests/e2e/test_sweeps.py",
     "tests/e2e/test_e2e.py::test_default_suite_end_to_end",
