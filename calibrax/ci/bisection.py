@@ -60,13 +60,16 @@ def worst(verdicts: Sequence[Verdict]) -> Verdict:
 
 def expected_steps(n_commits: int) -> int:
     """Comparisons a bisection of ``n_commits`` usually makes: the ends, one per halving, and
-    the first bad commit against its parent (an undecided midpoint adds one).
+    the first bad commit against its parent (an undecided midpoint adds one; a pair measured
+    already, such as two commits' ends and effect, is not measured again).
 
     Example:
         >>> expected_steps(2), expected_steps(5), expected_steps(17)
-        (2, 4, 6)
+        (1, 4, 6)
     """
-    return 2 + max(0, math.ceil(math.log2(max(n_commits - 1, 1))))
+    if n_commits <= 2:
+        return 1
+    return 2 + math.ceil(math.log2(n_commits - 1))
 
 
 def bisect(commits: Sequence[str], compare: CompareFn, on_step: Callable[[BisectStep], None] | None = None,
@@ -76,7 +79,8 @@ def bisect(commits: Sequence[str], compare: CompareFn, on_step: Callable[[Bisect
     Each midpoint is measured against the good end. An undecided midpoint is also measured
     against the bad end: if the bad end is still slower than it, the change came later.
     ``on_compare(step, expected, older, newer)`` hears each comparison before it is measured
-    and ``on_step`` its verdict after.
+    and ``on_step`` its verdict after. A pair already measured is not measured again: where the
+    first bad commit follows the good end, its midpoint verdict is also its effect.
 
     Raises:
         ConfigError: fewer than two commits.
@@ -87,6 +91,9 @@ def bisect(commits: Sequence[str], compare: CompareFn, on_step: Callable[[Bisect
     expected = expected_steps(len(commits))
 
     def run(older: str, newer: str) -> Verdict:
+        for done in steps:
+            if (done.older, done.newer) == (older, newer):
+                return done.verdict
         if on_compare is not None:
             on_compare(len(steps) + 1, max(expected, len(steps) + 1), older, newer)
         step = BisectStep(older, newer, compare(older, newer))

@@ -38,6 +38,17 @@ def test_finds_the_first_slow_commit_wherever_it_is(first_bad: int) -> None:
     assert len(log) <= 2 + 4  # ends, log2(10) rounded up, and the effect
 
 
+@pytest.mark.parametrize(("commits", "measured"), [
+    (["c0", "c1"], [("c0", "c1")]),  # the ends are the effect
+    (["c0", "c1", "c2"], [("c0", "c2"), ("c0", "c1")]),  # the midpoint against the good end is the effect
+])
+def test_a_pair_is_measured_once(commits: list[str], measured: list[tuple[str, str]]) -> None:
+    log: list[tuple[str, str]] = []
+    result = bisect(commits, _compare({"c0": 1.0, "c1": 1.5, "c2": 1.5}, log=log))
+    assert result.first_bad == "c1" and log == measured
+    assert [(s.older, s.newer) for s in result.steps] == measured and result.effect is result.steps[-1].verdict
+
+
 def test_an_undecided_midpoint_is_checked_against_the_bad_end() -> None:
     speed = {c: (1.0 if i < 7 else 1.5) for i, c in enumerate(COMMITS)}
     result = bisect(COMMITS, _compare(speed, undecided={("c0", "c4")}))

@@ -309,18 +309,19 @@ def test_bisect_finds_the_commit_that_slowed_a_benchmark(userproj: Path) -> None
     _git_repo(userproj)
     ident = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
     shas = []
-    for i in range(1, 6):
-        if i == 4:
+    for i in range(1, 4):
+        if i == 2:
             _set_work(userproj, 2)
         (userproj / "NOTES.md").write_text(f"change {i}\n")
         subprocess.run(["git", "add", "-A"], cwd=userproj, check=True)
         subprocess.run(["git", *ident, "commit", "-q", "-m", f"change {i}"], cwd=userproj, check=True)
         shas.append(subprocess.run(["git", "rev-parse", "HEAD"], cwd=userproj, capture_output=True, text=True).stdout.strip())
-    res = run_cli("calibrax", "bisect", "--good", "HEAD~5", "--bad", "HEAD", "--benchmark", "steady",
+    res = run_cli("calibrax", "bisect", "--good", "HEAD~2", "--bad", "HEAD", "--benchmark", "steady",
                   "--trials", "5", "--max-trials", "6", "--json", cwd=userproj, timeout=900)
     assert res.returncode == 0, res.stdout + res.stderr
     out = json.loads(res.stdout)
-    assert out["first_bad"] == shas[3] and out["last_good"] == shas[2]
+    assert out["first_bad"] == shas[1] and out["last_good"] == shas[0]
+    assert [(s["older"], s["newer"]) for s in out["steps"]] == [(shas[0], shas[2]), (shas[0], shas[1])]  # no pair twice
     assert out["effect"]["verdict"] == "regressed" and out["effect"]["ratio"] > 1.5
     assert out["effect"]["ci_low"] > 1.05
     assert subprocess.run(["git", "status", "--porcelain"], cwd=userproj, capture_output=True, text=True).stdout == ""
