@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The checks and tests as `make test` runs them (after the import contracts and ruff):
-#  1. mypy, and tests/e2e/test_slurm.py in its own pytest process, beside part 2: mypy uses one
-#     core for about 20 s, and the SLURM tests spend most of their minute waiting on the node (a
-#     job has to outlive a one-minute time limit), which would hold one of part 2's workers idle;
+#  1. mypy, and tests/e2e/test_slurm.py in its own pytest process, beside part 2: the SLURM tests
+#     spend most of their minute or so waiting on the node (a job has to outlive a one-minute
+#     time limit), and in part 2 they would tie up a worker for as long as the node takes;
 #  2. every other test not marked `serial`, on WORKERS pytest-xdist workers, longest first;
 #  3. the `serial` tests (timings compared apart in time), alone on the machine, once 1 and 2 pass.
 set -uo pipefail
