@@ -12,6 +12,10 @@ WORKERS=${WORKERS:-2}
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
+# One persistent JAX compilation cache for all three parts (tests/conftest.py explains why).
+export JAX_COMPILATION_CACHE_DIR=${JAX_COMPILATION_CACHE_DIR:-$logs/jax-cache}
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=${JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS:-0}
+export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=${JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES:-0}
 "$PY" -m mypy > "$logs/mypy" 2>&1 &
 mypy=$!
 "$PY" -m pytest -p no:cacheprovider tests/e2e/test_slurm.py -m "not serial" > "$logs/slurm" 2>&1 &

@@ -13,6 +13,31 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _share_compiled_programs() -> None:
+    """One persistent JAX compilation cache for the whole test session.
+
+    The tests start about a hundred ``calibrax-run`` processes and their workers, most of which
+    compile the same small programs (the shipped benchmarks, Flax NNX set-up, the eager
+    operations of the metrics); on CPU compiling is most of what such a run does. Set here, at
+    import, before JAX is imported: the xdist workers and every process a test starts inherit it.
+    A test that needs a cold compile turns the cache off in its own process, as calibrax's cold
+    measurement does. Set ``JAX_COMPILATION_CACHE_DIR`` yourself to keep a cache between sessions.
+    """
+    if "JAX_COMPILATION_CACHE_DIR" in os.environ:
+        return
+    import atexit
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="calibrax-tests-jax-cache-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = folder
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # the default (1 s) would keep none here
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+
+
+_share_compiled_programs()
 BIN = Path(sys.executable).parent
 
 

@@ -87,14 +87,18 @@ def test_recompilations_in_the_rounds_are_counted() -> None:
     assert into["recompilations"].samples[0] >= 5
     info = meta["profiling"]["compilation"]
     assert info["recompiled_in_rounds"] == ["jit(<lambda>)"]
-    assert info["persistent_cache"] == cache_state()
+    recorded, now = dict(info["persistent_cache"]), cache_state()
+    for state in (recorded, now):  # other processes sharing the cache folder (as the test session does) add entries
+        del state["entries"], state["warm"]
+    assert recorded == now
 
 
 def test_cache_state_reports_a_warm_persistent_cache(tmp_path: Any) -> None:
     (tmp_path / "entry").write_text("x")
+    before = jax.config.jax_compilation_cache_dir  # type: ignore[attr-defined]
     try:
         jax.config.update("jax_compilation_cache_dir", str(tmp_path))
         state = cache_state()
     finally:
-        jax.config.update("jax_compilation_cache_dir", None)
+        jax.config.update("jax_compilation_cache_dir", before)
     assert state["cache_dir"] == str(tmp_path) and state["entries"] == 1 and state["warm"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import weakref
+from collections.abc import Iterator
 
 import jax
 import jax.numpy as jnp
@@ -143,6 +144,23 @@ def test_allow_recompile_keeps_the_case_and_counts_the_compiles() -> None:
     assert meta["allow_recompile"] and meta["recompilations"] == 1 and meta["recompiled"] == ["jit(add)"]
 
 
+@pytest.fixture
+def no_persistent_cache() -> Iterator[None]:
+    """JAX's persistent compilation cache off in this process for the test: a first call then
+    compiles whatever programs other processes put in the cache (tests/conftest.py shares one)."""
+    from jax._src import compilation_cache  # reset_cache: the cache decides once per process whether it is used
+
+    before = jax.config.jax_enable_compilation_cache  # type: ignore[attr-defined]
+    jax.config.update("jax_enable_compilation_cache", False)
+    compilation_cache.reset_cache()
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", before)
+        compilation_cache.reset_cache()
+
+
+@pytest.mark.usefixtures("no_persistent_cache")
 def test_a_steady_case_has_no_recompilation_and_says_how_its_compile_went() -> None:
     f = jax.jit(lambda a: jnp.tanh(a) * 2)
     x = jnp.ones(16)
