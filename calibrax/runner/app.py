@@ -35,7 +35,7 @@ from calibrax.runner.config import RENAMED_KEYS, CalibraxConfig, load_config, re
 from calibrax.runner.job import JobContext, run_job, sweep_id_for
 from calibrax.runner.plan import PlannedBenchmark, plan_run
 from calibrax.runner.progress import SweepProgress
-from calibrax.runner.slurm import follow_slurm_jobs, wait_for_jobs
+from calibrax.runner.slurm import follow_slurm_jobs, local_jobs_report_at_once, wait_for_jobs
 from calibrax.runner.sweep import finalize_sweep, job_exit_code, read_markers, sweep_size
 from calibrax.runner.sweep_report import write_sweep_page
 from calibrax.storage import Store
@@ -96,9 +96,12 @@ class SweepCallback(Callback):
         explicit = OmegaConf.select(config, "sweep.id")
         resumed = bool(OmegaConf.select(config, "sweep.resume")) and not explicit  # resumes the latest sweep
         _STATE.sweep_id = "latest" if resumed else sweep_id_for(explicit, _STATE.sweep_dir)
-        if str(OmegaConf.select(config, "hydra.launcher._target_") or "").endswith("submitit_launcher.SlurmLauncher"):
+        launcher = str(OmegaConf.select(config, "hydra.launcher._target_") or "")
+        if launcher.endswith("submitit_launcher.SlurmLauncher"):
             _STATE.slurm = True
             follow_slurm_jobs()
+        elif launcher.endswith("submitit_launcher.LocalLauncher"):
+            local_jobs_report_at_once()
         params = OmegaConf.select(config, "hydra.sweeper.params")
         swept = {str(k): v for k, v in params.items()} if params else None
         size = sweep_size([str(o) for o in config.hydra.overrides.task], swept)

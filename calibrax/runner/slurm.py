@@ -12,6 +12,11 @@ minutes; and a logging filter that lets submitit's sacct warning through once.
 
 When a job fails, Hydra's submitit launcher stops waiting at that job; :func:`wait_for_jobs`
 waits for the others, so the sweep's results are loaded only when every job has ended.
+
+submitit gives a job that ended without its result file 15 s for the file to appear (a network
+file system may show it late); jobs of the ``local`` launcher write to a local folder, so
+:func:`local_jobs_report_at_once` takes that wait from them (a killed local job was reported
+15 s after it died).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import re
 import subprocess
 import time
 
-__all__ = ["POLL_S", "SacctWarningOnce", "SlurmJobWatcher", "follow_slurm_jobs", "job_states", "wait_for_jobs"]
+__all__ = ["POLL_S", "SacctWarningOnce", "SlurmJobWatcher", "follow_slurm_jobs", "job_states",
+           "local_jobs_report_at_once", "wait_for_jobs"]
 
 log = logging.getLogger("calibrax")
 
@@ -198,6 +204,19 @@ def follow_slurm_jobs(poll_s: float = POLL_S) -> None:
     watcher = SlurmJob.watcher if isinstance(SlurmJob.watcher, SlurmJobWatcher) else SlurmJobWatcher()
     watcher.delay_s = max(poll_s, 1.0)
     SlurmJob.watcher = watcher  # type: ignore[assignment]  # submitit makes only the watcher protocol's calls
+
+
+def local_jobs_report_at_once() -> None:
+    """A job of Hydra's submitit ``local`` launcher that ended without its result is reported
+    when its process has ended, not 15 s later (submitit's wait for a slow network file system).
+
+    Example:
+        >>> local_jobs_report_at_once()  # before the local launcher collects its jobs' results
+    """
+    from submitit.local.local import LocalJob
+
+    if hasattr(LocalJob, "_results_timeout_s"):  # submitit's class attribute for that wait (1.5)
+        LocalJob._results_timeout_s = 0
 
 
 def _jobs(registered: set[str]) -> list[str]:

@@ -106,3 +106,19 @@ def test_slurm_jobs_without_a_marker_are_named_as_never_started(tmp_path: Path,
     assert app._never_started(states) == ["5_2 (FAILED)"]
     assert app._with_slurm_state(("1",), states) == ["1 (SLURM: CANCELLED)"]
     assert app._never_started({}) == []
+
+
+def test_local_jobs_report_a_missing_result_at_once_and_slurm_jobs_still_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    import inspect
+
+    from submitit.core.core import Job
+    from submitit.local.local import LocalJob
+
+    from calibrax.runner.slurm import local_jobs_report_at_once
+
+    # the wait submitit gives a job's result file is this class attribute, read where results are collected
+    assert "self._results_timeout_s" in inspect.getsource(Job._get_outcome_and_result)
+    monkeypatch.setattr(LocalJob, "_results_timeout_s", LocalJob._results_timeout_s)  # restored after the test
+    local_jobs_report_at_once()
+    assert LocalJob._results_timeout_s == 0
+    assert SlurmJob._results_timeout_s == Job._results_timeout_s > 0  # a cluster's shared folder may show it late
