@@ -8,7 +8,7 @@ adds its rows to :data:`CASES` when imported; this package imports them all.
 
 import importlib
 
-from metric_cases._base import CASES, Case, Inputs, case, jitted
+from metric_cases._base import CASES, SEEDS, Case, Inputs, case, jitted
 
 DOMAINS = (
     "regression",
@@ -34,7 +34,7 @@ DOMAINS = (
     "metric_learning",
 )
 """The domain modules, imported in this order; each adds its rows to CASES."""
-__all__ = ["CASES", "DOMAINS", "Case", "Inputs", "case", "jitted"]
+__all__ = ["CASES", "DOMAINS", "SEEDS", "Case", "Inputs", "case", "jitted"]
 
 for _domain in DOMAINS:
     importlib.import_module(f"metric_cases.{_domain}")
