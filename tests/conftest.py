@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _share_compiled_programs() -> None:
     """One persistent JAX compilation cache for the whole test session.
 
-    The tests start about a hundred ``calibrax-run`` processes and their workers, most of which
+    The tests start some seventy ``calibrax-run`` processes and their workers, most of which
     compile the same small programs (the shipped benchmarks, Flax NNX set-up, the eager
     operations of the metrics); on CPU compiling is most of what such a run does. Set here, at
     import, before JAX is imported: the xdist workers and every process a test starts inherit it.
@@ -38,6 +38,7 @@ def _share_compiled_programs() -> None:
 
 
 _share_compiled_programs()
+
 BIN = Path(sys.executable).parent
 
 

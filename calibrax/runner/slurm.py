@@ -215,7 +215,7 @@ def local_jobs_report_at_once() -> None:
     """
     from submitit.local.local import LocalJob
 
-    if hasattr(LocalJob, "_results_timeout_s"):  # submitit's class attribute for that wait (1.5)
+    if hasattr(LocalJob, "_results_timeout_s"):  # submitit's class attribute for that wait (submitit 1.5)
         LocalJob._results_timeout_s = 0
 
 
