@@ -12,14 +12,14 @@ time, so the best round is the steadiest estimate of what the code itself costs 
 medians of one unchanged benchmark were bimodal where the trial minima were not. ``median``
 judges a change that shows in the typical round rather than the best one.
 
-The design is sequential: after ``trials`` per side, and again after every further ABBA block,
-each undecided case is judged by an always-valid confidence sequence for the ratio of its trial
-values (:mod:`calibrax.ci.sequential`: the mean's and the median's, Waudby-Smith et al. 2021 and
-Howard & Ramdas 2022). A case stops as soon as the
-sequence rules out a regression beyond the margin (pass), shows one (regressed) or shows an
-improvement; only cases still undecided after ``max_trials`` per side are inconclusive. The
-sequence holds at every look at once, so stopping early keeps its error rate; its level is the
-measure's ``alpha`` divided by the number of case-measures judged (Bonferroni across the suite).
+The design is group-sequential: after ``trials`` per side, and again after every further ABBA
+block, each undecided case is judged by repeated confidence intervals for the ratio of its trial
+values (:mod:`calibrax.ci.sequential`: an exact group-sequential sign test with a t bound beside
+it, Jennison & Turnbull 2000) that hold at every look of the planned schedule at once. A case
+stops as soon as they rule out a regression beyond the margin (pass), show one (regressed) or
+show an improvement; only cases still undecided after ``max_trials`` per side are inconclusive.
+Stopping early keeps the error rate; its level is the measure's ``alpha`` divided by the number
+of case-measures judged (Bonferroni across the suite).
 
 The measuring itself is supplied by the caller (the runner), so this module only schedules
 trials and judges them.
@@ -36,7 +36,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from calibrax.analysis.regression import GatePolicy, Pair, judge
-from calibrax.ci.sequential import METHOD, sequential_bound, sequential_kind
+from calibrax.ci.sequential import METHOD, SIGN_SHARE, fewest_pairs, look_schedule, sequential_bound, sequential_kind
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Direction, Measure, Verdict, VerdictKind
 
@@ -168,6 +168,24 @@ def _log_ratios(series: _Series, measure: Measure) -> list[float]:
     return out
 
 
+def _more(looks: tuple[int, ...], alpha: float) -> str:
+    """What would help an undecided case: more trials, and how many the sign test needs.
+
+    Example:
+        >>> _more((5, 6), 0.01)
+        'add trials (the sign test decides from 7 pairs at alpha 0.01; ci.max_trials is 6)'
+        >>> _more((6, 8, 10), 0.01)
+        'add trials'
+    """
+    need = fewest_pairs(looks, SIGN_SHARE * alpha)
+    if need is not None:
+        return "add trials"
+    reach = next(n for n in range(looks[-1] + 1, 10_000)
+                 if fewest_pairs(look_schedule(looks[0], n), SIGN_SHARE * alpha) is not None)
+    return (f"add trials (the sign test decides from {reach} pairs at alpha {alpha:.2g}; "
+            f"ci.max_trials is {looks[-1]})")
+
+
 @dataclass(frozen=True)
 class _Look:
     """One look at a case: its verdict per measure, and whether all of them are decided."""
@@ -177,7 +195,7 @@ class _Look:
 
 
 def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alpha_share: int,
-          elapsed: float, final: bool, statistic: TrialStatistic) -> _Look:
+          elapsed: float, final: bool, statistic: TrialStatistic, looks: tuple[int, ...]) -> _Look:
     verdicts, decided = [], True
     for m in case.measures:
         series = samples.get(m.name, {"A": [], "B": []})
@@ -189,21 +207,22 @@ def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alp
             continue
         alpha = rule.alpha / alpha_share
         n = len(series["A"])
-        bound = sequential_bound(_log_ratios(series, m), alpha, t_star=max(n, 2))
+        bound = sequential_bound(_log_ratios(series, m), alpha, looks)
         made = sequential_kind(bound, rule.margin) if bound is not None else None
         if made is None:
             decided = False
             ci = f"ratio {bound.ratio:.3f} [{bound.low:.3f}, {bound.high:.3f}]" if bound else "fewer than 2 paired trials"
             made = (VerdictKind.INCONCLUSIVE,
-                    f"{ci}: cannot tell whether it is within the {rule.margin:.0%} margin; add trials")
+                    f"{ci}: cannot tell whether it is within the {rule.margin:.0%} margin; {_more(looks, alpha)}")
         kind, text = made
         verb = "decided" if kind is not VerdictKind.INCONCLUSIVE else "still undecided"
         message = (f"{text} (each trial judged by its {statistic.label}; {METHOD}, alpha {alpha:.2g}; "
                    f"{verb} after {n} trials per side, {elapsed:.0f} s)")
         details = {"method": METHOD, "n_baseline": len(a), "n_candidate": len(b), "trials_per_side": n,
-                   "geometric_mean_ratio": bound.ratio if bound else None,
-                   "pairs": bound.pairs if bound else 0, "sd_log_ratio": bound.sd if bound else None,
-                   "alpha_sequence": alpha, "elapsed_s": round(elapsed, 3), "trial_statistic": statistic.value}
+                   "median_pair_ratio": bound.ratio if bound else None,
+                   "pairs": bound.pairs if bound else 0, "sign_test_level": bound.level if bound else None,
+                   "alpha_sequence": alpha, "looks": list(looks), "elapsed_s": round(elapsed, 3),
+                   "trial_statistic": statistic.value}
         base, cand = statistics.median(a), statistics.median(b)
         ratio = (base / cand if m.direction is Direction.HIGHER else cand / base) if base > 0 and cand > 0 else None
         verdicts.append(Verdict(case.benchmark, dict(case.params), m.name, kind, ratio, base, cand,
@@ -239,6 +258,7 @@ def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePoli
     if not 5 <= trials <= max_trials:
         raise ConfigError(f"ci.trials must be at least 5 and at most ci.max_trials ({max_trials}), got {trials}.")
     share = max(1, sum(len(c.measures) for c in cases))
+    looks = look_schedule(trials, max_trials)
     samples: dict[str, dict[str, _Series]] = {c.key: {m.name: {"A": [], "B": []} for m in c.measures} for c in cases}
     order: list[Arm] = []
     final: dict[str, list[Verdict]] = {}
@@ -258,7 +278,8 @@ def run_interleaved(measure: TrialFn, cases: Sequence[CaseRef], policy: GatePoli
         elapsed = time.monotonic() - start
         still = []
         for case in todo:
-            look = _look(case, samples[case.key], policy, share, elapsed, final=done >= max_trials, statistic=statistic)
+            look = _look(case, samples[case.key], policy, share, elapsed, final=done >= max_trials, statistic=statistic,
+                         looks=looks)
             if look.decided:
                 final[case.key], stopped[case.key], decided_after[case.key] = look.verdicts, done, elapsed
             else:

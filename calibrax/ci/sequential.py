@@ -1,36 +1,37 @@
-"""Always-valid verdicts for the interleaved gate: confidence sequences for the paired log-ratios.
+"""Verdicts at every look for the interleaved gate: a group-sequential sign test.
 
-The interleaved gate looks at its trials after every ABBA block and stops a case as soon as it
-is decided, so a fixed-sample test would lose its error rate to the repeated looks. Each case is
-judged instead with confidence sequences: intervals that hold at every look at once with
-probability at least ``1 - alpha``, however often one looks and whenever one stops.
+The interleaved gate looks at its trials after the first block and again after every further
+ABBA block, and stops a case as soon as it is decided. A test run at its fixed-sample level at
+each of those looks would lose its error rate to the repeated looks; each case is judged
+instead with repeated confidence intervals (Jennison & Turnbull 1989, "Interim analyses: the
+repeated confidence interval approach", JRSS B 51; their book "Group Sequential Methods with
+Applications to Clinical Trials", 2000, chapters 2, 9 and 12): bounds that hold at every look
+of the planned schedule at once, so stopping at any look keeps the error rate.
 
 The observations are paired trials: the k-th baseline trial and the k-th candidate trial of an
 ABBA sequence run next to each other (A B, then B A), and ``log(candidate / baseline)`` of their
 trial values is one observation, so machine drift cancels within a pair and the
 process-to-process variation is in every observation.
 
-Two sequences bound the centre of those log-ratios, each at ``alpha / 2``, and the verdict uses
-where they overlap (by the union bound, both hold at once with probability at least
-``1 - alpha``):
+Two bounds, each valid at every look, are intersected (by the union bound both hold at once):
 
-- the mean: a two-sided asymptotic confidence sequence (Waudby-Smith, Arnold, Wu, Howard &
-  Ramdas 2021, "Time-uniform central limit theory and asymptotic confidence sequences", the
-  normal-mixture boundary of their Theorem 2.2). It is asymptotic: with the standard deviation
-  estimated from few pairs it covers less than it claims (about 7.5% misses for a 95% sequence
-  looked at from 5 pairs on), so the estimate is scaled by Student's small-sample factor
-  ``t_{n-1}(1 - alpha/2) / z(1 - alpha/2)``, which tends to 1 as pairs come in and brings the
-  misses below ``alpha`` from 5 pairs on (simulated: 4.2% at 0.05, 0.7% at 0.01, 50 looks);
-- the median: a nonparametric sequence from the sign test (the quantile sequences of Howard &
-  Ramdas 2022, "Sequential estimation of quantiles with applications to A/B-testing and
-  best-arm identification", here with the normal-mixture boundary for the count of
-  observations below the median, a sum of steps in ``[-1/2, 1/2]``, so sub-Gaussian with
-  scale 1/2). It is exact at every sample size and ignores how far off an odd pair lies: a
-  trial that ran slow as a whole (a bad memory layout, a noisy neighbour for its whole length)
-  moves the mean's sequence but not the median's.
+- the sign test's, for the median pair ratio, with ``0.9 alpha`` per direction. The number of
+  pairs above the true median is a binomial random walk whatever the noise, so the chance that
+  it crosses the test's critical value at any look of the schedule is computed exactly (a
+  Pocock-type design: one nominal level at every look, the largest whose crossing probability
+  over the schedule is at most ``alpha``). A trial that ran slow as a whole (a bad memory
+  layout, a neighbour for its whole length) moves one sign, never the bound's scale; on the
+  trials of ``benchmarks/meta/gate_power.py`` it decided an A/A in about half the trials the
+  confidence sequences it replaced needed, and caught 5% slowdowns under a neighbour that they
+  missed.
+- Student's t, for the mean log-ratio, with ``0.1 alpha`` per direction split evenly over the
+  looks (Bonferroni). No distribution-free test of ``n`` pairs can reach a level below
+  ``2^-n``, so the sign test needs about 9 pairs at ``alpha`` 0.01; the t bound decides a gross
+  change in a steady benchmark from the first look.
 
-Where the two do not overlap (asymmetric noise, or one of them missed), the verdict takes their
-hull. The geometric-mean ratio of trial values is reported as the effect.
+Each bound is one-sided at its share of ``alpha`` in each direction: a false ``regressed`` needs
+the lower bound to miss, a false ``pass`` of a real regression the upper one, each at most
+``alpha``. Where the two intervals do not overlap, the verdict takes their hull.
 """
 
 from __future__ import annotations
@@ -44,130 +45,196 @@ import numpy as np
 
 from calibrax.core.models import VerdictKind
 
-__all__ = ["METHOD", "SequentialBound", "cs_half_width", "median_sequence", "mixture_rho", "sequential_bound",
-           "sequential_kind", "small_sample_factor"]
+__all__ = ["METHOD", "SIGN_SHARE", "SequentialBound", "binomial_tail", "crossing_probability", "fewest_pairs",
+           "look_schedule", "nominal_level", "sequential_bound", "sequential_kind", "sign_bounds"]
 
-METHOD = "confidence sequences for the mean (Waudby-Smith et al. 2021) and median (Howard & Ramdas 2022)"
-
-
-def mixture_rho(alpha: float, t_star: int) -> float:
-    """The mixture's tuning parameter that makes the boundary tightest after ``t_star`` pairs
-    (the paper's closed-form choice).
-
-    Example:
-        >>> round(mixture_rho(0.01, 12), 3)
-        0.98
-    """
-    if not 0 < alpha < 1 or t_star < 1:
-        raise ValueError(f"need 0 < alpha < 1 and t_star >= 1, got alpha={alpha}, t_star={t_star}")
-    two_log = -2 * math.log(alpha)
-    return math.sqrt((two_log + math.log(two_log + 1)) / t_star)
+METHOD = "group-sequential sign test and t bound (repeated confidence intervals, Jennison & Turnbull 2000)"
+SIGN_SHARE = 0.9
+"""The share of ``alpha`` spent on the sign test; the t bound gets the rest."""
 
 
-def cs_half_width(sd: float, t: int, alpha: float, rho: float) -> float:
-    """Half-width of the two-sided normal-mixture confidence sequence for a mean after ``t``
-    observations with standard deviation ``sd``:
-    ``sd * sqrt(2 (t rho^2 + 1) / (t^2 rho^2) * log(sqrt(t rho^2 + 1) / alpha))``.
+def look_schedule(trials: int, max_trials: int) -> tuple[int, ...]:
+    """The trials per side at each look: after ``trials``, then after every ABBA block (2 per
+    side) up to ``max_trials``.
 
     Example:
-        >>> round(cs_half_width(0.01, 12, 0.01, mixture_rho(0.01, 12)), 5)
-        0.01031
+        >>> look_schedule(6, 12)
+        (6, 8, 10, 12)
+        >>> look_schedule(6, 11)
+        (6, 8, 10, 11)
     """
-    v = t * rho * rho + 1
-    return sd * math.sqrt(2 * v / (t * t * rho * rho) * math.log(math.sqrt(v) / alpha))
+    if not 1 <= trials <= max_trials:
+        raise ValueError(f"need 1 <= trials <= max_trials, got trials={trials}, max_trials={max_trials}")
+    looks = list(range(trials, max_trials + 1, 2))
+    if looks[-1] != max_trials:
+        looks.append(max_trials)
+    return tuple(looks)
 
 
-@lru_cache(maxsize=4096)
-def small_sample_factor(n: int, alpha: float) -> float:
-    """Student's ``t_{n-1}(1 - alpha/2) / z(1 - alpha/2)``: how much wider a t interval is than a
-    normal one at ``n`` observations.
+@lru_cache(maxsize=256)
+def binomial_tail(n: int) -> tuple[float, ...]:
+    """``P(Bin(n, 1/2) >= c)`` for ``c = 0 .. n + 1``, exact.
 
     Example:
-        >>> round(small_sample_factor(5, 0.01), 2), round(small_sample_factor(1000, 0.01), 2)
-        (1.79, 1.0)
+        >>> binomial_tail(3)
+        (1.0, 0.875, 0.5, 0.125, 0.0)
     """
-    from scipy.stats import norm, t  # only when a gate judges (keeps the CLI's start light)
+    counts = [math.comb(n, j) for j in range(n + 1)]
+    total = 2 ** n
+    tail, out = 0, [0.0]
+    for c in counts[::-1]:
+        tail += c
+        out.append(tail / total)
+    return tuple(out[::-1])
 
-    return float(t.ppf(1 - alpha / 2, n - 1) / norm.ppf(1 - alpha / 2))
+
+def _critical(n: int, level: float) -> int:
+    """The smallest count ``c`` with ``P(Bin(n, 1/2) >= c) <= level`` (``n + 1``: none)."""
+    return next(c for c, p in enumerate(binomial_tail(n)) if p <= level)
+
+
+def crossing_probability(looks: Sequence[int], level: float) -> float:
+    """The chance that the count of positive signs reaches the sign test's critical value at
+    ``level`` at any of the ``looks`` when each sign is a fair coin: exact, by carrying the
+    count's distribution from look to look and removing what has crossed.
+
+    Example:
+        >>> crossing_probability([10], 0.011)  # one look: the test's own level, 11/1024
+        0.0107421875
+        >>> crossing_probability([10, 20], 0.011) > 0.011
+        True
+    """
+    dist = np.zeros(1)
+    dist[0] = 1.0
+    done, crossed = 0, 0.0
+    for n in looks:
+        for _ in range(n - done):  # one more sign: count stays or grows by one
+            dist = np.concatenate([dist, [0.0]]) * 0.5 + np.concatenate([[0.0], dist]) * 0.5
+        done = n
+        c = _critical(n, level)
+        crossed += float(dist[c:].sum())
+        dist[c:] = 0.0
+    return crossed
+
+
+@lru_cache(maxsize=256)
+def nominal_level(looks: tuple[int, ...], alpha: float) -> float:
+    """The Pocock-type nominal level of the sign test: the largest level, used at every look,
+    whose crossing probability over ``looks`` (:func:`crossing_probability`) is at most
+    ``alpha``. The sign test's levels are discrete, so the answer is one of its tail
+    probabilities; looks too early to ever reject spend nothing.
+
+    Example:
+        >>> lvl = nominal_level((6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), 0.009)
+        >>> round(lvl, 5), crossing_probability((6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), lvl) <= 0.009
+        (0.00331, True)
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"need 0 < alpha < 1, got {alpha}")
+    candidates = sorted({p for n in looks for p in binomial_tail(n) if 0 < p <= alpha})
+    best, low, high = 0.0, 0, len(candidates) - 1
+    while low <= high:  # crossing grows with the level: the largest candidate that keeps alpha
+        mid = (low + high) // 2
+        if crossing_probability(looks, candidates[mid]) <= alpha:
+            best, low = candidates[mid], mid + 1
+        else:
+            high = mid - 1
+    return best
+
+
+def fewest_pairs(looks: tuple[int, ...], alpha: float) -> int | None:
+    """The fewest pairs at which the sign test can reach a verdict on ``looks`` at ``alpha``
+    (its share of it); None if no look can.
+
+    Example:
+        >>> fewest_pairs(look_schedule(6, 30), 0.009)
+        10
+        >>> fewest_pairs(look_schedule(5, 6), 0.009) is None
+        True
+    """
+    level = nominal_level(looks, alpha)
+    return next((n for n in looks if binomial_tail(n)[n] <= level), None)
+
+
+def sign_bounds(values: Sequence[float], level: float) -> tuple[float, float]:
+    """Bounds on the median of ``values`` from the sign test at one-sided ``level`` per
+    direction: the ``c``-th largest and the ``c``-th smallest value, ``c`` the test's critical
+    count (``-inf``/``inf`` where no count is extreme enough).
+
+    Example:
+        >>> sign_bounds([0.01 * i for i in range(1, 11)], 0.001)
+        (0.01, 0.1)
+        >>> sign_bounds([0.01 * i for i in range(1, 11)], 0.011)
+        (0.02, 0.09)
+        >>> sign_bounds([0.1, 0.2], 0.01)
+        (-inf, inf)
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = int(x.size)
+    c = _critical(n, level)
+    if c > n or c == 0:
+        return -math.inf, math.inf
+    return float(x[n - c]), float(x[c - 1])
+
+
+def _t_bounds(x: np.ndarray, level: float) -> tuple[float, float]:
+    from scipy.stats import t  # only when a gate judges (keeps the CLI's start light)
+
+    half = float(t.isf(level, x.size - 1)) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return float(x.mean()) - half, float(x.mean()) + half
 
 
 @dataclass(frozen=True)
 class SequentialBound:
-    """The confidence sequence at one look: the geometric-mean ratio (worse > 1) and its bounds."""
+    """The bounds at one look: the median pair ratio (worse > 1) and its repeated confidence
+    interval; ``level`` is the sign test's nominal level at each look."""
 
     ratio: float
     low: float
     high: float
     pairs: int
-    sd: float
+    level: float
 
 
-def median_sequence(values: Sequence[float], alpha: float, t_star: int) -> tuple[float, float]:
-    """Always-valid bounds on the median of ``values`` (``-inf``/``inf`` while too few to bound).
-
-    For the true median ``m``, ``#{x_i <= m} - t/2`` is a sum of ``t`` independent zero-mean
-    steps in ``[-1/2, 1/2]``, so the two-sided normal mixture bounds its share ``F_t(m) - 1/2``
-    by ``u_t = cs_half_width(1/2, t, alpha, rho)`` at every ``t`` at once. The values ``m``
-    not excluded by that run from the ``ceil(t (1/2 - u_t))``-th smallest value to the
-    ``(floor(t (1/2 + u_t)) + 1)``-th.
+def sequential_bound(log_ratios: Sequence[float], alpha: float, looks: tuple[int, ...]) -> SequentialBound | None:
+    """The median pair ratio and its repeated confidence interval from paired log-ratios (None
+    below 2 pairs): the sign test's bounds at ``SIGN_SHARE * alpha`` over ``looks`` and the t
+    bounds at the rest, split over the looks, intersected (their hull where they do not meet).
 
     Example:
-        >>> median_sequence([0.05] * 3 + [0.04, 0.06] * 6, 0.01, 15)
-        (0.04, 0.06)
-        >>> median_sequence([0.05, 0.04, 0.06], 0.01, 3)
-        (-inf, inf)
-    """
-    x = np.sort(np.asarray(values, dtype=float))
-    t = int(x.size)
-    if t == 0:
-        return -math.inf, math.inf
-    u = cs_half_width(0.5, t, alpha, mixture_rho(alpha, t_star))
-    low_rank, high_rank = math.ceil(t * (0.5 - u)), math.floor(t * (0.5 + u)) + 1
-    low = float(x[low_rank - 1]) if low_rank >= 1 else -math.inf
-    high = float(x[high_rank - 1]) if high_rank <= t else math.inf
-    return low, high
-
-
-def sequential_bound(log_ratios: Sequence[float], alpha: float, t_star: int) -> SequentialBound | None:
-    """The ratio and its always-valid bounds from paired log-ratios (None below 2 pairs): where
-    the mean's and the median's sequences, each at ``alpha / 2``, overlap (their hull where they
-    do not); ``sd`` is the sample standard deviation times :func:`small_sample_factor`.
-
-    Example:
-        >>> b = sequential_bound([0.1, 0.11, 0.09, 0.1, 0.1, 0.1], 0.01, 6)
+        >>> looks = look_schedule(6, 30)
+        >>> b = sequential_bound([0.1, 0.11, 0.09, 0.1, 0.1, 0.1], 0.01, looks)  # a steady 10%: the t bound
         >>> round(b.ratio, 3), b.low > 1.05
         (1.105, True)
-        >>> b = sequential_bound([0.05, 0.04, 0.06] * 6 + [-0.4, 0.5], 0.01, 20)  # two trials slow as a whole
-        >>> b.low > 1.03
+        >>> x = [0.05, 0.04, 0.06] * 6 + [-0.4, 0.5]  # two trials slow as a whole: the sign test
+        >>> sequential_bound(x, 0.01, looks).low > 1.03
         True
     """
     x = np.asarray(log_ratios, dtype=float)
     if x.size < 2:
         return None
-    half = alpha / 2
-    mean, sd = float(x.mean()), float(x.std(ddof=1)) * small_sample_factor(int(x.size), half)
-    w = cs_half_width(sd, int(x.size), half, mixture_rho(half, t_star))
-    mean_low, mean_high = mean - w, mean + w
-    median_low, median_high = median_sequence(x.tolist(), half, t_star)
-    low, high = max(mean_low, median_low), min(mean_high, median_high)
-    if low > high:  # the two disagree: asymmetric pairs, or one sequence missed
-        low, high = min(mean_low, median_low), max(mean_high, median_high)
-    return SequentialBound(math.exp(mean), math.exp(low), math.exp(high), int(x.size), sd)
+    level = nominal_level(looks, SIGN_SHARE * alpha)
+    sign_low, sign_high = sign_bounds(x.tolist(), level)
+    t_low, t_high = _t_bounds(x, (1 - SIGN_SHARE) * alpha / len(looks))
+    low, high = max(sign_low, t_low), min(sign_high, t_high)
+    if low > high:  # the two disagree: skewed pairs, or one of them missed
+        low, high = min(sign_low, t_low), max(sign_high, t_high)
+    return SequentialBound(math.exp(float(np.median(x))), math.exp(low), math.exp(high), int(x.size), level)
 
 
 def sequential_kind(bound: SequentialBound, margin: float) -> tuple[VerdictKind, str] | None:
-    """The decision the sequence allows now, or None while it straddles the margin.
+    """The decision the bounds allow now, or None while they straddle the margin.
 
     ``regressed`` when the lower bound clears ``1 + margin``; ``improved`` when the upper bound
     is below ``1 / (1 + margin)``; ``pass`` when the upper bound is below ``1 + margin``.
 
     Example:
-        >>> sequential_kind(SequentialBound(1.0, 0.995, 1.004, 6, 0.003), 0.01)[0].value
+        >>> sequential_kind(SequentialBound(1.0, 0.995, 1.004, 10, 0.003), 0.01)[0].value
         'pass'
-        >>> sequential_kind(SequentialBound(1.0, 0.98, 1.02, 6, 0.02), 0.01) is None
+        >>> sequential_kind(SequentialBound(1.0, 0.98, 1.02, 10, 0.003), 0.01) is None
         True
     """
-    ci = f"geometric-mean ratio {bound.ratio:.3f}, always-valid CI [{bound.low:.3f}, {bound.high:.3f}]"
+    ci = f"median pair ratio {bound.ratio:.3f}, repeated CI [{bound.low:.3f}, {bound.high:.3f}]"
     if bound.low > 1 + margin:
         return VerdictKind.REGRESSED, f"{ci}: worse beyond the {margin:.0%} margin"
     if bound.high < 1 / (1 + margin):
