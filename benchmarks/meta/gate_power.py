@@ -6,7 +6,8 @@ slower by a controlled fraction of extra loop steps (3%, 5%, 10%).
 Every trial is a fresh process forked from a server that has imported JAX and calibrax's timing
 code (as the ``ci=interleaved`` gate forks its trials), so each trial has its own JAX backend,
 compilation and memory layout; it times one variant with calibrax's timing loop, for as many
-rounds as the gate would choose from the noise of a first trial (``rounds_for_precision``).
+rounds as the gate would choose from the noise and the fixed cost of a first trial
+(``rounds_for_precision``, ``trial_rounds``).
 
 Trials run in palindromic cycles ``A A' s3 s5 s10 s10 s5 s3 A' A`` so that each variant is
 interleaved with the baseline ``A`` (``A'`` is the same code, for A/A comparisons). From the
@@ -61,6 +62,7 @@ from calibrax.ci import (
     TrialStatistic,
     rounds_for_precision,
     run_interleaved,
+    trial_rounds,
     trial_value,
 )
 from calibrax.core import STANDARD_MEASURES, VerdictKind
@@ -294,10 +296,13 @@ def main() -> None:
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["jax", "jax.numpy", "calibrax.profiling"])
     with ctx.Pool(1, maxtasksperchild=1) as pool:
+        pool.apply(os.getpid)  # the server's own start is not a trial's cost
+        t0 = time.monotonic()
         first = pool.apply(trial, (0.0, 10))
-    rounds = rounds_for_precision(first, TRIAL_PRECISION, *TRIAL_ROUNDS)
+        fixed = time.monotonic() - t0 - sum(first)  # one call per round at ~30 ms
+    rounds = trial_rounds(rounds_for_precision(first, TRIAL_PRECISION, *TRIAL_ROUNDS), fixed, statistics.median(first))
     print(f"gate power: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, {head}, {rounds} rounds "
-          f"per trial (first trial's CV), {args.cycles} cycles of {CYCLE}")
+          f"per trial (first trial's noise and its fixed cost, {fixed:.2f} s), {args.cycles} cycles of {CYCLE}")
     for noisy in (False, True):
         with ctx.Pool(1, maxtasksperchild=1) as pool:
             t0 = time.time()

@@ -23,6 +23,7 @@ from calibrax.ci.interleaved import (
     abba_order,
     rounds_for_precision,
     run_interleaved,
+    trial_rounds,
     trial_value,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "rounds_for_precision",
     "run_interleaved",
     "summary_lines",
+    "trial_rounds",
     "trial_value",
     "worst",
 ]

@@ -40,8 +40,8 @@ from calibrax.ci.sequential import METHOD, SIGN_SHARE, fewest_pairs, look_schedu
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Direction, Measure, Verdict, VerdictKind
 
-__all__ = ["TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult", "TrialStatistic", "abba_order",
-           "rounds_for_precision", "run_interleaved", "trial_value"]
+__all__ = ["TRIAL_MIN_TIME", "TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult", "TrialStatistic", "abba_order",
+           "rounds_for_precision", "run_interleaved", "trial_rounds", "trial_value"]
 
 Arm = Literal["A", "B"]
 TrialFn = Callable[[Arm, Sequence["CaseRef"]], Mapping[str, Mapping[str, float]]]
@@ -53,6 +53,8 @@ TRIAL_PRECISION = 0.005
 the same rounds steady a trial's best round too."""
 TRIAL_ROUNDS = (5, 30)
 """Bounds on the timed rounds of a trial chosen from the measured noise."""
+TRIAL_MIN_TIME = 1.0
+"""Seconds of timed rounds a trial aims at, at least (see trial_rounds)."""
 
 _Series = dict[Arm, list[float | None]]  # per side, one entry per trial (None: the case failed)
 
@@ -114,6 +116,8 @@ class InterleavedResult:
         decided_after: per case key, the seconds from the first trial to its verdict.
         method: how the verdicts were reached.
         statistic: what each trial's rounds were reduced to (:class:`TrialStatistic`).
+        rounds: per benchmark, the timed rounds of each trial after its first (where the
+            measuring side chose them).
     """
 
     verdicts: tuple[Verdict, ...]
@@ -124,6 +128,7 @@ class InterleavedResult:
     decided_after: Mapping[str, float] = field(default_factory=dict)
     method: str = METHOD
     statistic: TrialStatistic = TrialStatistic.best
+    rounds: Mapping[str, int] = field(default_factory=dict)
 
 
 def abba_order(pairs: int) -> list[Arm]:
@@ -157,6 +162,33 @@ def rounds_for_precision(samples: Sequence[float], target: float, low: int = 5, 
         return high
     cv = 1.4826 * statistics.median(abs(s - med) for s in samples) / med
     return max(low, min(high, math.ceil((1.2533 * cv / target) ** 2)))
+
+
+def trial_rounds(noise_rounds: int, fixed_cost: float, round_seconds: float, bounds: tuple[int, int] = TRIAL_ROUNDS,
+                 min_time: float = TRIAL_MIN_TIME) -> int:
+    """Timed rounds for the later trials of a benchmark: those its noise asks for
+    (:func:`rounds_for_precision`), or more, so that the timed rounds last at least
+    ``min_time`` seconds and at least as long as the rest of a trial (``fixed_cost`` seconds:
+    the process start, backend, compile and warm-up), when one round of all its cases takes
+    ``round_seconds``; within ``bounds``.
+
+    A trial pays its fixed cost whatever it times, and its best round steadies with every round
+    it adds: a neighbour that holds a core slows whole stretches of a trial, and the longer the
+    trial, the likelier it holds a clean stretch. On the trials of
+    ``benchmarks/meta/gate_power.py`` with a neighbour, the best of a trial's first 14 rounds
+    let the gate catch 0 to 77% of 5% slowdowns, the best of 30 (0.9 s) 87 to 100%.
+
+    Example:
+        >>> trial_rounds(14, fixed_cost=0.6, round_seconds=0.03)  # a 30 ms benchmark: 1 s of rounds
+        30
+        >>> trial_rounds(14, fixed_cost=0.6, round_seconds=0.1), trial_rounds(14, 0.6, 1.0)
+        (14, 14)
+        >>> trial_rounds(6, fixed_cost=3.0, round_seconds=0.2)  # a slow start: as long as the start
+        15
+    """
+    low, high = bounds
+    by_time = math.ceil(max(fixed_cost, min_time) / round_seconds) if round_seconds > 0 else high
+    return max(low, min(high, max(noise_rounds, by_time)))
 
 
 def _log_ratios(series: _Series, measure: Measure) -> list[float]:

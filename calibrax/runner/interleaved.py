@@ -9,22 +9,25 @@ already imported JAX and the benchmarks' sources with that side's folder first o
 so a trial pays no interpreter start or import, yet still starts its own JAX backend, compiles
 and lays out its memory afresh. Where a server cannot serve, trials start plain workers.
 
-Trial lengths follow the measured noise: the first trial of a benchmark runs the profile's
-protocol; from its round samples (``time``), :func:`calibrax.ci.rounds_for_precision` picks the
-rounds that give a trial median a relative standard error of ``TRIAL_PRECISION`` (0.5%),
-within ``TRIAL_ROUNDS`` (5 to 30), and every later trial of that benchmark, on both sides,
-runs exactly that many rounds. Each trial is reduced to one value per measure by
-``ci.trial_statistic`` (:func:`calibrax.ci.trial_value`: its best round by default).
+Trial lengths follow the measured noise and the trial's own cost: the first trial of a
+benchmark runs the profile's protocol; from its round samples (``time``),
+:func:`calibrax.ci.rounds_for_precision` picks the rounds that give a trial median a relative
+standard error of ``TRIAL_PRECISION`` (0.5%), and :func:`calibrax.ci.trial_rounds` raises them
+until the timed rounds last ``TRIAL_MIN_TIME`` (1 s) and as long as the rest of that trial
+(start, compile, warm-up), within ``TRIAL_ROUNDS`` (5 to 30); every later trial of that benchmark, on both sides, runs exactly
+that many rounds. Each trial is reduced to one value per measure by ``ci.trial_statistic``
+(:func:`calibrax.ci.trial_value`: its best round by default).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ from calibrax.ci import (
     TrialStatistic,
     rounds_for_precision,
     run_interleaved,
+    trial_rounds,
     trial_value,
 )
 from calibrax.core.benchmark import BENCHMARKS
@@ -110,16 +114,20 @@ def _trial(side: Side, cases: Sequence[CaseRef], settings: TrialSettings, server
         job = WorkerJob(bench, entry.source if entry else None, [(i, r.params) for i, r in enumerate(refs)],
                         protocol, settings.platform, [str(side.folder)], settings.case_timeout,
                         settings.start_timeout, server=server)
-        chosen = []
+        chosen, timed, per_round, started = [], 0.0, 0.0, time.monotonic()
         for index, case in run_isolated(job):
             if case.status is CaseStatus.OK:
-                if case.measures.get("time") and case.measures["time"].samples:
-                    chosen.append(rounds_for_precision(case.measures["time"].samples, TRIAL_PRECISION, *TRIAL_ROUNDS))
+                if (t := case.measures.get("time")) and t.samples:
+                    calls = int(t.meta.get("calls_per_round", 1)) or 1
+                    chosen.append(rounds_for_precision(t.samples, TRIAL_PRECISION, *TRIAL_ROUNDS))
+                    timed += sum(t.samples) * calls
+                    per_round += statistics.median(t.samples) * calls
                 ref = refs[index]
                 out[ref.key] = {m.name: trial_value(case.measures[m.name].samples, m.direction, settings.statistic)
                                 for m in ref.measures if case.measures.get(m.name) and case.measures[m.name].samples}
         if chosen and bench not in rounds:
-            rounds[bench] = max(chosen)
+            fixed = max(0.0, time.monotonic() - started - timed)
+            rounds[bench] = trial_rounds(max(chosen), fixed, per_round)
     return out
 
 
@@ -183,20 +191,27 @@ def compare_folders(baseline: Side, candidate: Side, cases: Sequence[CaseRef], p
 
         result = run_interleaved(measure, cases, policy, trials=trials, max_trials=max_trials, on_trial=progress,
                                  statistic=settings.statistic)
+    verdicts = tuple(replace(v, details={**v.details, "rounds_per_trial": rounds[v.benchmark]})
+                     if v.benchmark in rounds else v for v in result.verdicts)
+    result = replace(result, verdicts=verdicts, rounds=dict(rounds))
     say(verdict_line(result, time.monotonic() - start))
     return result
 
 
 def verdict_line(result: InterleavedResult, seconds: float) -> str:
-    """The closing line: time to the verdicts, the trials per side they took, and the method.
+    """The closing line: time to the verdicts, the trials per side they took, the rounds of
+    each trial and the method.
 
     Example:
-        >>> verdict_line(InterleavedResult((), stopped_at={"a": 6, "b": 10}), 41.5)
-        'interleaved verdicts in 41.5 s (6 to 10 trials per side; confidence sequences for the mean (Waudby-Smith et al. 2021) and median (Howard & Ramdas 2022))'
+        >>> verdict_line(InterleavedResult((), stopped_at={"a": 6, "b": 10}, rounds={"m": 20}), 41.5)
+        'interleaved verdicts in 41.5 s (6 to 10 trials per side, 20 rounds each; group-sequential sign test and t bound (repeated confidence intervals, Jennison & Turnbull 2000))'
     """
     counts = sorted(set(result.stopped_at.values()))
     span = f"{counts[0]} to {counts[-1]}" if len(counts) > 1 else (str(counts[0]) if counts else "no")
-    return f"interleaved verdicts in {seconds:.1f} s ({span} trials per side; {result.method})"
+    lengths = sorted(set(result.rounds.values()))
+    each = (f", {lengths[0]} to {lengths[-1]} rounds each" if len(lengths) > 1
+            else f", {lengths[0]} rounds each" if lengths else "")
+    return f"interleaved verdicts in {seconds:.1f} s ({span} trials per side{each}; {result.method})"
 
 
 def interleaved_gate(ref: str, trials: int, max_trials: int, cwd: Path, run_id: str,

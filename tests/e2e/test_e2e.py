@@ -278,6 +278,8 @@ def test_interleaved_gate_against_a_git_ref(userproj: Path) -> None:
     assert v.details["n_baseline"] >= 5 and v.details["n_candidate"] >= 5
     assert v.details["elapsed_s"] > 0 and v.details["trials_per_side"] >= 5  # time to the verdict, stored
     assert v.details["trial_statistic"] == "best"  # ci.trial_statistic's default
+    # sub-millisecond rounds beside a trial's start and compile: later trials time the most rounds
+    assert v.details["rounds_per_trial"] == 30 and "30 rounds each" in slow.stdout + slow.stderr
     # the evidence: the baseline commit's trial values as a linked run, both sides in trial order
     main_sha = subprocess.run(["git", "rev-parse", "main"], cwd=userproj, capture_output=True, text=True).stdout.strip()
     assert baseline.run.git.commit == main_sha and baseline.run.config["interleaved"]["candidate"] == candidate.id
