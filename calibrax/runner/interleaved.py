@@ -14,9 +14,10 @@ benchmark runs the profile's protocol; from its round samples (``time``),
 :func:`calibrax.ci.rounds_for_precision` picks the rounds that give a trial median a relative
 standard error of ``TRIAL_PRECISION`` (0.5%), and :func:`calibrax.ci.trial_rounds` raises them
 until the timed rounds last ``TRIAL_MIN_TIME`` (1 s) and as long as the rest of that trial
-(start, compile, warm-up), within ``TRIAL_ROUNDS`` (5 to 30); every later trial of that benchmark, on both sides, runs exactly
-that many rounds. Each trial is reduced to one value per measure by ``ci.trial_statistic``
-(:func:`calibrax.ci.trial_value`: its best round by default).
+(start, compile, warm-up), within ``TRIAL_ROUNDS`` (5 to 30); every later trial of that
+benchmark, on both sides, runs exactly that many rounds. Each trial is reduced to one value
+per measure by ``ci.trial_statistic`` (:func:`calibrax.ci.trial_value`: its best round by
+default).
 """
 
 from __future__ import annotations
