@@ -225,7 +225,12 @@ COLUMNS: dict[str, Column] = {
 
 def same_code_pairs(trials: Sequence[Trial]) -> list[tuple[list[Trial], list[Trial]]]:
     """The A/A sequences: ``A'`` against ``A``, and each variant's first occurrence in a cycle
-    against its second (the same code, measured in the same cycles), each both ways round."""
+    against its second (the same code, measured in the same cycles), each both ways round.
+
+    A variant's first occurrence always runs early in a cycle and its second late, so the two
+    swap sides from one cycle to the next, as the gate's ABBA order swaps them (``A'`` and
+    ``A`` already do: ``A A'`` opens a cycle, ``A' A`` closes it).
+    """
     firsts: dict[str, list[Trial]] = {}
     seconds: dict[str, list[Trial]] = {}
     for i, t in enumerate(trials):
@@ -235,7 +240,10 @@ def same_code_pairs(trials: Sequence[Trial]) -> list[tuple[list[Trial], list[Tri
     a2 = [t for t in trials if t.name == "A2"]
     out = [(a, a2), (a2, a)]
     for name in VARIANTS:
-        out += [(firsts.get(name, []), seconds.get(name, [])), (seconds.get(name, []), firsts.get(name, []))]
+        pairs = list(zip(firsts.get(name, []), seconds.get(name, []), strict=False))
+        one = [p[k % 2] for k, p in enumerate(pairs)]
+        other = [p[1 - k % 2] for k, p in enumerate(pairs)]
+        out += [(one, other), (other, one)]
     return out
 
 

@@ -205,7 +205,7 @@ def _more(looks: tuple[int, ...], alpha: float) -> str:
 
     Example:
         >>> _more((5, 6), 0.01)
-        'add trials (the sign test decides from 7 pairs at alpha 0.01; ci.max_trials is 6)'
+        'add trials (the sign test decides from 8 pairs at alpha 0.01; ci.max_trials is 6)'
         >>> _more((6, 8, 10), 0.01)
         'add trials'
     """

@@ -75,7 +75,7 @@ def test_an_a_a_comparison_stops_early_with_a_pass() -> None:
     [v] = res.verdicts
     assert v.kind is VerdictKind.PASS and res.stopped_at["same"] < 50 and len(calls) < 100
     assert "repeated confidence intervals" in v.message and f"after {res.stopped_at['same']} trials per side" in v.message
-    assert v.details["trials_per_side"] == res.stopped_at["same"] and v.ci_high is not None and v.ci_high < 1.01
+    assert v.details["trials_per_side"] == res.stopped_at["same"] and v.ci_high is not None and v.ci_high < 1.05
     assert res.elapsed >= res.decided_after["same"] >= 0
 
 

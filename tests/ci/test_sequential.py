@@ -1,5 +1,5 @@
 """The repeated confidence intervals behind the interleaved gate's verdicts: an exact
-group-sequential sign test and a Bonferroni t bound, intersected."""
+group-sequential sign test and a Bonferroni trimmed t, intersected."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from calibrax.ci.sequential import (
     sequential_bound,
     sequential_kind,
     sign_bounds,
+    trimmed_t_bounds,
 )
 from calibrax.core import VerdictKind
 
@@ -85,21 +86,37 @@ def test_looking_at_every_block_would_miss_more_often_than_the_nominal_level_say
 
 def test_a_few_pairs_far_off_do_not_hide_a_steady_effect() -> None:
     # 5% slower in every pair of 30 but three, where one trial ran slow as a whole (either side):
-    # the t bound alone widens past the margin; the sign test keeps the verdict.
+    # a plain t bound widens past the margin; the sign test and the trimmed t each keep it.
     rng = np.random.default_rng(1)
     x = (0.05 + rng.normal(0, 0.005, 30)).tolist()
     x[4], x[9], x[15] = -0.35, 0.4, -0.3
     from scipy.stats import t
 
-    t_low = float(np.mean(x)) - float(t.isf(0.001 / len(LOOKS), 29)) * float(np.std(x, ddof=1)) / math.sqrt(30)
-    assert math.exp(t_low) < 1.01  # the t bound alone could not tell
+    level = 0.005 / len(LOOKS)
+    t_low = float(np.mean(x)) - float(t.isf(level, 29)) * float(np.std(x, ddof=1)) / math.sqrt(30)
+    assert math.exp(t_low) < 1.01  # the plain t could not tell
+    assert math.exp(trimmed_t_bounds(x, level)[0]) > 1.03
+    assert math.exp(sign_bounds(x, nominal_level(LOOKS, 0.005))[0]) > 1.03
     b = sequential_bound(x, 0.01, LOOKS)
-    assert b is not None and b.low > 1.01
+    assert b is not None and b.low > 1.03
     made = sequential_kind(b, 0.01)
     assert made is not None and made[0] is VerdictKind.REGRESSED
 
 
-def test_a_gross_steady_change_is_decided_at_the_first_look_by_the_t_bound() -> None:
+@pytest.mark.parametrize("noise", ["normal", "contaminated"])
+def test_the_trimmed_t_split_over_the_looks_keeps_its_share(noise: str) -> None:
+    # 4,000 null sequences looked at on the whole schedule: the share whose lower bound ever
+    # clears 0 stays within the trimmed t's share of alpha (0.005) and its noise.
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4000, 30))
+    if noise == "contaminated":
+        x *= np.where(rng.random(x.shape) < 0.2, 10.0, 1.0)
+    level = 0.005 / len(LOOKS)
+    crossed = sum(any(trimmed_t_bounds(row[:n].tolist(), level)[0] > 0 for n in LOOKS) for row in x)
+    assert crossed <= 0.005 * 4000 + 3 * math.sqrt(0.005 * 4000)
+
+
+def test_a_gross_steady_change_is_decided_at_the_first_look_by_the_trimmed_t() -> None:
     # Six pairs cannot move the sign test below 2^-6; six steady pairs 30% apart still decide.
     x = (0.3 + np.random.default_rng(2).normal(0, 0.01, 6)).tolist()
     assert sign_bounds(x, nominal_level(LOOKS, SIGN_SHARE * 0.01)) == (-math.inf, math.inf)
