@@ -205,7 +205,7 @@ def verdict_line(result: InterleavedResult, seconds: float) -> str:
 
     Example:
         >>> verdict_line(InterleavedResult((), stopped_at={"a": 6, "b": 10}, rounds={"m": 20}), 41.5)
-        'interleaved verdicts in 41.5 s (6 to 10 trials per side, 20 rounds each; group-sequential sign test and t bound (repeated confidence intervals, Jennison & Turnbull 2000))'
+        'interleaved verdicts in 41.5 s (6 to 10 trials per side, 20 rounds each; group-sequential sign test and trimmed t (repeated confidence intervals, Jennison & Turnbull 2000))'
     """
     counts = sorted(set(result.stopped_at.values()))
     span = f"{counts[0]} to {counts[-1]}" if len(counts) > 1 else (str(counts[0]) if counts else "no")
