@@ -14,8 +14,8 @@ judges a change that shows in the typical round rather than the best one.
 
 The design is group-sequential: after ``trials`` per side, and again after every further ABBA
 block, each undecided case is judged by repeated confidence intervals for the ratio of its trial
-values (:mod:`calibrax.ci.sequential`: an exact group-sequential sign test with a t bound beside
-it, Jennison & Turnbull 2000) that hold at every look of the planned schedule at once. A case
+values (:mod:`calibrax.ci.sequential`: an exact group-sequential sign test with Yuen's trimmed
+t beside it, Jennison & Turnbull 2000) that hold at every look of the planned schedule at once. A case
 stops as soon as they rule out a regression beyond the margin (pass), show one (regressed) or
 show an improvement; only cases still undecided after ``max_trials`` per side are inconclusive.
 Stopping early keeps the error rate; its level is the measure's ``alpha`` divided by the number
