@@ -15,9 +15,10 @@ judges a change that shows in the typical round rather than the best one.
 The design is group-sequential: after ``trials`` per side, and again after every further ABBA
 block, each undecided case is judged by repeated confidence intervals for the ratio of its trial
 values (:mod:`calibrax.ci.sequential`: an exact group-sequential sign test with Yuen's trimmed
-t beside it, Jennison & Turnbull 2000) that hold at every look of the planned schedule at once. A case
-stops as soon as they rule out a regression beyond the margin (pass), show one (regressed) or
-show an improvement; only cases still undecided after ``max_trials`` per side are inconclusive.
+t beside it, Jennison & Turnbull 2000) that hold at every look of the planned schedule at once.
+A case stops as soon as they rule out a regression beyond the margin (pass), show one
+(regressed) or show an improvement; only cases still undecided after ``max_trials`` per side
+are inconclusive.
 Stopping early keeps the error rate; its level is the measure's ``alpha`` divided by the number
 of case-measures judged (Bonferroni across the suite).
 
@@ -40,8 +41,8 @@ from calibrax.ci.sequential import METHOD, SIGN_SHARE, fewest_pairs, look_schedu
 from calibrax.core.errors import ConfigError
 from calibrax.core.models import Direction, Measure, Verdict, VerdictKind
 
-__all__ = ["TRIAL_MIN_TIME", "TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult", "TrialStatistic", "abba_order",
-           "rounds_for_precision", "run_interleaved", "trial_rounds", "trial_value"]
+__all__ = ["TRIAL_MIN_TIME", "TRIAL_PRECISION", "TRIAL_ROUNDS", "Arm", "CaseRef", "InterleavedResult",
+           "TrialStatistic", "abba_order", "rounds_for_precision", "run_interleaved", "trial_rounds", "trial_value"]
 
 Arm = Literal["A", "B"]
 TrialFn = Callable[[Arm, Sequence["CaseRef"]], Mapping[str, Mapping[str, float]]]
