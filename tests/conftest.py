@@ -101,9 +101,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def userproj(tmp_path: Path) -> Path:
-    """A copy of tests/fixtures/userproj: a user project with its own conf/ and module."""
+    """A copy of tests/fixtures/userproj: a user project with its own conf/ and module, without
+    what a run there by hand leaves behind (its store, outputs and reports)."""
     dest = tmp_path / "userproj"
-    shutil.copytree(REPO / "tests" / "fixtures" / "userproj", dest)
+    left_by_runs = shutil.ignore_patterns("calibrax.db*", "outputs", "multirun", "reports", "__pycache__")
+    shutil.copytree(REPO / "tests" / "fixtures" / "userproj", dest, ignore=left_by_runs)
     return dest
 
 

@@ -35,7 +35,7 @@ to one core for the middle half of the sequence.
 
 Run: ``.venv/bin/python benchmarks/meta/gate_power.py [--cycles 50] [--save PREFIX]`` (about
 2 s per trial here: 10 trials per cycle, quiet and noisy); ``--load PREFIX`` reports on saved
-trials without measuring.
+trials without measuring (with ``--beta 0.01``, say, to see what the pass side's rate costs).
 """
 
 from __future__ import annotations
@@ -288,12 +288,14 @@ def main() -> None:
     parser.add_argument("--margin", type=float, default=0.01, help="the gate's practical margin on time")
     parser.add_argument("--trials", type=int, default=6, help="trials per side before the first look (ci.trials)")
     parser.add_argument("--max-trials", type=int, default=30, help="trials per side at most (ci.max_trials)")
+    parser.add_argument("--beta", type=float, default=0.1,
+                        help="the gate's chance of passing a change at the margin (thresholds.measures.time.beta)")
     parser.add_argument("--history", type=int, default=10, help="runs of history for the stored+history column (ci.history)")
     parser.add_argument("--save", help="also write the trials to SAVE.quiet.json and SAVE.noisy.json")
     parser.add_argument("--load", help="report on trials saved with --save under this prefix; measure nothing")
     args = parser.parse_args()
-    policy = GatePolicy.from_config({"measures": {"time": {"margin": args.margin, "alpha": 0.01}}})
-    head = f"margin {args.margin:.0%}, alpha 0.01, {args.trials} to {args.max_trials} trials per side"
+    policy = GatePolicy.from_config({"measures": {"time": {"margin": args.margin, "alpha": 0.01, "beta": args.beta}}})
+    head = f"margin {args.margin:.0%}, alpha 0.01, beta {args.beta:g}, {args.trials} to {args.max_trials} trials per side"
     if args.load:
         print(f"gate power from saved trials {args.load}.*.json, {head}")
         for name, label in (("quiet", "quiet machine"), ("noisy", "noisy neighbour on one core (middle half)")):

@@ -64,7 +64,11 @@ class MeasureRule:
         rule: ``statistical`` (samples), ``exact`` or ``relative`` (deterministic values),
             ``absolute`` (quality metrics against fixed bounds or a largest drop).
         margin: practical margin, relative (0.05 = 5%); for ``absolute`` unused.
-        alpha: significance level of the Mann-Whitney test.
+        alpha: significance level of the Mann-Whitney test (the stored gate); the interleaved
+            gate's chance of a false ``regressed`` over its sequential looks.
+        beta: the interleaved gate's chance of calling ``pass`` a case whose change sits at or
+            beyond the margin, over its sequential looks (its type II error at the margin; the
+            stored gate passes on its 95% confidence interval). In (0, 0.5].
         min, max: ``absolute``: the value must stay within these bounds.
         max_drop: ``absolute``: the largest allowed worsening against the baseline, in the
             measure's own units (direction-aware).
@@ -73,6 +77,7 @@ class MeasureRule:
     rule: Rule = "statistical"
     margin: float = 0.05
     alpha: float = 0.01
+    beta: float = 0.1
     min: float | None = None
     max: float | None = None
     max_drop: float | None = None
@@ -80,7 +85,7 @@ class MeasureRule:
     @classmethod
     def from_config(cls, key: str, cfg: Mapping[str, Any]) -> MeasureRule:
         """Build from a mapping such as ``{margin: 0.05, alpha: 0.01}``; bad values raise ConfigError."""
-        allowed = {"rule", "margin", "alpha", "min", "max", "max_drop"}
+        allowed = {"rule", "margin", "alpha", "beta", "min", "max", "max_drop"}
         unknown = sorted(set(cfg) - allowed)
         if unknown:
             raise ConfigError(f"{key} has unknown setting(s) {unknown}; allowed: {sorted(allowed)}.")
@@ -89,6 +94,7 @@ class MeasureRule:
             raise ConfigError(f"{key}.rule must be statistical, exact, relative or absolute, got {rule!r}.")
         out = cls(rule=cast(Rule, rule), margin=_number(f"{key}.margin", cfg.get("margin", 0.05), low=0.0),
                   alpha=_number(f"{key}.alpha", cfg.get("alpha", 0.01), low=0.0, high=1.0),
+                  beta=_beta(f"{key}.beta", cfg.get("beta", 0.1)),
                   min=_optional(f"{key}.min", cfg.get("min")), max=_optional(f"{key}.max", cfg.get("max")),
                   max_drop=_optional(f"{key}.max_drop", cfg.get("max_drop")))
         if out.rule == "absolute" and out.min is None and out.max is None and out.max_drop is None:
@@ -103,6 +109,14 @@ def _number(key: str, value: Any, *, low: float, high: float = math.inf) -> floa
         out = math.nan
     if not low <= out <= high:
         raise ConfigError(f"{key} must be a number in [{low}, {high}], got {value!r}.")
+    return out
+
+
+def _beta(key: str, value: Any) -> float:
+    out = _number(key, value, low=0.0, high=0.5)
+    if out == 0:
+        raise ConfigError(f"{key} must be above 0 (a gate that may never pass cannot stop early), got {value!r}; "
+                          "0.1 passes a change at the margin at most 1 time in 10.")
     return out
 
 

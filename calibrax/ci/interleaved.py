@@ -19,8 +19,10 @@ t beside it, Jennison & Turnbull 2000) that hold at every look of the planned sc
 A case stops as soon as they rule out a regression beyond the margin (pass), show one
 (regressed) or show an improvement; only cases still undecided after ``max_trials`` per side
 are inconclusive.
-Stopping early keeps the error rate; its level is the measure's ``alpha`` divided by the number
-of case-measures judged (Bonferroni across the suite).
+Stopping early keeps both error rates: a false ``regressed`` at most the measure's ``alpha``
+divided by the number of case-measures judged (Bonferroni across the suite, so that an unchanged
+suite fails with chance at most ``alpha``), and a ``pass`` of a case whose change sits at or
+beyond the margin at most the measure's ``beta`` (per case).
 
 The measuring itself is supplied by the caller (the runner), so this module only schedules
 trials and judges them.
@@ -240,7 +242,7 @@ def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alp
             continue
         alpha = rule.alpha / alpha_share
         n = len(series["A"])
-        bound = sequential_bound(_log_ratios(series, m), alpha, looks)
+        bound = sequential_bound(_log_ratios(series, m), alpha, looks, rule.beta)
         made = sequential_kind(bound, rule.margin) if bound is not None else None
         if made is None:
             decided = False
@@ -249,12 +251,13 @@ def _look(case: CaseRef, samples: Mapping[str, _Series], policy: GatePolicy, alp
                     f"{ci}: cannot tell whether it is within the {rule.margin:.0%} margin; {_more(looks, alpha)}")
         kind, text = made
         verb = "decided" if kind is not VerdictKind.INCONCLUSIVE else "still undecided"
-        message = (f"{text} (each trial judged by its {statistic.label}; {METHOD}, alpha {alpha:.2g}; "
+        message = (f"{text} (each trial judged by its {statistic.label}; {METHOD}, alpha {alpha:.2g}, "
+                   f"beta {rule.beta:.2g}; "
                    f"{verb} after {n} trials per side, {elapsed:.0f} s)")
         details = {"method": METHOD, "n_baseline": len(a), "n_candidate": len(b), "trials_per_side": n,
                    "median_pair_ratio": bound.ratio if bound else None,
                    "pairs": bound.pairs if bound else 0, "sign_test_level": bound.level if bound else None,
-                   "alpha_sequence": alpha, "looks": list(looks), "elapsed_s": round(elapsed, 3),
+                   "alpha_sequence": alpha, "beta": rule.beta, "looks": list(looks), "elapsed_s": round(elapsed, 3),
                    "trial_statistic": statistic.value}
         base, cand = statistics.median(a), statistics.median(b)
         ratio = (base / cand if m.direction is Direction.HIGHER else cand / base) if base > 0 and cand > 0 else None

@@ -36,9 +36,13 @@ On the trials of ``benchmarks/meta/gate_power.py`` (a 30 ms benchmark, 2 cores) 
 decided an A/A in fewer trials than the confidence sequences it replaced and caught 5%
 slowdowns under a neighbour that they missed.
 
-Each bound is one-sided at its share of ``alpha`` in each direction: a false ``regressed`` needs
-a lower bound to miss, a false ``pass`` of a real regression an upper one, each at most
-``alpha``. Where the two intervals do not overlap, the verdict takes their hull.
+Each bound is one-sided in each direction, so the two errors a gate can make have their own
+rates, as in Jennison & Turnbull's designs with a type I error ``alpha`` and a type II error
+``beta``: a false ``regressed`` needs the lower bound to miss (at most ``alpha`` over the
+schedule), a false ``pass`` of a change at or beyond the margin the upper one (at most
+``beta``). A gate that must rarely fail a good change and may now and then pass a change just
+past its margin decides an unchanged benchmark sooner with ``beta`` above ``alpha``. Where the
+two intervals do not overlap, the verdict takes their hull.
 """
 
 from __future__ import annotations
@@ -218,7 +222,7 @@ def trimmed_t_bounds(values: Sequence[float], level: float, trim: float = TRIM) 
 @dataclass(frozen=True)
 class SequentialBound:
     """The bounds at one look: the median pair ratio (worse > 1) and its repeated confidence
-    interval; ``level`` is the sign test's nominal level at each look."""
+    interval; ``level`` is the sign test's nominal level at each look for the lower bound."""
 
     ratio: float
     low: float
@@ -227,11 +231,24 @@ class SequentialBound:
     level: float
 
 
-def sequential_bound(log_ratios: Sequence[float], alpha: float, looks: tuple[int, ...]) -> SequentialBound | None:
+def _interval(x: np.ndarray, error: float, looks: tuple[int, ...]) -> tuple[float, float, float]:
+    """(low, high, sign test level): both bounds at one-sided ``error`` over ``looks``."""
+    level = nominal_level(looks, SIGN_SHARE * error)
+    sign_low, sign_high = sign_bounds(x.tolist(), level)
+    t_low, t_high = trimmed_t_bounds(x.tolist(), (1 - SIGN_SHARE) * error / len(looks))
+    low, high = max(sign_low, t_low), min(sign_high, t_high)
+    if low > high:  # the two disagree: skewed pairs, or one of them missed
+        low, high = min(sign_low, t_low), max(sign_high, t_high)
+    return low, high, level
+
+
+def sequential_bound(log_ratios: Sequence[float], alpha: float, looks: tuple[int, ...],
+                     beta: float | None = None) -> SequentialBound | None:
     """The median pair ratio and its repeated confidence interval from paired log-ratios (None
-    below 2 pairs): the sign test's bounds at ``SIGN_SHARE * alpha`` over ``looks`` and the
+    below 2 pairs): the sign test's bounds at ``SIGN_SHARE`` of the error over ``looks`` and the
     trimmed t's at the rest, split over the looks, intersected (their hull where they do not
-    meet).
+    meet). The lower bound misses with chance at most ``alpha`` over the schedule, the upper one
+    with chance at most ``beta`` (``alpha`` when None).
 
     Example:
         >>> looks = look_schedule(6, 30)
@@ -245,12 +262,9 @@ def sequential_bound(log_ratios: Sequence[float], alpha: float, looks: tuple[int
     x = np.asarray(log_ratios, dtype=float)
     if x.size < 2:
         return None
-    level = nominal_level(looks, SIGN_SHARE * alpha)
-    sign_low, sign_high = sign_bounds(x.tolist(), level)
-    t_low, t_high = trimmed_t_bounds(x.tolist(), (1 - SIGN_SHARE) * alpha / len(looks))
-    low, high = max(sign_low, t_low), min(sign_high, t_high)
-    if low > high:  # the two disagree: skewed pairs, or one of them missed
-        low, high = min(sign_low, t_low), max(sign_high, t_high)
+    low, high, level = _interval(x, alpha, looks)
+    if beta is not None and beta != alpha:
+        high = _interval(x, beta, looks)[1]
     return SequentialBound(math.exp(float(np.median(x))), math.exp(low), math.exp(high), int(x.size), level)
 
 

@@ -180,7 +180,7 @@ class ThresholdsConfig:
     gate: list[str] = field(default_factory=lambda: ["time"])  # measures the CI gate checks
     fdr: float = 0.05  # Benjamini-Hochberg false discovery rate across the suite (0..1)
     seed: int = 0  # seed of the bootstrap: the same samples always give the same verdict
-    measures: dict[str, dict[str, Any]] = field(  # measure -> {rule, margin, alpha, min, max, max_drop}
+    measures: dict[str, dict[str, Any]] = field(  # measure -> {rule, margin, alpha, beta, min, max, max_drop}
         default_factory=lambda: {"time": {"margin": 0.05, "alpha": 0.01}}
     )
     benchmarks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # benchmark -> measure -> rule

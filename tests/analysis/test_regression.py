@@ -130,6 +130,8 @@ def test_policy_from_config_merges_benchmark_rules() -> None:
     [
         ({"measures": {"time": {"margin": -1}}}, r"thresholds.measures.time.margin must be a number in \[0.0"),
         ({"measures": {"time": {"alpha": 2}}}, r"thresholds.measures.time.alpha must be a number in \[0.0, 1.0\]"),
+        ({"measures": {"time": {"beta": 0.7}}}, r"thresholds.measures.time.beta must be a number in \[0.0, 0.5\]"),
+        ({"measures": {"time": {"beta": 0}}}, r"thresholds.measures.time.beta must be above 0 .* 0.1 passes"),
         ({"measures": {"time": {"rule": "fuzzy"}}}, "rule must be statistical, exact, relative or absolute"),
         ({"measures": {"time": {"margn": 0.1}}}, r"unknown setting\(s\) \['margn'\]"),
         ({"measures": {"acc": {"rule": "absolute"}}}, "an absolute rule needs min, max or max_drop"),

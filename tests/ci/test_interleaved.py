@@ -121,6 +121,27 @@ def test_optional_stopping_keeps_the_false_alarm_rate_at_the_margin() -> None:
     assert alarms <= 3 + 3 * math.sqrt(3 * 0.99)
 
 
+def test_optional_stopping_keeps_the_false_pass_rate_at_the_margin_within_beta() -> None:
+    # The same sequences seen from the other side: with the slowdown on the margin, "pass" is
+    # the error that beta bounds (0.1: 20 of 200 expected at most, 3 standard errors of slack),
+    # and a slowdown of twice the margin passes far more rarely still.
+    policy = GatePolicy.from_config({"measures": {"time": {"margin": 0.01, "alpha": 0.01, "beta": 0.1}}})
+    passed = {1.01: 0, 1.02: 0}
+    for slower in passed:
+        for seed in range(200):
+            rng = np.random.default_rng(seed)
+
+            def measure(arm: str, cases: Sequence[CaseRef], rng: np.random.Generator = rng,
+                        slower: float = slower) -> dict[str, dict[str, float]]:
+                return {c.key: {"time": (slower if arm == "B" else 1.0) * float(rng.lognormal(0, 0.01))} for c in cases}
+
+            [v] = run_interleaved(measure, [CaseRef("k", "b", {}, TIME)], policy, trials=5, max_trials=30).verdicts
+            passed[slower] += v.kind is VerdictKind.PASS
+            assert v.details["beta"] == 0.1
+    assert passed[1.01] <= 20 + 3 * math.sqrt(200 * 0.1 * 0.9)
+    assert passed[1.02] <= 2 + 3 * math.sqrt(2 * 0.99)
+
+
 def test_a_case_failing_on_one_side_in_some_trials_is_paired_on_the_rest() -> None:
     count = {"n": 0}
 

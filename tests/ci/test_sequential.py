@@ -116,6 +116,35 @@ def test_the_trimmed_t_split_over_the_looks_keeps_its_share(noise: str) -> None:
     assert crossed <= 0.005 * 4000 + 3 * math.sqrt(0.005 * 4000)
 
 
+@pytest.mark.parametrize("noise", ["normal", "contaminated"])
+def test_each_side_misses_at_most_its_own_rate_over_the_looks(noise: str) -> None:
+    # 3,000 sequences of pairs centred on 0 (the true log-ratio), looked at over the whole
+    # schedule with the lower bound at alpha 0.01 and the upper at beta 0.1: the share whose
+    # lower bound ever rises above 0 stays within alpha, the share whose upper bound ever falls
+    # below 0 within beta (each with 3 standard errors of slack), and the upper side, held to
+    # the looser rate, does miss more often than the lower.
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3000, 30))
+    if noise == "contaminated":
+        x *= np.where(rng.random(x.shape) < 0.2, 10.0, 1.0)
+    low_missed = high_missed = 0
+    for row in x:
+        bounds = [sequential_bound(row[:n].tolist(), 0.01, LOOKS, beta=0.1) for n in LOOKS]
+        low_missed += any(b is not None and b.low > 1 for b in bounds)
+        high_missed += any(b is not None and b.high < 1 for b in bounds)
+    assert low_missed <= 0.01 * 3000 + 3 * math.sqrt(0.01 * 3000)
+    assert high_missed <= 0.1 * 3000 + 3 * math.sqrt(0.1 * 0.9 * 3000)
+    assert high_missed > 2 * low_missed
+
+
+def test_beta_loosens_only_the_upper_bound() -> None:
+    x = (0.004 + np.random.default_rng(4).normal(0, 0.01, 12)).tolist()
+    same, loose = sequential_bound(x, 0.01, LOOKS), sequential_bound(x, 0.01, LOOKS, beta=0.1)
+    assert same is not None and loose is not None
+    assert loose.low == same.low and loose.level == same.level and loose.high < same.high
+    assert sequential_bound(x, 0.01, LOOKS, beta=0.01) == same
+
+
 def test_a_gross_steady_change_is_decided_at_the_first_look_by_the_trimmed_t() -> None:
     # Six pairs cannot move the sign test below 2^-6; six steady pairs 30% apart still decide.
     x = (0.3 + np.random.default_rng(2).normal(0, 0.01, 6)).tolist()
