@@ -103,14 +103,20 @@ def test_a_few_pairs_far_off_do_not_hide_a_steady_effect() -> None:
     assert made is not None and made[0] is VerdictKind.REGRESSED
 
 
+def _null_sequences(count: int, noise: str, seed: int) -> np.ndarray:
+    """``count`` sequences of 30 pairs centred on 0: normal, or with a fifth of them ten times wider."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((count, 30))
+    if noise == "contaminated":
+        x *= np.where(rng.random(x.shape) < 0.2, 10.0, 1.0)
+    return x
+
+
 @pytest.mark.parametrize("noise", ["normal", "contaminated"])
 def test_the_trimmed_t_split_over_the_looks_keeps_its_share(noise: str) -> None:
     # 4,000 null sequences looked at on the whole schedule: the share whose lower bound ever
     # clears 0 stays within the trimmed t's share of alpha (0.005) and its noise.
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal((4000, 30))
-    if noise == "contaminated":
-        x *= np.where(rng.random(x.shape) < 0.2, 10.0, 1.0)
+    x = _null_sequences(4000, noise, seed=5)
     level = 0.005 / len(LOOKS)
     crossed = sum(any(trimmed_t_bounds(row[:n].tolist(), level)[0] > 0 for n in LOOKS) for row in x)
     assert crossed <= 0.005 * 4000 + 3 * math.sqrt(0.005 * 4000)
@@ -123,10 +129,7 @@ def test_each_side_misses_at_most_its_own_rate_over_the_looks(noise: str) -> Non
     # lower bound ever rises above 0 stays within alpha, the share whose upper bound ever falls
     # below 0 within beta (each with 3 standard errors of slack), and the upper side, held to
     # the looser rate, does miss more often than the lower.
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal((3000, 30))
-    if noise == "contaminated":
-        x *= np.where(rng.random(x.shape) < 0.2, 10.0, 1.0)
+    x = _null_sequences(3000, noise, seed=11)
     low_missed = high_missed = 0
     for row in x:
         bounds = [sequential_bound(row[:n].tolist(), 0.01, LOOKS, beta=0.1) for n in LOOKS]
